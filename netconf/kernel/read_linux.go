@@ -1,0 +1,228 @@
+package kernel
+
+import (
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/hostnetd/hostnetd/netconf"
+)
+
+// ReadState reads the links, addresses and routes of the namespace in one
+// pass: one link dump, one address dump and one route dump.
+func ReadState(ns *Namespace) (*netconf.State, error) {
+	h := ns.Handle
+	links, err := retryDump("links", h.LinkList)
+	if err != nil {
+		return nil, err
+	}
+	addrs, err := retryDump("addresses", func() ([]netlink.Addr, error) {
+		return h.AddrList(nil, netlink.FAMILY_ALL)
+	})
+	if err != nil {
+		return nil, err
+	}
+	routes, err := retryDump("routes", func() ([]netlink.Route, error) {
+		return h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	names := make(map[int]string, len(links))
+	for _, l := range links {
+		names[l.Attrs().Index] = l.Attrs().Name
+	}
+	byIndex := make(map[int][]netconf.Addr, len(links))
+	for _, a := range addrs {
+		byIndex[a.LinkIndex] = append(byIndex[a.LinkIndex], convertAddr(a))
+	}
+
+	st := &netconf.State{Links: make([]netconf.Link, 0, len(links))}
+	for _, l := range links {
+		st.Links = append(st.Links, convertLink(l, names, byIndex[l.Attrs().Index], ns.speed))
+	}
+	sort.Slice(st.Links, func(i, j int) bool { return st.Links[i].Name < st.Links[j].Name })
+	fillBondSlaves(st)
+	markEUI64(st)
+
+	for _, r := range routes {
+		if cr, ok := convertRoute(r, names); ok {
+			st.Routes = append(st.Routes, cr)
+		}
+	}
+	return st, nil
+}
+
+func convertLink(l netlink.Link, names map[int]string, addrs []netconf.Addr, speed func(string) uint64) netconf.Link {
+	a := l.Attrs()
+	out := netconf.Link{
+		Index:     a.Index,
+		Name:      a.Name,
+		Kind:      netconf.LinkKind(l.Type()),
+		MAC:       strings.ToLower(a.HardwareAddr.String()),
+		MTU:       a.MTU,
+		AdminUp:   a.Flags&net.FlagUp != 0,
+		OperState: operState(a.OperState),
+		Master:    names[a.MasterIndex],
+		Addrs:     addrs,
+	}
+	if out.Kind == netconf.KindDevice || out.Kind == netconf.KindVeth || out.Kind == netconf.KindBond {
+		out.Speed = speed(a.Name)
+	}
+	if s := a.Statistics; s != nil {
+		out.Stats = netconf.LinkStats{
+			RxBytes: s.RxBytes, TxBytes: s.TxBytes,
+			RxPackets: s.RxPackets, TxPackets: s.TxPackets,
+			RxErrors: s.RxErrors, TxErrors: s.TxErrors,
+			RxDropped: s.RxDropped, TxDropped: s.TxDropped,
+		}
+	}
+	switch v := l.(type) {
+	case *netlink.Bond:
+		out.Bond = convertBond(v, names)
+	case *netlink.Vlan:
+		out.VLAN = &netconf.VLAN{ID: v.VlanId, Base: names[a.ParentIndex]}
+	}
+	if bs, ok := a.Slave.(*netlink.BondSlave); ok {
+		out.BondSlave = &netconf.BondSlave{AggregatorID: int(bs.AggregatorId)}
+	}
+	return out
+}
+
+func operState(s netlink.LinkOperState) netconf.OperState {
+	switch s {
+	case netlink.OperUp:
+		return netconf.OperUp
+	case netlink.OperDown, netlink.OperLowerLayerDown, netlink.OperNotPresent:
+		return netconf.OperDown
+	case netlink.OperUnknown:
+		return netconf.OperUnknown
+	default:
+		return netconf.OperState(strings.ToLower(s.String()))
+	}
+}
+
+func convertAddr(a netlink.Addr) netconf.Addr {
+	ip, _ := netip.AddrFromSlice(a.IP)
+	ip = ip.Unmap()
+	ones, _ := a.Mask.Size()
+	const infinite = 0xffffffff
+	dynamic := a.ValidLft > 0 && uint32(a.ValidLft) != infinite && a.Flags&unix.IFA_F_PERMANENT == 0
+	out := netconf.Addr{
+		Prefix:    netip.PrefixFrom(ip, ones),
+		Dynamic:   dynamic,
+		LinkLocal: ip.IsLinkLocalUnicast(),
+		Tentative: a.Flags&unix.IFA_F_TENTATIVE != 0,
+	}
+	if dynamic {
+		out.ValidLft = uint32(a.ValidLft)
+		out.PreferredLft = uint32(a.PreferedLft)
+	}
+	return out
+}
+
+func convertRoute(r netlink.Route, names map[int]string) (netconf.Route, bool) {
+	if r.Type != unix.RTN_UNICAST || r.Protocol == unix.RTPROT_KERNEL && r.Dst != nil && isLinkLocalNet(r.Dst) {
+		return netconf.Route{}, false
+	}
+	out := netconf.Route{Link: names[r.LinkIndex], Table: r.Table, Metric: r.Priority}
+	if gw, ok := netip.AddrFromSlice(r.Gw); ok {
+		out.Gateway = gw.Unmap()
+	}
+	if r.Dst != nil {
+		ip, _ := netip.AddrFromSlice(r.Dst.IP)
+		ones, _ := r.Dst.Mask.Size()
+		out.Dst = netip.PrefixFrom(ip.Unmap(), ones)
+	} else if r.Family == unix.AF_INET6 {
+		out.Dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	} else {
+		out.Dst = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+	}
+	return out, true
+}
+
+func isLinkLocalNet(n *net.IPNet) bool { return n.IP.IsLinkLocalUnicast() }
+
+func convertBond(b *netlink.Bond, names map[int]string) *netconf.Bond {
+	out := &netconf.Bond{Mode: netconf.BondMode(b.Mode)}
+	if b.ActiveSlave > 0 {
+		out.ActiveSlave = names[b.ActiveSlave]
+	}
+	if b.AdInfo != nil {
+		out.AggregatorID = b.AdInfo.AggregatorId
+		if len(b.AdInfo.PartnerMac) > 0 && !isZeroMAC(b.AdInfo.PartnerMac) {
+			out.PartnerMAC = strings.ToLower(b.AdInfo.PartnerMac.String())
+		}
+	}
+	opt := func(name, value string) {
+		out.Options = append(out.Options, netconf.BondOption{Name: name, Value: value})
+	}
+	itoa := strconv.Itoa
+	opt("miimon", itoa(b.Miimon))
+	opt("updelay", itoa(b.UpDelay))
+	opt("downdelay", itoa(b.DownDelay))
+	opt("arp_interval", itoa(b.ArpInterval))
+	if len(b.ArpIpTargets) > 0 {
+		targets := make([]string, len(b.ArpIpTargets))
+		for i, t := range b.ArpIpTargets {
+			targets[i] = t.String()
+		}
+		opt("arp_ip_target", strings.Join(targets, ","))
+	}
+	opt("xmit_hash_policy", b.XmitHashPolicy.String())
+	if out.Mode == netconf.Bond8023AD {
+		opt("lacp_rate", b.LacpRate.String())
+		opt("ad_select", b.AdSelect.String())
+	}
+	opt("min_links", itoa(b.MinLinks))
+	if b.Primary > 0 {
+		opt("primary", names[b.Primary])
+	}
+	opt("fail_over_mac", b.FailOverMac.String())
+	return out
+}
+
+func isZeroMAC(m net.HardwareAddr) bool {
+	for _, b := range m {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// fillBondSlaves lists each bond's slaves from the slaves' master field,
+// which the kernel reports on the slave, not on the bond.
+func fillBondSlaves(st *netconf.State) {
+	for i := range st.Links {
+		if b := st.Links[i].Bond; b != nil {
+			b.Slaves = st.Ports(st.Links[i].Name)
+		}
+	}
+}
+
+// markEUI64 flags IPv6 addresses whose interface id is the EUI-64 form of
+// the link's MAC: the signature of a SLAAC address.
+func markEUI64(st *netconf.State) {
+	for i := range st.Links {
+		l := &st.Links[i]
+		mac, err := net.ParseMAC(l.MAC)
+		if err != nil || len(mac) != 6 {
+			continue
+		}
+		eui := [8]byte{mac[0] ^ 0x02, mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5]}
+		for j := range l.Addrs {
+			a := l.Addrs[j].Prefix.Addr()
+			if a.Is6() && !a.Is4In6() {
+				b := a.As16()
+				l.Addrs[j].AutoconfEUI64 = [8]byte(b[8:]) == eui
+			}
+		}
+	}
+}

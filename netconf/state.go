@@ -1,0 +1,154 @@
+package netconf
+
+import (
+	"net/netip"
+	"sort"
+)
+
+// LinkKind is the kernel's kind of a link ("device" for a physical NIC).
+type LinkKind string
+
+// Link kinds hostnetd tells apart. Any other kind is kept as the kernel
+// names it.
+const (
+	KindDevice LinkKind = "device"
+	KindVeth   LinkKind = "veth"
+	KindBond   LinkKind = "bond"
+	KindVLAN   LinkKind = "vlan"
+	KindBridge LinkKind = "bridge"
+	KindDummy  LinkKind = "dummy"
+)
+
+// OperState is the kernel's RFC 2863 operational state, lower case.
+type OperState string
+
+// Operational states hostnetd reports; others are kept as the kernel names them.
+const (
+	OperUp      OperState = "up"
+	OperDown    OperState = "down"
+	OperUnknown OperState = "unknown"
+)
+
+// State is one consistent read of a namespace's links, addresses and routes.
+type State struct {
+	Links  []Link  // sorted by name
+	Routes []Route // main-table and policy-table routes
+}
+
+// Link is one network interface as the kernel reports it.
+type Link struct {
+	Index     int
+	Name      string
+	Kind      LinkKind
+	MAC       string // lower-case colon form; empty when the link has none
+	MTU       int
+	AdminUp   bool
+	OperState OperState
+	Speed     uint64 // bits/s; 0 when the kernel does not know it
+	Master    string // bond or bridge this link is enslaved to
+	Addrs     []Addr // in kernel order
+	Bond      *Bond  // set for bonds
+	BondSlave *BondSlave
+	VLAN      *VLAN // set for VLAN devices
+	Stats     LinkStats
+}
+
+// Addr is one address of a link.
+type Addr struct {
+	Prefix netip.Prefix
+	// Dynamic is true for an address with a finite valid lifetime, which
+	// is how DHCP and SLAAC addresses are installed; static ones are
+	// permanent.
+	Dynamic       bool
+	ValidLft      uint32 // seconds; 0 for permanent addresses
+	PreferredLft  uint32
+	LinkLocal     bool
+	Tentative     bool // IPv6 duplicate address detection still running
+	AutoconfEUI64 bool // IPv6 interface id derived from the link's MAC
+}
+
+// Bond is a bond's mode and options as read from the kernel.
+type Bond struct {
+	Mode    BondMode
+	Options []BondOption // kernel-normalised, in a fixed order, mode excluded
+	Slaves  []string     // sorted by name
+	// ActiveSlave is the current active slave in modes 1, 5 and 6.
+	ActiveSlave string
+	// AggregatorID and PartnerMAC are known in 802.3ad mode once LACP ran.
+	AggregatorID int
+	PartnerMAC   string
+}
+
+// BondOption is one name=value bonding option.
+type BondOption struct {
+	Name  string
+	Value string
+}
+
+// BondSlave is what the kernel reports about a link enslaved to a bond.
+type BondSlave struct {
+	AggregatorID int // 802.3ad only
+}
+
+// VLAN is an 802.1q device on top of Base.
+type VLAN struct {
+	ID   int
+	Base string
+}
+
+// LinkStats are the kernel's interface counters.
+type LinkStats struct {
+	RxBytes, TxBytes     uint64
+	RxPackets, TxPackets uint64
+	RxErrors, TxErrors   uint64
+	RxDropped, TxDropped uint64
+}
+
+// Route is one IPv4 or IPv6 route.
+type Route struct {
+	Dst     netip.Prefix // 0.0.0.0/0 or ::/0 for a default route
+	Gateway netip.Addr   // zero when the route is on-link
+	Link    string
+	Table   int
+	Metric  int
+}
+
+// IsDefault reports whether r is a default route.
+func (r Route) IsDefault() bool { return r.Dst.Bits() == 0 }
+
+// MainTable is the kernel's main routing table.
+const MainTable = 254
+
+// Link returns the link with the given name.
+func (s *State) Link(name string) (*Link, bool) {
+	i := sort.Search(len(s.Links), func(i int) bool { return s.Links[i].Name >= name })
+	if i < len(s.Links) && s.Links[i].Name == name {
+		return &s.Links[i], true
+	}
+	return nil, false
+}
+
+// DefaultGateway returns the gateway of the main-table default route of the
+// given family (4 or 6) that leaves through the named link.
+func (s *State) DefaultGateway(link string, family int) (netip.Addr, bool) {
+	for _, r := range s.Routes {
+		if r.Link != link || r.Table != MainTable || !r.IsDefault() || !r.Gateway.IsValid() {
+			continue
+		}
+		if (family == 4) == r.Gateway.Is4() {
+			return r.Gateway, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// Ports returns the names of the links enslaved to master, sorted.
+func (s *State) Ports(master string) []string {
+	var ports []string
+	for _, l := range s.Links {
+		if l.Master == master {
+			ports = append(ports, l.Name)
+		}
+	}
+	return ports
+}
