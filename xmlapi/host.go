@@ -1,0 +1,42 @@
+package xmlapi
+
+// HostInfo is what the host entity reports.
+type HostInfo struct {
+	ID, Name string
+	// OperationInProgress is true while a network transaction runs.
+	OperationInProgress bool
+}
+
+// Hosts renders the <hosts> collection of the single local host.
+func Hosts(c Context, h HostInfo) *Node {
+	item := Host(c, h)
+	item.Repeated = true
+	return Elem("hosts", item)
+}
+
+// Host renders the local host.
+func Host(c Context, h HostInfo) *Node {
+	href := c.hostHref()
+	return Elem("host",
+		Text("name", h.Name),
+		Link("nics", href+"/nics"),
+		Link("networkattachments", href+"/networkattachments"),
+		Text("status", "up"),
+		Bool("network_operation_in_progress", h.OperationInProgress),
+	).WithID(h.ID, href)
+}
+
+// APIRoot renders the entry point of the API.
+func APIRoot(c Context, version string) *Node {
+	return Elem("api",
+		Link("hosts", Prefix+"/hosts"),
+		Link("networks", Prefix+"/networks"),
+		Elem("product_info",
+			Text("name", "hostnetd"),
+			Text("vendor", "hostnetd"),
+			Elem("version", Text("full_version", version)),
+		),
+		Elem("special_objects"),
+		c.hostRef().rename("local_host"),
+	)
+}

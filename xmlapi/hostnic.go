@@ -1,0 +1,230 @@
+package xmlapi
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+
+	"github.com/hostnetd/hostnetd/netconf"
+)
+
+// HostNics renders the <host_nics> collection.
+func HostNics(c Context, st *netconf.State, links []*netconf.Link) *Node {
+	n := Elem("host_nics")
+	for _, l := range links {
+		item := HostNic(c, st, l)
+		item.Repeated = true
+		n.Add(item)
+	}
+	return n
+}
+
+// HostNic renders one interface as a <host_nic>.
+func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
+	id := c.NicID(l.Name)
+	href := c.nicHref(id)
+	n := Elem("host_nic").WithID(id, href)
+	n.Add(
+		Text("name", l.Name),
+		Link("statistics", href+"/statistics"),
+		Link("networkattachments", href+"/networkattachments"),
+	)
+	if l.Master != "" {
+		if m, ok := st.Link(l.Master); ok && m.Kind == netconf.KindBond {
+			n.Add(Link("master", c.nicHref(c.NicID(l.Master))))
+		}
+	}
+	if agg := aggregatorID(l); agg > 0 {
+		n.Add(Int("ad_aggregator_id", int64(agg)))
+	}
+	if l.VLAN != nil {
+		n.Add(OptText("base_interface", l.VLAN.Base))
+	}
+	if l.Bond != nil {
+		n.Add(bonding(c, l.Bond))
+	}
+	v4, v6 := primaryAddrs(l)
+	n.Add(
+		Text("boot_protocol", bootProtocol4(v4)),
+		Bool("bridged", isBridgePort(st, l)),
+		Bool("custom_configuration", false),
+		ipNode("ip", v4, st, l),
+		ipNode("ipv6", v6, st, l),
+		Text("ipv6_boot_protocol", bootProtocol6(l)),
+	)
+	if l.MAC != "" {
+		n.Add(Elem("mac", Text("address", l.MAC)))
+	}
+	n.Add(Int("mtu", int64(l.MTU)))
+	if l.Speed > 0 {
+		n.Add(Uint("speed", l.Speed))
+	}
+	if l.OperState == netconf.OperUp || l.OperState == netconf.OperDown {
+		n.Add(Text("status", string(l.OperState)))
+	}
+	if l.VLAN != nil {
+		n.Add(&Node{Name: "vlan", Attrs: []Attr{{Name: "id", Value: strconv.Itoa(l.VLAN.ID), Scalar: Number}}})
+	}
+	n.Add(c.hostRef(), ipAddresses(l))
+	return n
+}
+
+func aggregatorID(l *netconf.Link) int {
+	switch {
+	case l.Bond != nil && l.Bond.Mode == netconf.Bond8023AD:
+		return l.Bond.AggregatorID
+	case l.BondSlave != nil:
+		return l.BondSlave.AggregatorID
+	}
+	return 0
+}
+
+func bonding(c Context, b *netconf.Bond) *Node {
+	opts := List("options", Elem("option",
+		Text("name", "mode"),
+		Text("value", strconv.Itoa(int(b.Mode))),
+		Text("type", b.Mode.Description()),
+	))
+	for _, o := range b.Options {
+		item := Elem("option", Text("name", o.Name), Text("value", o.Value))
+		item.Repeated = true
+		opts.Add(item)
+	}
+	n := Elem("bonding")
+	if b.ActiveSlave != "" {
+		n.Add(c.nicRef(b.ActiveSlave).rename("active_slave"))
+	}
+	if b.PartnerMAC != "" {
+		n.Add(Elem("ad_partner_mac", Text("address", b.PartnerMAC)))
+	}
+	n.Add(opts)
+	if len(b.Slaves) > 0 {
+		slaves := make([]*Node, len(b.Slaves))
+		for i, s := range b.Slaves {
+			slaves[i] = c.nicRef(s)
+		}
+		n.Add(List("slaves", slaves...))
+	}
+	return n
+}
+
+func isBridgePort(st *netconf.State, l *netconf.Link) bool {
+	if l.Master == "" {
+		return false
+	}
+	m, ok := st.Link(l.Master)
+	return ok && m.Kind == netconf.KindBridge
+}
+
+// primaryAddrs picks the first IPv4 and the first global IPv6 address; the
+// kernel lists addresses in the order they were added, so the first is the
+// primary one.
+func primaryAddrs(l *netconf.Link) (v4, v6 *netconf.Addr) {
+	for i := range l.Addrs {
+		a := &l.Addrs[i]
+		switch {
+		case a.Prefix.Addr().Is4() && v4 == nil:
+			v4 = a
+		case a.Prefix.Addr().Is6() && !a.LinkLocal && v6 == nil:
+			v6 = a
+		}
+	}
+	return v4, v6
+}
+
+func ipNode(name string, a *netconf.Addr, st *netconf.State, l *netconf.Link) *Node {
+	if a == nil {
+		return nil
+	}
+	family := 6
+	if a.Prefix.Addr().Is4() {
+		family = 4
+	}
+	n := Elem(name, Text("address", a.Prefix.Addr().String()))
+	if gw, ok := st.DefaultGateway(l.Name, family); ok {
+		n.Add(Text("gateway", gw.String()))
+	}
+	n.Add(Text("netmask", netmask(a.Prefix)), Text("version", "v"+strconv.Itoa(family)))
+	return n
+}
+
+// netmask renders an IPv4 prefix as a dotted mask and an IPv6 prefix as its
+// length, as oVirt does.
+func netmask(p netip.Prefix) string {
+	if p.Addr().Is4() {
+		return net.IP(net.CIDRMask(p.Bits(), 32)).String()
+	}
+	return strconv.Itoa(p.Bits())
+}
+
+// bootProtocol4 follows the primary address: a DHCP lease is installed
+// with a finite lifetime, a static address is permanent.
+func bootProtocol4(primary *netconf.Addr) string {
+	switch {
+	case primary == nil:
+		return "none"
+	case primary.Dynamic:
+		return "dhcp"
+	}
+	return "static"
+}
+
+func bootProtocol6(l *netconf.Link) string {
+	var static, dhcp, autoconf bool
+	for _, a := range l.Addrs {
+		if !a.Prefix.Addr().Is6() || a.LinkLocal {
+			continue
+		}
+		switch {
+		case !a.Dynamic:
+			static = true
+		case a.AutoconfEUI64:
+			autoconf = true
+		default:
+			dhcp = true
+		}
+	}
+	switch {
+	case dhcp && autoconf:
+		return "poly_dhcp_autoconf"
+	case autoconf:
+		return "autoconf"
+	case dhcp:
+		return "dhcp"
+	case static:
+		return "static"
+	}
+	return "none"
+}
+
+// ipAddresses is hostnetd's extension listing every address of the link,
+// as the cloud NIC listings do; oVirt clients ignore it.
+func ipAddresses(l *netconf.Link) *Node {
+	if len(l.Addrs) == 0 {
+		return nil
+	}
+	items := make([]*Node, 0, len(l.Addrs))
+	for _, a := range l.Addrs {
+		family := "v6"
+		if a.Prefix.Addr().Is4() {
+			family = "v4"
+		}
+		scope := "global"
+		if a.LinkLocal {
+			scope = "link"
+		}
+		item := Elem("ip_address",
+			Text("address", a.Prefix.Addr().String()),
+			Text("netmask", netmask(a.Prefix)),
+			Int("prefix", int64(a.Prefix.Bits())),
+			Text("version", family),
+			Text("scope", scope),
+			Bool("dynamic", a.Dynamic),
+		)
+		if a.Dynamic {
+			item.Add(Uint("valid_lifetime", uint64(a.ValidLft)), Uint("preferred_lifetime", uint64(a.PreferredLft)))
+		}
+		items = append(items, item)
+	}
+	return List("ip_addresses", items...)
+}
