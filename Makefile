@@ -1,0 +1,62 @@
+# hostnetd — see README.md. Two commands matter on a fresh Debian machine,
+# as root: `make run` and `make test`.
+
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+
+GO          ?= go
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -X main.version=$(VERSION)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+VMEXEC      := $(CURDIR)/test/vm/vmexec
+RUN_DIR     := $(CURDIR)/.run
+
+.PHONY: all build run test deps lint test-unit test-vm test-vm-selftest vm-prepare vm-shell clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/hostnetd ./cmd/hostnetd
+
+# Starts hostnetd on a throwaway sandbox namespace (never this machine's own
+# interfaces) and prints curl examples; Ctrl-C stops it and deletes the sandbox.
+run: build
+	@scripts/run-sandbox.sh bin/hostnetd $(RUN_DIR)
+
+# Everything: installs what is missing, lints, runs the unit and namespace
+# tests on this kernel, then the VM suite (bonds and VLANs on a full kernel).
+test: deps lint test-unit test-vm test-vm-selftest
+
+deps:
+	@scripts/install-deps.sh
+	@command -v staticcheck >/dev/null || GOFLAGS= $(GO) install $(STATICCHECK)
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags vmtest ./...
+	staticcheck ./...
+	staticcheck -tags vmtest ./...
+
+# Unit tests and the namespace tests that need only veth and bridge, with the
+# race detector, on this machine's kernel (as root; in fresh namespaces).
+test-unit:
+	$(GO) test -race -count=1 ./...
+
+vm-prepare:
+	@test/vm/vm.sh prepare
+
+# The VM suite: every package under test/ built with the vmtest tag and run
+# inside the VM, one package at a time.
+test-vm: vm-prepare
+	$(GO) test -tags vmtest -exec $(VMEXEC) -p 1 -count=1 ./test/...
+
+test-vm-selftest: vm-prepare
+	@test/vm/selftest.sh
+
+vm-shell: vm-prepare
+	@test/vm/vm.sh shell
+
+clean:
+	rm -rf bin $(RUN_DIR)

@@ -1,0 +1,121 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+	"github.com/hostnetd/hostnetd/xmlapi"
+)
+
+// DefaultMaxBodyBytes is the default limit on a request body. A setupnetworks
+// for 1000 networks is about 400 KiB.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Options configure an Agent.
+type Options struct {
+	Namespace    *kernel.Namespace // required: the namespace whose interfaces are managed
+	StateDir     string            // required: persistent state (host id, configuration)
+	RunDir       string            // required: per-boot state (markers)
+	MaxBodyBytes int64             // optional: DefaultMaxBodyBytes when 0
+	Version      string            // optional: reported in the API root
+}
+
+// Agent is the hostnetd daemon. New prepares it; Run serves until its
+// context is cancelled; Close releases it.
+type Agent struct {
+	log    *zap.Logger
+	opts   Options
+	hostID string
+	router router
+
+	closeOnce sync.Once
+}
+
+// New prepares an agent: it creates the state and run directories and loads
+// (or creates) the host id. It starts nothing.
+func New(log *zap.Logger, opts Options) (*Agent, error) {
+	if opts.Namespace == nil {
+		return nil, errors.New("agent.New: a namespace is required")
+	}
+	if opts.StateDir == "" || opts.RunDir == "" {
+		return nil, errors.New("agent.New: state and run directories are required")
+	}
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	for _, dir := range []string{opts.StateDir, opts.RunDir} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("agent.New: %w", err)
+		}
+	}
+	hostID, err := loadHostID(opts.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("agent.New: %w", err)
+	}
+	a := &Agent{log: log, opts: opts, hostID: hostID}
+	a.routes()
+	return a, nil
+}
+
+// HostID is the id of the host this agent serves.
+func (a *Agent) HostID() string { return a.hostID }
+
+// Handler is the agent's HTTP handler, for tests and custom servers.
+func (a *Agent) Handler() http.Handler { return http.HandlerFunc(a.serveHTTP) }
+
+// Run serves the API on every listener until ctx is cancelled, then shuts
+// the servers down gracefully. A cancelled context is a normal stop.
+func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
+	if len(listeners) == 0 {
+		return errors.New("agent.Run: no listener")
+	}
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ErrorLog:          zap.NewStdLog(a.log.Named("http")),
+	}
+	errc := make(chan error, len(listeners))
+	for _, ln := range listeners {
+		a.log.Info("serving", zap.String("address", ln.Addr().Network()+":"+ln.Addr().String()))
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("shutting down the HTTP server: %w", err))
+	}
+	if errors.Is(runErr, http.ErrServerClosed) {
+		runErr = nil
+	}
+	return runErr
+}
+
+// Close releases the agent. It is safe to call more than once.
+func (a *Agent) Close() error {
+	a.closeOnce.Do(func() {})
+	return nil
+}
+
+func (a *Agent) ctx() xmlapi.Context {
+	return xmlapi.Context{HostID: a.hostID, NicID: func(name string) string { return nicID(a.hostID, name) }}
+}

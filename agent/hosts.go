@@ -1,0 +1,52 @@
+package agent
+
+import (
+	"os"
+	"strconv"
+
+	"github.com/hostnetd/hostnetd/xmlapi"
+)
+
+func (a *Agent) getAPIRoot(*request) (response, error) {
+	return ok(xmlapi.APIRoot(a.ctx(), a.opts.Version)), nil
+}
+
+func (a *Agent) hostInfo() xmlapi.HostInfo {
+	name, err := os.Hostname()
+	if err != nil {
+		name = "localhost"
+	}
+	return xmlapi.HostInfo{ID: a.hostID, Name: name}
+}
+
+func (a *Agent) listHosts(*request) (response, error) {
+	return ok(xmlapi.Hosts(a.ctx(), a.hostInfo())), nil
+}
+
+func (a *Agent) getHost(r *request) (response, error) {
+	if err := a.checkHost(r); err != nil {
+		return response{}, err
+	}
+	return ok(xmlapi.Host(a.ctx(), a.hostInfo())), nil
+}
+
+// checkHost answers 404 for any host but this one.
+func (a *Agent) checkHost(r *request) error {
+	if id := r.param("host"); id != a.hostID {
+		return notFound("host", id)
+	}
+	return nil
+}
+
+// maxParam reads oVirt's max=N; absent or -1 means no limit.
+func maxParam(r *request) (int, error) {
+	s := r.URL.Query().Get("max")
+	if s == "" {
+		return -1, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < -1 {
+		return 0, badRequest(CodeInvalidValue, "max=%q is not a whole number of at least -1", s)
+	}
+	return n, nil
+}

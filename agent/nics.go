@@ -1,0 +1,83 @@
+package agent
+
+import (
+	"fmt"
+
+	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+	"github.com/hostnetd/hostnetd/xmlapi"
+)
+
+// readState reads the managed namespace's kernel state.
+func (a *Agent) readState() (*netconf.State, error) {
+	st, err := kernel.ReadState(a.opts.Namespace)
+	if err != nil {
+		return nil, fmt.Errorf("reading the kernel state: %w", err)
+	}
+	return st, nil
+}
+
+// listedLinks are the interfaces the API reports: every one but loopback.
+func listedLinks(st *netconf.State) []*netconf.Link {
+	links := make([]*netconf.Link, 0, len(st.Links))
+	for i := range st.Links {
+		if st.Links[i].Name != "lo" {
+			links = append(links, &st.Links[i])
+		}
+	}
+	return links
+}
+
+func (a *Agent) listNics(r *request) (response, error) {
+	if err := a.checkHost(r); err != nil {
+		return response{}, err
+	}
+	limit, err := maxParam(r)
+	if err != nil {
+		return response{}, err
+	}
+	st, err := a.readState()
+	if err != nil {
+		return response{}, err
+	}
+	links := listedLinks(st)
+	if limit >= 0 && limit < len(links) {
+		links = links[:limit]
+	}
+	return ok(xmlapi.HostNics(a.ctx(), st, links)), nil
+}
+
+// findNic resolves a NIC path parameter, which may be the stable id or the
+// device name.
+func (a *Agent) findNic(r *request) (*netconf.State, *netconf.Link, error) {
+	if err := a.checkHost(r); err != nil {
+		return nil, nil, err
+	}
+	st, err := a.readState()
+	if err != nil {
+		return nil, nil, err
+	}
+	key := r.param("nic")
+	for _, l := range listedLinks(st) {
+		if l.Name == key || nicID(a.hostID, l.Name) == key {
+			return st, l, nil
+		}
+	}
+	return nil, nil, notFound("host_nic", key)
+}
+
+func (a *Agent) getNic(r *request) (response, error) {
+	st, l, err := a.findNic(r)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(xmlapi.HostNic(a.ctx(), st, l)), nil
+}
+
+func (a *Agent) getNicStatistics(r *request) (response, error) {
+	_, l, err := a.findNic(r)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(xmlapi.Statistics(a.ctx(), l)), nil
+}

@@ -1,0 +1,90 @@
+package agent
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/hostnetd/hostnetd/xmlapi"
+)
+
+// serveHTTP runs every request through the same steps: negotiate the
+// answer's encoding, find the resource, read the body within its limit, then
+// call the handler. Every failure is an oVirt fault.
+func (a *Agent) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	out, acceptable := negotiate(r.Header.Get("Accept"))
+	if !acceptable {
+		a.writeFault(w, r, formatXML, newFault(http.StatusNotAcceptable, CodeNotAcceptable, "Not acceptable",
+			"cannot answer in %q; hostnetd speaks application/xml and application/json", r.Header.Get("Accept")))
+		return
+	}
+	if r.ContentLength > a.opts.MaxBodyBytes {
+		a.writeFault(w, r, out, tooLarge(a.opts.MaxBodyBytes))
+		return
+	}
+	path, inAPI := stripPrefix(r.URL.Path)
+	if !inAPI {
+		a.writeFault(w, r, out, newFault(http.StatusNotFound, CodeNotFound, "Not found",
+			"no resource at %q; the API is under %s", r.URL.Path, xmlapi.Prefix))
+		return
+	}
+	h, params, fault := a.router.match(r.Method, path)
+	if fault != nil {
+		a.writeFault(w, r, out, fault)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, a.opts.MaxBodyBytes+1))
+	if err != nil {
+		a.writeFault(w, r, out, badRequest(CodeMalformed, "reading the request body: %v", err))
+		return
+	}
+	if int64(len(body)) > a.opts.MaxBodyBytes {
+		a.writeFault(w, r, out, tooLarge(a.opts.MaxBodyBytes))
+		return
+	}
+	resp, err := h(&request{Request: r, params: params, body: body})
+	if err != nil {
+		var f *Fault
+		if !errors.As(err, &f) {
+			a.log.Error("[unexpected] request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))
+			f = newFault(http.StatusInternalServerError, CodeInternal, "Operation Failed", "%v", err)
+		}
+		a.writeFault(w, r, out, f)
+		return
+	}
+	a.write(w, r, out, resp.status, resp.doc)
+}
+
+func tooLarge(limit int64) *Fault {
+	return newFault(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "Request body too large",
+		"the request body exceeds the limit of %d bytes", limit)
+}
+
+func (a *Agent) write(w http.ResponseWriter, r *http.Request, f format, status int, doc *xmlapi.Node) {
+	var data []byte
+	if f == formatJSON {
+		data = xmlapi.MarshalJSON(doc)
+	} else {
+		data = xmlapi.MarshalXML(doc)
+	}
+	w.Header().Set("Content-Type", f.contentType())
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(data)
+	}
+	a.log.Debug("request", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Int("status", status))
+}
+
+func (a *Agent) writeFault(w http.ResponseWriter, r *http.Request, f format, fault *Fault) {
+	if len(fault.Allow) > 0 {
+		w.Header().Set("Allow", strings.Join(fault.Allow, ", "))
+	}
+	if fault.Status >= 500 {
+		a.log.Error("request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path),
+			zap.Int("status", fault.Status), zap.String("code", fault.Code), zap.String("detail", fault.Detail))
+	}
+	a.write(w, r, f, fault.Status, xmlapi.FaultNode(fault.Fault))
+}

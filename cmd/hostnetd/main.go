@@ -1,0 +1,180 @@
+// Command hostnetd is the host network configuration agent for hypervisor
+// hosts. It serves oVirt's host-networking API over local HTTP and manages
+// the interfaces of one network namespace: its own, a named one (--netns),
+// or a throwaway sandbox (--sandbox).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// args are the parsed command-line flags.
+type args struct {
+	listen       []string
+	stateDir     string
+	runDir       string
+	netns        string
+	sandbox      bool
+	sandboxName  string
+	logLevel     string
+	maxBodyBytes int64
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+func parseArgs(argv []string) (args, error) {
+	var a args
+	fs := flag.NewFlagSet("hostnetd", flag.ContinueOnError)
+	var listen listFlag
+	fs.Var(&listen, "listen", "address to serve on, unix:PATH or tcp:HOST:PORT; repeatable (default unix:/run/hostnetd/hostnetd.sock)")
+	fs.StringVar(&a.stateDir, "state-dir", "/var/lib/hostnetd", "directory of persistent state")
+	fs.StringVar(&a.runDir, "run-dir", "/run/hostnetd", "directory of per-boot state")
+	fs.StringVar(&a.netns, "netns", "", "manage the interfaces of this named network namespace instead of the daemon's own")
+	fs.BoolVar(&a.sandbox, "sandbox", false, "create and manage a throwaway namespace with veth NICs eth0..eth3; deleted on exit")
+	fs.StringVar(&a.sandboxName, "sandbox-name", "hostnetd-sandbox", "name of the sandbox namespace (its switch is NAME-sw)")
+	fs.StringVar(&a.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Int64Var(&a.maxBodyBytes, "max-body-bytes", agent.DefaultMaxBodyBytes, "largest request body accepted")
+	if err := fs.Parse(argv); err != nil {
+		return a, err
+	}
+	if fs.NArg() > 0 {
+		return a, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	a.listen = listen
+	if len(a.listen) == 0 {
+		a.listen = []string{"unix:/run/hostnetd/hostnetd.sock"}
+	}
+	if a.sandbox && a.netns != "" {
+		return a, errors.New("--sandbox and --netns exclude each other")
+	}
+	return a, nil
+}
+
+func main() {
+	a, err := parseArgs(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hostnetd:", err)
+		os.Exit(2)
+	}
+	log, err := newLogger(a.logLevel)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hostnetd:", err)
+		os.Exit(2)
+	}
+	defer log.Sync() //nolint:errcheck // nothing to do if the log cannot be flushed
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log, a); err != nil {
+		log.Error("hostnetd failed", zap.Error(err))
+		os.Exit(1)
+	}
+}
+
+func newLogger(level string) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	cfg := zap.NewProductionConfig()
+	cfg.Level = zap.NewAtomicLevelAt(lvl)
+	cfg.Encoding = "console"
+	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	cfg.DisableStacktrace = true
+	return cfg.Build()
+}
+
+func run(ctx context.Context, log *zap.Logger, a args) (err error) {
+	ns, cleanup, err := openManagedNamespace(log, a)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, cleanup()) }()
+
+	ag, err := agent.New(log, agent.Options{
+		Namespace:    ns,
+		StateDir:     a.stateDir,
+		RunDir:       a.runDir,
+		MaxBodyBytes: a.maxBodyBytes,
+		Version:      version,
+	})
+	if err != nil {
+		return err
+	}
+	defer ag.Close()
+
+	var listeners []net.Listener
+	defer func() {
+		for _, ln := range listeners {
+			ln.Close()
+		}
+	}()
+	for _, spec := range a.listen {
+		ln, err := agent.Listen(spec)
+		if err != nil {
+			return err
+		}
+		listeners = append(listeners, ln)
+	}
+	log.Info("hostnetd started", zap.String("version", version), zap.String("host_id", ag.HostID()),
+		zap.String("namespace", namespaceLabel(ns)), zap.Strings("listen", a.listen))
+	return ag.Run(ctx, listeners...)
+}
+
+// openManagedNamespace opens the namespace hostnetd manages and returns the
+// function that releases it (and, for a sandbox, deletes it).
+func openManagedNamespace(log *zap.Logger, a args) (*kernel.Namespace, func() error, error) {
+	if !a.sandbox {
+		ns, err := kernel.OpenNamespace(a.netns)
+		if err != nil {
+			return nil, nil, err
+		}
+		return ns, ns.Close, nil
+	}
+	for _, name := range []string{a.sandboxName, a.sandboxName + "-sw"} {
+		if kernel.NamespaceExists(name) {
+			log.Warn("removing a sandbox namespace left by an earlier run", zap.String("namespace", name))
+			if err := kernel.DeleteNamespace(name); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	sb, err := kernel.CreateSandbox(a.sandboxName, 4)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating the sandbox: %w", err)
+	}
+	log.Info("sandbox created", zap.String("namespace", sb.Host.Name), zap.String("switch", sb.Switch.Name))
+	return sb.Host, func() error {
+		log.Info("deleting the sandbox", zap.String("namespace", sb.Host.Name))
+		return sb.Destroy()
+	}, nil
+}
+
+func namespaceLabel(ns *kernel.Namespace) string {
+	if ns.Name == "" {
+		return "(own)"
+	}
+	return ns.Name
+}
