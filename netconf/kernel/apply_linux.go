@@ -1,0 +1,202 @@
+package kernel
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
+
+	"github.com/hostnetd/hostnetd/netconf"
+)
+
+// ApplyError names the step of a plan that the kernel refused.
+type ApplyError struct {
+	Step netconf.Step
+	Err  error
+}
+
+func (e *ApplyError) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// Apply executes the plan in order and returns how many steps completed.
+// It stops at the first failure, which it returns as an *ApplyError; undoing
+// the completed prefix is the caller's decision.
+func Apply(ctx context.Context, ns *Namespace, plan netconf.Plan) (int, error) {
+	for i, s := range plan {
+		if err := ctx.Err(); err != nil {
+			return i, &ApplyError{Step: s, Err: err}
+		}
+		if err := applyStep(ns, s); err != nil {
+			return i, &ApplyError{Step: s, Err: err}
+		}
+	}
+	return len(plan), nil
+}
+
+func applyStep(ns *Namespace, s netconf.Step) error {
+	h := ns.Handle
+	if s.Op == netconf.OpLinkAdd {
+		return addLink(ns, s.Device)
+	}
+	link, err := h.LinkByName(s.Link)
+	if err != nil {
+		return fmt.Errorf("finding %s: %w", s.Link, err)
+	}
+	switch s.Op {
+	case netconf.OpLinkDel:
+		return h.LinkDel(link)
+	case netconf.OpSetMaster:
+		master, err := h.LinkByName(s.Master)
+		if err != nil {
+			return fmt.Errorf("finding %s: %w", s.Master, err)
+		}
+		return h.LinkSetMasterByIndex(link, master.Attrs().Index)
+	case netconf.OpNoMaster:
+		return h.LinkSetNoMaster(link)
+	case netconf.OpSetMTU:
+		return h.LinkSetMTU(link, s.MTU)
+	case netconf.OpSetUp:
+		return h.LinkSetUp(link)
+	case netconf.OpSetDown:
+		return h.LinkSetDown(link)
+	case netconf.OpAddrAdd:
+		return h.AddrAdd(link, toNetlinkAddr(s))
+	case netconf.OpAddrDel:
+		return h.AddrDel(link, toNetlinkAddr(s))
+	case netconf.OpBondSet:
+		bond := netlink.NewLinkBond(netlink.LinkAttrs{Name: s.Link, Index: link.Attrs().Index})
+		if err := setBondOptions(h, bond, s.Device.Bond); err != nil {
+			return err
+		}
+		return h.LinkModify(bond)
+	}
+	return fmt.Errorf("unknown operation %q", s.Op)
+}
+
+func toNetlinkAddr(s netconf.Step) *netlink.Addr {
+	a := &netlink.Addr{IPNet: &net.IPNet{
+		IP:   net.IP(s.Addr.Addr().AsSlice()),
+		Mask: net.CIDRMask(s.Addr.Bits(), s.Addr.Addr().BitLen()),
+	}}
+	if s.Addr.Addr().Is6() {
+		// Verification must not wait for duplicate address detection.
+		a.Flags = unix.IFA_F_NODAD
+	}
+	return a
+}
+
+func addLink(ns *Namespace, d *netconf.Device) error {
+	h := ns.Handle
+	attrs := netlink.LinkAttrs{Name: d.Name, MTU: d.MTU}
+	var link netlink.Link
+	switch d.Kind {
+	case netconf.KindBond:
+		bond := netlink.NewLinkBond(attrs)
+		if err := setBondOptions(h, bond, d.Bond); err != nil {
+			return err
+		}
+		link = bond
+	case netconf.KindVLAN:
+		base, err := h.LinkByName(d.VLAN.Base)
+		if err != nil {
+			return fmt.Errorf("finding VLAN base %s: %w", d.VLAN.Base, err)
+		}
+		attrs.ParentIndex = base.Attrs().Index
+		link = &netlink.Vlan{LinkAttrs: attrs, VlanId: d.VLAN.ID, VlanProtocol: netlink.VLAN_PROTOCOL_8021Q}
+	case netconf.KindBridge:
+		link = &netlink.Bridge{LinkAttrs: attrs}
+	default:
+		return fmt.Errorf("cannot create a device of kind %s", d.Kind)
+	}
+	if err := h.LinkAdd(link); err != nil {
+		return err
+	}
+	if d.Kind == netconf.KindBridge {
+		return setBridgeSTP(ns, d.Name, d.STP)
+	}
+	return nil
+}
+
+// setBridgeSTP sets IFLA_BR_STP_STATE, which netlink.Bridge does not carry.
+// The library offers no raw request on a handle, so the request is sent
+// from a thread inside the namespace.
+func setBridgeSTP(ns *Namespace, name string, on bool) error {
+	link, err := ns.Handle.LinkByName(name)
+	if err != nil {
+		return err
+	}
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_ACK)
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Index = int32(link.Attrs().Index)
+	req.AddData(msg)
+	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("bridge"))
+	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
+	state := uint32(0)
+	if on {
+		state = 1
+	}
+	data.AddRtAttr(nl.IFLA_BR_STP_STATE, nl.Uint32Attr(state))
+	req.AddData(info)
+	return ns.Do(func() error {
+		_, err := req.Execute(unix.NETLINK_ROUTE, 0)
+		return err
+	})
+}
+
+// setBondOptions fills a bond made by NewLinkBond (every field "not sent")
+// with the mode and the options hostnetd manages.
+func setBondOptions(h *netlink.Handle, b *netlink.Bond, cfg *netconf.BondConfig) error {
+	b.Mode = netlink.BondMode(cfg.Mode)
+	for _, o := range cfg.Options {
+		n, _ := strconv.Atoi(o.Value)
+		switch o.Name {
+		case "miimon":
+			b.Miimon = n
+		case "updelay":
+			b.UpDelay = n
+		case "downdelay":
+			b.DownDelay = n
+		case "arp_interval":
+			b.ArpInterval = n
+		case "min_links":
+			b.MinLinks = n
+		case "arp_ip_target":
+			for _, t := range strings.Split(o.Value, ",") {
+				b.ArpIpTargets = append(b.ArpIpTargets, net.ParseIP(t))
+			}
+		case "xmit_hash_policy":
+			b.XmitHashPolicy = netlink.StringToBondXmitHashPolicy(o.Value)
+		case "lacp_rate":
+			b.LacpRate = netlink.StringToBondLacpRate(o.Value)
+		case "ad_select":
+			b.AdSelect = netlink.BondAdSelect(enumIndex([]string{"stable", "bandwidth", "count"}, o.Value))
+		case "fail_over_mac":
+			b.FailOverMac = netlink.BondFailOverMac(enumIndex([]string{"none", "active", "follow"}, o.Value))
+		case "primary":
+			p, err := h.LinkByName(o.Value)
+			if err != nil {
+				return fmt.Errorf("finding primary %s: %w", o.Value, err)
+			}
+			b.Primary = p.Attrs().Index
+		default:
+			return fmt.Errorf("bond option %s is not supported", o.Name)
+		}
+	}
+	return nil
+}
+
+func enumIndex(names []string, v string) int {
+	for i, n := range names {
+		if n == v {
+			return i
+		}
+	}
+	return 0
+}
+

@@ -1,0 +1,589 @@
+package netconf
+
+import (
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// MergeInput is everything Merge needs: the request, what hostnetd runs now,
+// the network catalogue and the kernel as it is.
+type MergeInput struct {
+	Request  ChangeSet
+	Running  *Config
+	Networks []*Network
+	Kernel   *State
+	// NicName resolves a NIC or bond id to its device name.
+	NicName func(id string) (string, bool)
+	// NewAttachmentID gives the id of an attachment the request creates.
+	NewAttachmentID func(networkID string) string
+	// MaxConnectivityTimeout bounds connectivity_timeout, in seconds.
+	MaxConnectivityTimeout int
+}
+
+// Merge applies the request to the running configuration and validates the
+// result completely. It never touches the kernel: the configuration it
+// returns is the desired state, or the error is the first rule broken.
+func Merge(in MergeInput) (*Config, error) {
+	m := &merger{in: in, cfg: in.Running.Clone()}
+	steps := []func() error{
+		m.checkActionOptions,
+		m.removeAttachments,
+		m.removeBonds,
+		m.modifyBonds,
+		m.modifyAttachments,
+		m.checkBonds,
+		m.checkDevices,
+		m.checkAddressing,
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	m.cfg.sort()
+	return m.cfg, nil
+}
+
+type merger struct {
+	in  MergeInput
+	cfg *Config
+	// touched are the attachments (by network id) and bonds the request
+	// names, for the rules that only apply to what changes.
+	touchedNets  map[string]bool
+	newSlaves    map[string]string // slave → bond, for slaves this request adds
+	removedBonds map[string]bool
+}
+
+func (m *merger) network(id string) *Network {
+	for _, n := range m.in.Networks {
+		if n.ID == id {
+			return n
+		}
+	}
+	return nil
+}
+
+func (m *merger) checkActionOptions() error {
+	t := m.in.Request.ConnectivityTimeout
+	if t == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil || n < 1 || n > m.in.MaxConnectivityTimeout {
+		return ruleErr(CodeConnectivityTimeoutInvalid, "connectivity_timeout %q must be a whole number of seconds from 1 to %d", t, m.in.MaxConnectivityTimeout)
+	}
+	return nil
+}
+
+func (m *merger) attachmentIndex(id string) int {
+	return slices.IndexFunc(m.cfg.Attachments, func(a Attachment) bool { return a.ID == id })
+}
+
+func (m *merger) attachmentOfNetwork(netID string) int {
+	return slices.IndexFunc(m.cfg.Attachments, func(a Attachment) bool { return a.NetworkID == netID })
+}
+
+// resolveNetwork finds a network by id and/or name.
+func (m *merger) resolveNetwork(ref Ref) (*Network, error) {
+	var byID, byName *Network
+	if ref.ID != "" {
+		if byID = m.network(ref.ID); byID == nil {
+			return nil, ruleErr(CodeNetworkIDNotExists, "network with id %s does not exist", ref.ID)
+		}
+	}
+	if ref.Name != "" {
+		for _, n := range m.in.Networks {
+			if n.Name == ref.Name {
+				byName = n
+			}
+		}
+		if byName == nil {
+			return nil, ruleErr(CodeNetworkNameNotExists, "network %q does not exist", ref.Name)
+		}
+	}
+	switch {
+	case byID != nil && byName != nil && byID != byName:
+		return nil, ruleErr(CodeAttachmentNetworkIncoherent, "network id %s and name %q name different networks", ref.ID, ref.Name)
+	case byID != nil:
+		return byID, nil
+	case byName != nil:
+		return byName, nil
+	}
+	return nil, ruleErr(CodeAttachmentNetworkNotSet, "the attachment names no network")
+}
+
+func (m *merger) removeAttachments() error {
+	for _, r := range m.in.Request.RemovedAttachments {
+		i := -1
+		if r.ID != "" {
+			i = m.attachmentIndex(r.ID)
+		} else if !r.Network.IsZero() {
+			if n, err := m.resolveNetwork(r.Network); err == nil {
+				i = m.attachmentOfNetwork(n.ID)
+			}
+		}
+		if i < 0 {
+			return ruleErr(CodeRemovedAttachmentNotExists, "cannot remove attachment %s: it does not exist", firstNonEmpty(r.ID, r.Network.Name, r.Network.ID))
+		}
+		if n := m.network(m.cfg.Attachments[i].NetworkID); n != nil && n.HasUsage(UsageManagement) {
+			return ruleErr(CodeCannotRemoveManagement, "network %s is the management network and cannot be detached", n.Name)
+		}
+		for _, mod := range m.in.Request.ModifiedAttachments {
+			if mod.ID != "" && mod.ID == m.cfg.Attachments[i].ID {
+				return ruleErr(CodeAttachmentInBothLists, "attachment %s is both modified and removed", mod.ID)
+			}
+		}
+		m.cfg.Attachments = slices.Delete(m.cfg.Attachments, i, i+1)
+	}
+	return nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// resolveNic turns a NIC reference (id and/or name) into a device name.
+func (m *merger) resolveNic(ref Ref, code string) (string, error) {
+	name := ref.Name
+	if ref.ID != "" {
+		byID, ok := m.in.NicName(ref.ID)
+		if !ok {
+			return "", ruleErr(code, "no interface has id %s", ref.ID)
+		}
+		if name != "" && name != byID {
+			return "", ruleErr(CodeAttachmentNicsIncoherent, "interface id %s is %s, not %s", ref.ID, byID, name)
+		}
+		name = byID
+	}
+	return name, nil
+}
+
+func (m *merger) bondIndex(name string) int {
+	return slices.IndexFunc(m.cfg.Bonds, func(b BondConfig) bool { return b.Name == name })
+}
+
+func (m *merger) removeBonds() error {
+	m.removedBonds = map[string]bool{}
+	for _, r := range m.in.Request.RemovedBonds {
+		if r.IsZero() {
+			return ruleErr(CodeBondNoIDNorName, "a removed bond has neither id nor name")
+		}
+		name, err := m.resolveNic(r, CodeBondNotExists)
+		if err != nil {
+			return err
+		}
+		i := m.bondIndex(name)
+		if i < 0 {
+			return ruleErr(CodeBondNotExists, "cannot remove %s: hostnetd manages no bond of that name", name)
+		}
+		m.cfg.Bonds = slices.Delete(m.cfg.Bonds, i, i+1)
+		m.removedBonds[name] = true
+	}
+	return nil
+}
+
+func (m *merger) modifyBonds() error {
+	m.newSlaves = map[string]string{}
+	for _, bc := range m.in.Request.ModifiedBonds {
+		if err := m.modifyBond(bc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *merger) modifyBond(bc BondChange) error {
+	if bc.Ref.IsZero() {
+		return ruleErr(CodeBondNoIDNorName, "a bond has neither id nor name")
+	}
+	name := bc.Ref.Name
+	if bc.Ref.ID != "" {
+		byID, ok := m.in.NicName(bc.Ref.ID)
+		if !ok {
+			return ruleErr(CodeNicIDNotExists, "no interface has id %s", bc.Ref.ID)
+		}
+		if name != "" && name != byID {
+			return ruleErr(CodeBondIncoherent, "bond id %s is %s, not %s", bc.Ref.ID, byID, name)
+		}
+		name = byID
+	}
+	if err := CheckBondName(name); err != nil {
+		return err
+	}
+	if m.removedBonds[name] {
+		return ruleErr(CodeBondUpdatedAndRemoved, "bond %s is both modified and removed", name)
+	}
+	if l, ok := m.in.Kernel.Link(name); ok && l.Kind != KindBond {
+		return conflictErr(CodeNotABond, "%s exists and is not a bond", name)
+	}
+	i := m.bondIndex(name)
+	if i < 0 {
+		m.cfg.Bonds = append(m.cfg.Bonds, m.adoptOrNewBond(name))
+		i = len(m.cfg.Bonds) - 1
+	}
+	b := &m.cfg.Bonds[i]
+	raw := bc.Options
+	if raw == nil && i == len(m.cfg.Bonds)-1 && len(b.Options) == 0 && b.Mode == 0 && !m.existsInKernel(name) {
+		raw = &defaultBondOptions
+	}
+	if raw != nil {
+		mode, opts, err := parseBondOptions(name, *raw)
+		if err != nil {
+			return err
+		}
+		b.Mode, b.Options = mode, opts
+	}
+	if bc.Slaves != nil {
+		slaves, err := m.resolveSlaves(name, *bc.Slaves)
+		if err != nil {
+			return err
+		}
+		for _, s := range slaves {
+			if !slices.Contains(b.Slaves, s) {
+				m.newSlaves[s] = name
+			}
+		}
+		b.Slaves = slaves
+	}
+	return nil
+}
+
+func (m *merger) existsInKernel(name string) bool {
+	_, ok := m.in.Kernel.Link(name)
+	return ok
+}
+
+// adoptOrNewBond starts the configuration of a bond the request names for
+// the first time: an existing kernel bond is adopted with its mode, options
+// and slaves, so that a request changing only its slaves keeps the rest.
+func (m *merger) adoptOrNewBond(name string) BondConfig {
+	l, ok := m.in.Kernel.Link(name)
+	if !ok || l.Bond == nil {
+		return BondConfig{Name: name}
+	}
+	return BondConfig{Name: name, Mode: l.Bond.Mode, Slaves: slices.Clone(l.Bond.Slaves)}
+}
+
+func (m *merger) resolveSlaves(bond string, refs []Ref) ([]string, error) {
+	var slaves []string
+	for _, r := range refs {
+		name := r.Name
+		if r.ID != "" {
+			byID, ok := m.in.NicName(r.ID)
+			if !ok {
+				return nil, ruleErr(CodeNicIDNotExists, "bond %s: no interface has id %s", bond, r.ID)
+			}
+			name = byID
+		}
+		l, ok := m.in.Kernel.Link(name)
+		if !ok {
+			return nil, ruleErr(CodeSlaveNotExists, "bond %s: slave %q does not exist", bond, name)
+		}
+		if l.Kind != KindDevice && l.Kind != KindVeth && l.Kind != KindDummy {
+			return nil, conflictErr(CodeSlaveIsBondOrVLAN, "bond %s: %s is a %s and cannot be a slave", bond, name, l.Kind)
+		}
+		if slices.Contains(slaves, name) {
+			return nil, conflictErr(CodeSlaveReferencedTwice, "bond %s: %s is listed twice", bond, name)
+		}
+		slaves = append(slaves, name)
+	}
+	slices.Sort(slaves)
+	return slaves, nil
+}
+
+func (m *merger) modifyAttachments() error {
+	m.touchedNets = map[string]bool{}
+	for _, ac := range m.in.Request.ModifiedAttachments {
+		if err := m.modifyAttachment(ac); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *merger) modifyAttachment(ac AttachmentChange) error {
+	if ac.ID == "" && ac.Network == nil && ac.Nic == nil && ac.IP == nil && ac.Properties == nil && ac.DNS == nil && !ac.Override {
+		return ruleErr(CodeNullAttachment, "an attachment element is empty")
+	}
+	i := -1
+	if ac.ID != "" {
+		if i = m.attachmentIndex(ac.ID); i < 0 {
+			return ruleErr(CodeAttachmentNotExists, "attachment %s does not exist", ac.ID)
+		}
+	}
+	var net *Network
+	if ac.Network != nil && !ac.Network.IsZero() {
+		n, err := m.resolveNetwork(*ac.Network)
+		if err != nil {
+			return err
+		}
+		net = n
+		if i >= 0 && m.cfg.Attachments[i].NetworkID != n.ID {
+			return ruleErr(CodeCannotChangeNetwork, "attachment %s carries network %s; it cannot be changed to %s", ac.ID, m.network(m.cfg.Attachments[i].NetworkID).Name, n.Name)
+		}
+		if i < 0 {
+			i = m.attachmentOfNetwork(n.ID)
+		}
+	} else if i < 0 {
+		return ruleErr(CodeAttachmentNetworkNotSet, "a new attachment names no network")
+	}
+	if net == nil {
+		net = m.network(m.cfg.Attachments[i].NetworkID)
+	}
+	if m.touchedNets[net.ID] {
+		return ruleErr(CodeSameNetworkTwice, "network %s is attached twice in one request", net.Name)
+	}
+	m.touchedNets[net.ID] = true
+	if i < 0 {
+		m.cfg.Attachments = append(m.cfg.Attachments, Attachment{
+			ID: m.in.NewAttachmentID(net.ID), NetworkID: net.ID,
+			IPv4: IPConfig{Method: BootNone}, IPv6: IPConfig{Method: BootNone},
+		})
+		i = len(m.cfg.Attachments) - 1
+	}
+	return m.mergeAttachment(&m.cfg.Attachments[i], net, ac)
+}
+
+func (m *merger) mergeAttachment(a *Attachment, net *Network, ac AttachmentChange) error {
+	if ac.Nic != nil {
+		name, err := m.resolveNic(*ac.Nic, CodeNicNotExists)
+		if err != nil {
+			return err
+		}
+		a.Nic = name
+	}
+	if a.Nic == "" {
+		if net.VLAN != nil {
+			return ruleErr(CodeVLANNoSouthbound, "VLAN network %s needs a NIC or bond", net.Name)
+		}
+		return ruleErr(CodeNicNameNotSet, "the attachment of network %s names no NIC", net.Name)
+	}
+	if ac.IP != nil {
+		v4, v6, err := parseIPAssignments(net.Name, *ac.IP)
+		if err != nil {
+			return err
+		}
+		a.IPv4, a.IPv6 = v4, v6
+	}
+	if ac.Properties != nil {
+		a.Properties = *ac.Properties
+	}
+	if ac.DNS != nil {
+		a.DNS = *ac.DNS
+	}
+	return nil
+}
+
+// checkBonds applies the rules on bonds to the merged configuration.
+func (m *merger) checkBonds() error {
+	owner := map[string]string{}
+	for _, b := range m.cfg.Bonds {
+		if len(b.Slaves) < 2 {
+			return ruleErr(CodeBondSlaveCount, "bond %s has %d slaves; a bond needs at least two", b.Name, len(b.Slaves))
+		}
+		for _, s := range b.Slaves {
+			if other, ok := owner[s]; ok {
+				return conflictErr(CodeSlaveReferencedTwice, "%s is a slave of both %s and %s", s, other, b.Name)
+			}
+			owner[s] = b.Name
+			if err := m.checkSlaveFree(b.Name, s); err != nil {
+				return err
+			}
+		}
+		if primary, ok := BondOptionValue(b.Options, "primary"); ok && !slices.Contains(b.Slaves, primary) {
+			return ruleErr(CodeBadBondingOptionForMode, "bond %s: primary %s is not one of its slaves", b.Name, primary)
+		}
+	}
+	return nil
+}
+
+// checkSlaveFree refuses a slave that the kernel or the configuration uses
+// for something else.
+func (m *merger) checkSlaveFree(bond, slave string) error {
+	l, _ := m.in.Kernel.Link(slave)
+	if l.Master != "" && l.Master != bond && !m.removedBonds[l.Master] && m.bondIndex(l.Master) < 0 {
+		if master, ok := m.in.Kernel.Link(l.Master); ok && master.Kind == KindBond {
+			return conflictErr(CodeSlaveInOtherBond, "%s is a slave of bond %s, which this request neither removes nor shrinks", slave, l.Master)
+		}
+	}
+	for _, a := range m.cfg.Attachments {
+		if a.Nic != slave {
+			continue
+		}
+		if m.newSlaves[slave] != "" && m.touchedNets[a.NetworkID] {
+			return conflictErr(CodeSlaveAndNetworkAtOnce, "%s gets network %s and becomes a slave of %s in the same request", slave, m.network(a.NetworkID).Name, bond)
+		}
+		return conflictErr(CodeSlaveHasNetwork, "%s carries network %s and cannot be a slave of %s", slave, m.network(a.NetworkID).Name, bond)
+	}
+	for _, k := range m.in.Kernel.Links {
+		if k.VLAN != nil && k.VLAN.Base == slave {
+			return ruleErr(CodeSlaveHasUnmanagedNetwork, "%s carries VLAN device %s and cannot be a slave of %s", slave, k.Name, bond)
+		}
+	}
+	return nil
+}
+
+// checkDevices applies the rules on where networks sit: NICs that exist,
+// one untagged network per device, distinct VLANs, matching MTUs.
+func (m *merger) checkDevices() error {
+	type deviceUse struct {
+		untagged *Network
+		vlans    map[int]*Network
+		mtus     []*Network
+	}
+	uses := map[string]*deviceUse{}
+	for _, a := range m.cfg.Attachments {
+		net := m.network(a.NetworkID)
+		if err := m.checkSouthbound(a, net); err != nil {
+			return err
+		}
+		u := uses[a.Nic]
+		if u == nil {
+			u = &deviceUse{vlans: map[int]*Network{}}
+			uses[a.Nic] = u
+		}
+		u.mtus = append(u.mtus, net)
+		if net.VLAN == nil {
+			if u.untagged != nil {
+				return conflictErr(CodeTwoUntagged, "%s would carry two untagged networks, %s and %s", a.Nic, u.untagged.Name, net.Name)
+			}
+			u.untagged = net
+			continue
+		}
+		if other := u.vlans[*net.VLAN]; other != nil {
+			return conflictErr(CodeVLANInUse, "%s would carry VLAN %d twice, for %s and %s", a.Nic, *net.VLAN, other.Name, net.Name)
+		}
+		u.vlans[*net.VLAN] = net
+		if len(VLANDeviceName(a.Nic, *net.VLAN)) > MaxDeviceName {
+			return ruleErr(CodeBadBridgeName, "VLAN device %s would be longer than 15 bytes", VLANDeviceName(a.Nic, *net.VLAN))
+		}
+	}
+	for nic, u := range uses {
+		if u.untagged == nil {
+			continue
+		}
+		for _, n := range u.mtus {
+			if n.EffectiveMTU() != u.untagged.EffectiveMTU() {
+				return conflictErr(CodeMTUDifferences, "networks on %s must share the MTU of its untagged network %s (%d); %s has %d", nic, u.untagged.Name, u.untagged.EffectiveMTU(), n.Name, n.EffectiveMTU())
+			}
+		}
+	}
+	return nil
+}
+
+func (m *merger) checkSouthbound(a Attachment, net *Network) error {
+	if i := m.bondIndex(a.Nic); i >= 0 {
+		if net.Bridged() && !m.cfg.Bonds[i].Mode.ValidForVMNetwork() {
+			return ruleErr(CodeBondModeInvalidForVMNetwork, "VM network %s cannot sit on bond %s in mode %s", net.Name, a.Nic, m.cfg.Bonds[i].Mode)
+		}
+		return nil
+	}
+	if strings.HasPrefix(a.Nic, "bond") && !m.existsInKernel(a.Nic) {
+		return ruleErr(CodeNicNotExists, "network %s: bond %s neither exists nor is created by this request", net.Name, a.Nic)
+	}
+	l, ok := m.in.Kernel.Link(a.Nic)
+	if !ok {
+		return ruleErr(CodeNicNotExists, "network %s: interface %s does not exist", net.Name, a.Nic)
+	}
+	switch l.Kind {
+	case KindVLAN:
+		return ruleErr(CodeAttachmentReferencesVLAN, "network %s names VLAN device %s; attach it to %s and give the network the VLAN", net.Name, a.Nic, l.VLAN.Base)
+	case KindBridge:
+		return ruleErr(CodeNicNotExists, "network %s: %s is a bridge, not a NIC or bond", net.Name, a.Nic)
+	}
+	if owner, ok := m.slaveOf(a.Nic); ok {
+		if m.touchedNets[net.ID] && m.newSlaves[a.Nic] != "" {
+			return conflictErr(CodeSlaveAndNetworkAtOnce, "%s gets network %s and becomes a slave of %s in the same request", a.Nic, net.Name, owner)
+		}
+		return conflictErr(CodeSlaveHasNetwork, "network %s cannot sit on %s, a slave of %s", net.Name, a.Nic, owner)
+	}
+	if net.Bridged() && l.Kind == KindBond && !l.Bond.Mode.ValidForVMNetwork() {
+		return ruleErr(CodeBondModeInvalidForVMNetwork, "VM network %s cannot sit on bond %s in mode %s", net.Name, a.Nic, l.Bond.Mode)
+	}
+	return nil
+}
+
+// slaveOf reports the bond a NIC is a slave of in the merged configuration,
+// or in the kernel for bonds hostnetd does not manage.
+func (m *merger) slaveOf(nic string) (string, bool) {
+	for _, b := range m.cfg.Bonds {
+		if slices.Contains(b.Slaves, nic) {
+			return b.Name, true
+		}
+	}
+	if l, ok := m.in.Kernel.Link(nic); ok && l.Master != "" && !m.removedBonds[l.Master] {
+		if master, ok := m.in.Kernel.Link(l.Master); ok && master.Kind == KindBond {
+			return l.Master, true
+		}
+	}
+	return "", false
+}
+
+// checkAddressing applies the IP rules across the whole configuration.
+func (m *merger) checkAddressing() error {
+	var defaultRoute *Network
+	for _, a := range m.cfg.Attachments {
+		net := m.network(a.NetworkID)
+		isDefault := net.HasUsage(UsageDefaultRoute)
+		if isDefault {
+			if defaultRoute != nil {
+				return ruleErr(CodeMultipleDefaultRoute, "networks %s and %s both claim the default route", defaultRoute.Name, net.Name)
+			}
+			defaultRoute = net
+			if a.IPv4.Method == BootNone && a.IPv6.Method == BootNone {
+				return conflictErr(CodeRoleNetworkNoBootProtocol, "default-route network %s needs an address assignment", net.Name)
+			}
+		}
+		if a.IPv6.Gateway.IsValid() && !isDefault {
+			return ruleErr(CodeIPv6GatewayNotDefaultRoute, "network %s: an IPv6 gateway is allowed only on the default-route network", net.Name)
+		}
+		if len(a.DNS) > 0 && !isDefault {
+			return ruleErr(CodeNameserversNotDefaultRoute, "network %s: name servers are allowed only on the default-route network", net.Name)
+		}
+		for _, ns := range a.DNS {
+			host, _, _ := strings.Cut(ns, "%")
+			if _, err := netip.ParseAddr(host); err != nil {
+				return ruleErr(CodeBadNameserver, "network %s: name server %q is not an IP address", net.Name, ns)
+			}
+		}
+		if a.IPv6.Method != BootNone && net.EffectiveMTU() < 1280 {
+			return ruleErr(CodeMTUInvalid, "network %s: MTU %d is below 1280, the minimum with IPv6", net.Name, net.EffectiveMTU())
+		}
+		if err := checkBridgeOpts(net, a.Properties); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bridgeOptions are the bridge_opts keys hostnetd applies.
+var bridgeOptions = []string{"forward_delay", "multicast_snooping", "multicast_router", "priority", "hello_time", "max_age", "ageing_time", "group_fwd_mask", "vlan_filtering"}
+
+func checkBridgeOpts(net *Network, props map[string]string) error {
+	for k, v := range props {
+		if k != "bridge_opts" {
+			return ruleErr(CodeBadCustomProperties, "network %s: unknown property %q", net.Name, k)
+		}
+		if !net.Bridged() {
+			return ruleErr(CodeBadCustomProperties, "network %s: bridge_opts apply only to VM networks", net.Name)
+		}
+		for _, kv := range strings.Fields(v) {
+			key, val, ok := strings.Cut(kv, "=")
+			if _, err := strconv.ParseUint(val, 0, 32); !ok || err != nil || !slices.Contains(bridgeOptions, key) {
+				return ruleErr(CodeBadCustomProperties, "network %s: bad bridge option %q", net.Name, kv)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Config) sort() {
+	slices.SortFunc(c.Bonds, func(a, b BondConfig) int { return strings.Compare(a.Name, b.Name) })
+}

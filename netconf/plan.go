@@ -1,0 +1,367 @@
+package netconf
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Op is one kind of kernel operation.
+type Op string
+
+// The operations a plan is made of.
+const (
+	OpLinkAdd   Op = "link-add"
+	OpLinkDel   Op = "link-del"
+	OpSetMaster Op = "set-master"
+	OpNoMaster  Op = "no-master"
+	OpSetMTU    Op = "set-mtu"
+	OpSetUp     Op = "set-up"
+	OpSetDown   Op = "set-down"
+	OpAddrAdd   Op = "addr-add"
+	OpAddrDel   Op = "addr-del"
+	OpBondSet   Op = "bond-set"
+)
+
+// Step is one kernel write.
+type Step struct {
+	Op     Op
+	Link   string
+	Device *Device      // link-add: what to create; bond-set: the bond's mode and options
+	Master string       // set-master
+	MTU    int          // set-mtu
+	Addr   netip.Prefix // addr-add, addr-del
+}
+
+// String renders the step as the ip(8) command that does the same.
+func (s Step) String() string {
+	switch s.Op {
+	case OpLinkAdd:
+		return "ip link add " + describeDevice(s.Device)
+	case OpLinkDel:
+		return "ip link del " + s.Link
+	case OpSetMaster:
+		return fmt.Sprintf("ip link set %s master %s", s.Link, s.Master)
+	case OpNoMaster:
+		return fmt.Sprintf("ip link set %s nomaster", s.Link)
+	case OpSetMTU:
+		return fmt.Sprintf("ip link set %s mtu %d", s.Link, s.MTU)
+	case OpSetUp:
+		return fmt.Sprintf("ip link set %s up", s.Link)
+	case OpSetDown:
+		return fmt.Sprintf("ip link set %s down", s.Link)
+	case OpAddrAdd:
+		return fmt.Sprintf("ip addr add %s dev %s", s.Addr, s.Link)
+	case OpAddrDel:
+		return fmt.Sprintf("ip addr del %s dev %s", s.Addr, s.Link)
+	case OpBondSet:
+		return fmt.Sprintf("ip link set %s type bond%s", s.Link, bondArgs(s.Device.Bond))
+	}
+	return string(s.Op) + " " + s.Link
+}
+
+func describeDevice(d *Device) string {
+	switch d.Kind {
+	case KindBond:
+		return fmt.Sprintf("%s mtu %d type bond%s", d.Name, d.MTU, bondArgs(d.Bond))
+	case KindVLAN:
+		return fmt.Sprintf("link %s name %s mtu %d type vlan id %d", d.VLAN.Base, d.Name, d.MTU, d.VLAN.ID)
+	case KindBridge:
+		stp := 0
+		if d.STP {
+			stp = 1
+		}
+		return fmt.Sprintf("%s mtu %d type bridge stp_state %d", d.Name, d.MTU, stp)
+	}
+	return d.Name
+}
+
+func bondArgs(b *BondConfig) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, " mode %s", b.Mode)
+	for _, o := range b.Options {
+		fmt.Fprintf(&s, " %s %s", o.Name, o.Value)
+	}
+	return s.String()
+}
+
+// Plan is the ordered list of kernel writes that turns the kernel into the
+// target. An empty plan means the kernel already matches.
+type Plan []Step
+
+func (p Plan) String() string {
+	var b strings.Builder
+	for _, s := range p {
+		b.WriteString(s.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// MakePlan computes the plan from the kernel state, the target hostnetd ran
+// until now (old: what it owns) and the new target. Teardown runs top-down
+// (bridges, VLANs, bonds), construction bottom-up (bonds and their slaves,
+// VLANs, bridges, ports, addresses); MTUs rise bottom-up before the devices
+// above them need them and fall top-down at the end. Entities that already
+// match are not touched.
+func MakePlan(cur *State, old, next *Target) Plan {
+	p := &planner{cur: cur, old: old, next: next, cycled: map[string]bool{}, released: map[string]bool{}}
+	p.teardown()
+	p.build()
+	return p.steps
+}
+
+type planner struct {
+	cur       *State
+	old, next *Target
+	steps     Plan
+	deleted   map[string]bool
+	lowerMTUs Plan
+	// ports are the bridge enslavements, made once every device exists.
+	ports Plan
+	// cycled are links this plan sets down on the way; released are bond
+	// slaves it releases to rewrite their bond.
+	cycled, released map[string]bool
+}
+
+func (p *planner) add(s Step) { p.steps = append(p.steps, s) }
+
+func (p *planner) link(name string) (*Link, bool) {
+	if p.deleted[name] {
+		return nil, false
+	}
+	return p.cur.Link(name)
+}
+
+// teardown removes created devices the new target no longer has (or has
+// as another kind or VLAN) and releases NICs hostnetd no longer manages.
+func (p *planner) teardown() {
+	p.deleted = map[string]bool{}
+	for i := len(p.old.Devices) - 1; i >= 0; i-- {
+		d := p.old.Devices[i]
+		l, exists := p.cur.Link(d.Name)
+		if !exists || d.Kind == KindDevice {
+			continue
+		}
+		n := p.next.Device(d.Name)
+		if n == nil || n.Kind != d.Kind || (n.VLAN != nil && l.VLAN != nil && *n.VLAN != *l.VLAN) {
+			p.add(Step{Op: OpLinkDel, Link: d.Name})
+			p.deleted[d.Name] = true
+		}
+	}
+	for _, d := range p.old.Devices {
+		if d.Kind != KindDevice || p.next.Device(d.Name) != nil {
+			continue
+		}
+		l, ok := p.link(d.Name)
+		if !ok {
+			continue
+		}
+		if l.Master != "" && !p.deleted[l.Master] {
+			p.add(Step{Op: OpNoMaster, Link: d.Name})
+		}
+		p.reset(l, d)
+	}
+}
+
+// reset gives a NIC leaving hostnetd's management the default MTU and
+// removes the addresses hostnetd put on it.
+func (p *planner) reset(l *Link, d *Device) {
+	if l.MTU != DefaultMTU {
+		p.add(Step{Op: OpSetMTU, Link: l.Name, MTU: DefaultMTU})
+	}
+	for _, a := range l.Addrs {
+		if slices.Contains(d.Addrs, a.Prefix) {
+			p.add(Step{Op: OpAddrDel, Link: l.Name, Addr: a.Prefix})
+		}
+	}
+}
+
+func (p *planner) build() {
+	// Bonds exist before their slaves join them, and every device exists
+	// before it becomes a bridge port.
+	for _, pass := range []func(*Device) bool{
+		func(d *Device) bool { return d.Kind == KindDevice && !p.isBondSlave(d) },
+		func(d *Device) bool { return d.Kind == KindBond },
+		func(d *Device) bool { return d.Kind == KindDevice && p.isBondSlave(d) },
+		func(d *Device) bool { return d.Kind == KindVLAN || d.Kind == KindBridge },
+	} {
+		for _, d := range p.next.Devices {
+			if pass(d) {
+				p.buildDevice(d)
+			}
+		}
+	}
+	p.steps = append(p.steps, p.ports...)
+	for _, d := range p.next.Devices {
+		p.buildAddrs(d)
+	}
+	for _, d := range p.next.Devices {
+		if p.isBondSlave(d) || d.Kind == KindDevice && d.Master == "" {
+			continue // the bond raises its slaves; buildNIC raised the rest
+		}
+		if l, ok := p.link(d.Name); !ok || !l.AdminUp || p.cycled[d.Name] {
+			p.add(Step{Op: OpSetUp, Link: d.Name})
+		}
+	}
+	for i := len(p.lowerMTUs) - 1; i >= 0; i-- {
+		p.add(p.lowerMTUs[i])
+	}
+}
+
+func (p *planner) isBondSlave(d *Device) bool {
+	m := p.next.Device(d.Master)
+	return m != nil && m.Kind == KindBond
+}
+
+func (p *planner) buildDevice(d *Device) {
+	l, exists := p.link(d.Name)
+	switch {
+	case d.Kind == KindDevice:
+		if exists {
+			p.buildNIC(d, l)
+		}
+	case !exists:
+		p.create(d)
+	default:
+		p.update(d, l)
+	}
+}
+
+// setMTU raises at once and defers a decrease to the end, top-down.
+func (p *planner) setMTU(d *Device, cur int) {
+	switch {
+	case d.MTU > cur:
+		p.add(Step{Op: OpSetMTU, Link: d.Name, MTU: d.MTU})
+	case d.MTU < cur:
+		p.lowerMTUs = append(p.lowerMTUs, Step{Op: OpSetMTU, Link: d.Name, MTU: d.MTU})
+	}
+}
+
+func (p *planner) buildNIC(d *Device, l *Link) {
+	if d.Master == "" {
+		if l.Master != "" && !p.deleted[l.Master] {
+			p.add(Step{Op: OpNoMaster, Link: d.Name})
+		}
+		p.setMTU(d, l.MTU)
+		if !l.AdminUp {
+			p.add(Step{Op: OpSetUp, Link: d.Name})
+		}
+		return
+	}
+	master := p.next.Device(d.Master)
+	if master != nil && master.Kind == KindBond {
+		// A slave follows its bond's MTU; the kernel sets it on enslaving.
+		if l.Master != d.Master || p.deleted[l.Master] || p.released[d.Name] {
+			attached := l.Master != "" && !p.deleted[l.Master] && !p.released[d.Name]
+			p.enslave(d.Name, attached, l.AdminUp, d.Master)
+		}
+		return
+	}
+	p.setMTU(d, l.MTU)
+	if !l.AdminUp {
+		p.add(Step{Op: OpSetUp, Link: d.Name})
+	}
+	if l.Master != d.Master || p.deleted[l.Master] {
+		p.ports = append(p.ports, Step{Op: OpSetMaster, Link: d.Name, Master: d.Master})
+	}
+}
+
+// enslave puts a NIC into a bond the way the kernel accepts it: released
+// from any other master, down, then the master set alone.
+func (p *planner) enslave(nic string, hasMaster, up bool, bond string) {
+	if hasMaster {
+		p.add(Step{Op: OpNoMaster, Link: nic})
+	}
+	if up || hasMaster {
+		p.add(Step{Op: OpSetDown, Link: nic})
+	}
+	p.add(Step{Op: OpSetMaster, Link: nic, Master: bond})
+}
+
+func (p *planner) create(d *Device) {
+	p.add(Step{Op: OpLinkAdd, Link: d.Name, Device: d})
+	if d.Master != "" {
+		p.ports = append(p.ports, Step{Op: OpSetMaster, Link: d.Name, Master: d.Master})
+	}
+}
+
+func (p *planner) update(d *Device, l *Link) {
+	if d.Kind == KindBond {
+		p.updateBond(d, l)
+	}
+	p.setMTU(d, l.MTU)
+	if d.Master != l.Master && d.Master != "" {
+		p.ports = append(p.ports, Step{Op: OpSetMaster, Link: d.Name, Master: d.Master})
+	}
+}
+
+// updateBond changes a bond in place: options the kernel takes live are
+// written live; a mode change releases the slaves, rewrites the bond while
+// it is down and re-enslaves them in name order.
+func (p *planner) updateBond(d *Device, l *Link) {
+	if l.Bond == nil {
+		return
+	}
+	if l.Bond.Mode != d.Bond.Mode {
+		for _, s := range l.Bond.Slaves {
+			p.add(Step{Op: OpNoMaster, Link: s})
+			p.released[s] = true
+		}
+		p.add(Step{Op: OpSetDown, Link: d.Name})
+		p.add(Step{Op: OpBondSet, Link: d.Name, Device: d})
+		p.cycled[d.Name] = true
+		return
+	}
+	if !bondOptionsMatch(d.Bond.Options, l.Bond.Options) {
+		p.add(Step{Op: OpBondSet, Link: d.Name, Device: d})
+	}
+	for _, s := range l.Bond.Slaves {
+		if !slices.Contains(d.Bond.Slaves, s) {
+			p.add(Step{Op: OpNoMaster, Link: s})
+		}
+	}
+}
+
+// bondOptionsMatch reports whether every requested option has its value in
+// the kernel (compared in canonical form).
+func bondOptionsMatch(want, have []BondOption) bool {
+	for _, w := range want {
+		v, ok := BondOptionValue(have, w.Name)
+		if !ok {
+			return false
+		}
+		if spec, known := findBondOption(w.Name); known {
+			if nv, ok := spec.normalize(v); ok {
+				v = nv
+			}
+		}
+		if v != w.Value {
+			return false
+		}
+	}
+	return true
+}
+
+// buildAddrs adds the static addresses a device lacks and removes permanent
+// global addresses it should not have. A bridge port or bond slave carries
+// no address at all.
+func (p *planner) buildAddrs(d *Device) {
+	l, exists := p.link(d.Name)
+	var have []Addr
+	if exists {
+		have = l.Addrs
+	}
+	for _, a := range have {
+		if a.LinkLocal || slices.Contains(d.Addrs, a.Prefix) || a.Dynamic && d.KeepDynamic && d.Master == "" {
+			continue
+		}
+		p.add(Step{Op: OpAddrDel, Link: d.Name, Addr: a.Prefix})
+	}
+	for _, want := range d.Addrs {
+		if !slices.ContainsFunc(have, func(a Addr) bool { return a.Prefix == want }) {
+			p.add(Step{Op: OpAddrAdd, Link: d.Name, Addr: want})
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package netconf
+
+import (
+	"net/netip"
+	"testing"
+)
+
+func TestPlanBondVLANBridgeFromScratch(t *testing.T) {
+	cfg, err := merge(t, &Config{}, ChangeSet{
+		ModifiedBonds: []BondChange{bond("bond0", "eth1", "eth0")},
+		ModifiedAttachments: []AttachmentChange{
+			attach("v100", "bond0", RawIPAssignment{Method: "static", Address: "192.0.2.10", Netmask: "24"}),
+			attach("jumbo", "eth2"),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := BuildTarget(cfg, testNetworks())
+	got := MakePlan(twoNICHost(), &Target{}, next).String()
+	want := `ip link set eth2 mtu 9000
+ip link add bond0 mtu 1500 type bond mode 802.3ad miimon 100 xmit_hash_policy layer2+3
+ip link set eth0 down
+ip link set eth0 master bond0
+ip link set eth1 down
+ip link set eth1 master bond0
+ip link add link bond0 name bond0.100 mtu 1500 type vlan id 100
+ip link add v100 mtu 1500 type bridge stp_state 0
+ip link set bond0.100 master v100
+ip addr add 192.0.2.10/24 dev v100
+ip link set bond0 up
+ip link set bond0.100 up
+ip link set v100 up
+`
+	if got != want {
+		t.Errorf("plan:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestPlanIsEmptyWhenTheKernelMatches is idempotence at the planner: a
+// kernel that already has the target gets no step.
+func TestPlanIsEmptyWhenTheKernelMatches(t *testing.T) {
+	cfg, err := merge(t, &Config{}, ChangeSet{ModifiedAttachments: []AttachmentChange{
+		attach("vmnet", "eth0", RawIPAssignment{Method: "static", Address: "192.0.2.10", Netmask: "24"}),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := BuildTarget(cfg, testNetworks())
+	st := twoNICHost()
+	st.Links[0].Master = "vmnet"
+	st.Links = append(st.Links, Link{Name: "vmnet", Kind: KindBridge, MTU: 1500, AdminUp: true,
+		Addrs: []Addr{{Prefix: netip.MustParsePrefix("192.0.2.10/24")}, {Prefix: netip.MustParsePrefix("fe80::1/64"), LinkLocal: true}}})
+	if p := MakePlan(st, target, target); len(p) != 0 {
+		t.Errorf("plan for a matching kernel:\n%s", p)
+	}
+}
+
+func TestPlanRemovesWhatTheOldTargetCreated(t *testing.T) {
+	old, err := merge(t, &Config{}, ChangeSet{ModifiedAttachments: []AttachmentChange{attach("v100", "eth0")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := twoNICHost()
+	st.Links = append(st.Links,
+		Link{Name: "eth0.100", Kind: KindVLAN, MTU: 1500, AdminUp: true, Master: "v100", VLAN: &VLAN{ID: 100, Base: "eth0"}},
+		Link{Name: "v100", Kind: KindBridge, MTU: 1500, AdminUp: true})
+	sortLinks(st)
+	got := MakePlan(st, BuildTarget(old, testNetworks()), BuildTarget(&Config{}, testNetworks())).String()
+	want := "ip link del v100\nip link del eth0.100\n"
+	if got != want {
+		t.Errorf("plan:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func sortLinks(st *State) {
+	for i := 1; i < len(st.Links); i++ {
+		for j := i; j > 0 && st.Links[j].Name < st.Links[j-1].Name; j-- {
+			st.Links[j], st.Links[j-1] = st.Links[j-1], st.Links[j]
+		}
+	}
+}
+
+// TestPlanBondModeChange releases the slaves, rewrites the bond while it is
+// down and re-enslaves them in name order.
+func TestPlanBondModeChange(t *testing.T) {
+	running := &Config{Bonds: []BondConfig{{Name: "bond0", Mode: BondActiveBackup, Options: []BondOption{{"miimon", "100"}}, Slaves: []string{"eth0", "eth1"}}}}
+	cfg, err := merge(t, running, ChangeSet{ModifiedBonds: []BondChange{{Ref: Ref{Name: "bond0"}, Options: &[]RawOption{{"mode", "4"}, {"miimon", "100"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := twoNICHost()
+	st.Links[0].Master, st.Links[1].Master = "bond0", "bond0"
+	st.Links = append([]Link{{Name: "bond0", Kind: KindBond, MTU: 1500, AdminUp: true,
+		Bond: &Bond{Mode: BondActiveBackup, Options: []BondOption{{"miimon", "100"}}, Slaves: []string{"eth0", "eth1"}}}}, st.Links...)
+	got := MakePlan(st, BuildTarget(running, testNetworks()), BuildTarget(cfg, testNetworks())).String()
+	want := `ip link set eth0 nomaster
+ip link set eth1 nomaster
+ip link set bond0 down
+ip link set bond0 type bond mode 802.3ad miimon 100
+ip link set eth0 down
+ip link set eth0 master bond0
+ip link set eth1 down
+ip link set eth1 master bond0
+ip link set bond0 up
+`
+	if got != want {
+		t.Errorf("plan:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -1,0 +1,79 @@
+package netconf
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// VerifyError lists where the kernel differs from the target after apply.
+type VerifyError struct{ Mismatches []string }
+
+func (e *VerifyError) Error() string {
+	return "verification failed: " + strings.Join(e.Mismatches, "; ")
+}
+
+// Verify checks that the kernel state contains the target: every device
+// exists with its kind, MTU, master, VLAN, bond mode, slaves and options and
+// static addresses, and every device created for the old target that the new
+// one dropped is gone. Only what the target sets is compared.
+func Verify(old, next *Target, st *State) error {
+	var bad []string
+	mismatch := func(dev, field string, want, have any) {
+		bad = append(bad, fmt.Sprintf("%s.%s: desired %v, current %v", dev, field, want, have))
+	}
+	for _, d := range next.Devices {
+		l, ok := st.Link(d.Name)
+		if !ok {
+			bad = append(bad, d.Name+": missing")
+			continue
+		}
+		if d.Kind != KindDevice && l.Kind != d.Kind {
+			mismatch(d.Name, "kind", d.Kind, l.Kind)
+		}
+		if l.MTU != d.MTU {
+			mismatch(d.Name, "mtu", d.MTU, l.MTU)
+		}
+		if d.Master != "" && l.Master != d.Master {
+			mismatch(d.Name, "master", d.Master, l.Master)
+		}
+		if d.VLAN != nil && (l.VLAN == nil || *l.VLAN != *d.VLAN) {
+			mismatch(d.Name, "vlan", *d.VLAN, l.VLAN)
+		}
+		if d.Bond != nil {
+			verifyBond(d, l, mismatch)
+		}
+		for _, a := range d.Addrs {
+			if !slices.ContainsFunc(l.Addrs, func(x Addr) bool { return x.Prefix == a }) {
+				mismatch(d.Name, "address", a, "absent")
+			}
+		}
+	}
+	for _, d := range old.Devices {
+		if d.Kind == KindDevice || next.Device(d.Name) != nil {
+			continue
+		}
+		if _, ok := st.Link(d.Name); ok {
+			bad = append(bad, d.Name+": still present")
+		}
+	}
+	if len(bad) > 0 {
+		return &VerifyError{Mismatches: bad}
+	}
+	return nil
+}
+
+func verifyBond(d *Device, l *Link, mismatch func(dev, field string, want, have any)) {
+	if l.Bond == nil {
+		return
+	}
+	if l.Bond.Mode != d.Bond.Mode {
+		mismatch(d.Name, "mode", d.Bond.Mode, l.Bond.Mode)
+	}
+	if !slices.Equal(l.Bond.Slaves, d.Bond.Slaves) {
+		mismatch(d.Name, "slaves", d.Bond.Slaves, l.Bond.Slaves)
+	}
+	if !bondOptionsMatch(d.Bond.Options, l.Bond.Options) {
+		mismatch(d.Name, "options", d.Bond.Options, l.Bond.Options)
+	}
+}
