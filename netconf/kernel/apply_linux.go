@@ -199,4 +199,3 @@ func enumIndex(names []string, v string) int {
 	}
 	return 0
 }
-
