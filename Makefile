@@ -9,6 +9,9 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 LDFLAGS     := -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 VMEXEC      := $(CURDIR)/test/vm/vmexec
+# The packages the VM suite runs: those with vmtest tests, plus the
+# namespace integration tests, so they also run on Debian's kernel.
+VM_PKGS     := ./test/kernel/... ./test/integration/...
 RUN_DIR     := $(CURDIR)/.run
 
 .PHONY: all build run test deps lint test-unit test-vm test-vm-selftest vm-prepare vm-shell clean
@@ -45,18 +48,18 @@ test-unit:
 	$(GO) test -race -count=1 ./...
 
 vm-prepare:
-	@test/vm/vm.sh prepare
+	@bash test/vm/vm.sh prepare
 
 # The VM suite: every package under test/ built with the vmtest tag and run
 # inside the VM, one package at a time.
 test-vm: vm-prepare
-	$(GO) test -tags vmtest -exec $(VMEXEC) -p 1 -count=1 ./test/...
+	$(GO) test -tags vmtest -exec $(VMEXEC) -p 1 -count=1 $(VM_PKGS)
 
 test-vm-selftest: vm-prepare
-	@test/vm/selftest.sh
+	@bash test/vm/selftest.sh
 
 vm-shell: vm-prepare
-	@test/vm/vm.sh shell
+	@bash test/vm/vm.sh shell
 
 clean:
 	rm -rf bin $(RUN_DIR)
