@@ -1,0 +1,232 @@
+package xmlapi
+
+import (
+	"slices"
+
+	"github.com/hostnetd/hostnetd/netconf"
+)
+
+// DecodeSetupNetworks decodes the <action> body of POST
+// /hosts/{id}/setupnetworks, in its v4 form or with the design page's
+// aliases: <bonds> for <modified_bonds>, <network_attachments> for
+// <modified_network_attachments>, and the move form
+// <network_attachments id="X"><host_nic …/></network_attachments>, which
+// is one modified attachment.
+func DecodeSetupNetworks(n *Node) (netconf.ChangeSet, error) {
+	var cs netconf.ChangeSet
+	e, err := root(n, "action")
+	if err != nil {
+		return cs, err
+	}
+	for _, name := range []string{"modified_labels", "removed_labels"} {
+		if c, ok := e.child(name); ok {
+			return cs, c.fail("not supported")
+		}
+	}
+	one := []string{
+		"modified_bonds", "bonds", "removed_bonds",
+		"modified_network_attachments", "removed_network_attachments", "synchronized_network_attachments",
+		"check_connectivity", "connectivity_timeout", "commit_on_success", "async",
+	}
+	if err := e.check(one, []string{"network_attachments"}); err != nil {
+		return cs, err
+	}
+	if err := e.exclusive("modified_bonds", "bonds"); err != nil {
+		return cs, err
+	}
+	if err := e.attachmentLists(); err != nil {
+		return cs, err
+	}
+	// Walk in document order, so modified entries keep the sender's order
+	// whichever wrapper or alias carries them.
+	for _, c := range e.n.Children {
+		if err := e.sub(c).setupNetworksChild(&cs); err != nil {
+			return cs, err
+		}
+	}
+	if cs.CheckConnectivity, _, err = e.boolOf("check_connectivity"); err != nil {
+		return cs, err
+	}
+	if cs.CommitOnSuccess, _, err = e.boolOf("commit_on_success"); err != nil {
+		return cs, err
+	}
+	if cs.Async, _, err = e.boolOf("async"); err != nil {
+		return cs, err
+	}
+	cs.ConnectivityTimeout, err = e.textOf("connectivity_timeout")
+	return cs, err
+}
+
+// attachmentLists refuses more than one list of modified attachments: a
+// <network_attachments> without id is an alias of
+// <modified_network_attachments>; with an id it is the move form, which
+// may repeat.
+func (e elem) attachmentLists() error {
+	lists := 0
+	if e.n.Child("modified_network_attachments") != nil {
+		lists++
+	}
+	for _, c := range e.all("network_attachments") {
+		if _, move := c.n.Attr("id"); move {
+			continue
+		}
+		if lists++; lists > 1 {
+			return c.fail("duplicated element (alias of modified_network_attachments)")
+		}
+	}
+	return nil
+}
+
+// setupNetworksChild decodes the lists of an action; the scalars are read
+// by DecodeSetupNetworks.
+func (e elem) setupNetworksChild(cs *netconf.ChangeSet) error {
+	switch e.n.Name {
+	case "modified_bonds", "bonds":
+		return e.modifiedBonds(cs)
+	case "removed_bonds":
+		refs, err := e.refs("host_nic")
+		if err == nil {
+			cs.RemovedBonds = append(cs.RemovedBonds, *refs...)
+		}
+		return err
+	case "network_attachments":
+		if _, move := e.n.Attr("id"); move {
+			ac, err := e.attachment()
+			if err == nil {
+				cs.ModifiedAttachments = append(cs.ModifiedAttachments, ac)
+			}
+			return err
+		}
+		return e.modifiedAttachments(cs)
+	case "modified_network_attachments":
+		return e.modifiedAttachments(cs)
+	case "removed_network_attachments":
+		return e.removedAttachments(cs)
+	case "synchronized_network_attachments":
+		return e.syncedAttachments(cs)
+	}
+	return nil
+}
+
+func (e elem) modifiedBonds(cs *netconf.ChangeSet) error {
+	if err := e.check(nil, []string{"host_nic"}); err != nil {
+		return err
+	}
+	for _, c := range e.all("host_nic") {
+		bc, err := c.bond()
+		if err != nil {
+			return err
+		}
+		cs.ModifiedBonds = append(cs.ModifiedBonds, bc)
+	}
+	return nil
+}
+
+// modifiedAttachments decodes a list of attachments. An empty
+// <network_attachment/> stays in the list, all fields nil, for the engine
+// to refuse (NULL_PASSED_AS_NETWORK_ATTACHMENT).
+func (e elem) modifiedAttachments(cs *netconf.ChangeSet) error {
+	return e.eachAttachment(func(ac netconf.AttachmentChange) {
+		cs.ModifiedAttachments = append(cs.ModifiedAttachments, ac)
+	})
+}
+
+// removedAttachments takes each attachment's id, or its network when it
+// has no id. The other fields are checked but unused: clients commonly
+// pass back the attachment they listed.
+func (e elem) removedAttachments(cs *netconf.ChangeSet) error {
+	return e.eachAttachment(func(ac netconf.AttachmentChange) {
+		r := netconf.AttachmentRef{ID: ac.ID}
+		if ac.ID == "" && ac.Network != nil {
+			r.Network = *ac.Network
+		}
+		cs.RemovedAttachments = append(cs.RemovedAttachments, r)
+	})
+}
+
+// syncedAttachments takes each attachment's id; a missing id is left for
+// the engine to report as unknown.
+func (e elem) syncedAttachments(cs *netconf.ChangeSet) error {
+	return e.eachAttachment(func(ac netconf.AttachmentChange) {
+		cs.SyncedAttachments = append(cs.SyncedAttachments, ac.ID)
+	})
+}
+
+func (e elem) eachAttachment(add func(netconf.AttachmentChange)) error {
+	if err := e.check(nil, []string{"network_attachment"}); err != nil {
+		return err
+	}
+	for _, c := range e.all("network_attachment") {
+		ac, err := c.attachment()
+		if err != nil {
+			return err
+		}
+		add(ac)
+	}
+	return nil
+}
+
+// ActionComplete is the answer to a successful setupnetworks: a copy of the
+// request's <action> with <status>complete</status> appended.
+func ActionComplete(echo *Node) *Node {
+	out := Elem("action")
+	if echo != nil {
+		out = copyNode(echo)
+		out.Children = slices.DeleteFunc(out.Children, func(c *Node) bool { return c.Name == "status" })
+	}
+	return out.Add(Text("status", "complete"))
+}
+
+// ActionStatus is the answer to commitnetconfig and syncallnetworks.
+func ActionStatus(c Context, status string) *Node {
+	return Elem("action", c.hostRef(), Text("status", status))
+}
+
+// ActionFault is an action's failure answer: the fault inside the action.
+func ActionFault(f Fault) *Node {
+	return Elem("action", FaultNode(f), Text("status", "failed"))
+}
+
+// listItems names the items of the lists an action may echo, so that an
+// echo parsed from XML renders its lists as JSON arrays.
+var listItems = map[string]string{
+	"modified_bonds": "host_nic", "bonds": "host_nic", "removed_bonds": "host_nic", "slaves": "host_nic",
+	"options": "option", "properties": "property", "usages": "usage", "ipv4s": "ipv4",
+	"modified_network_attachments": "network_attachment", "network_attachments": "network_attachment",
+	"removed_network_attachments": "network_attachment", "synchronized_network_attachments": "network_attachment",
+	"ip_address_assignments": "ip_address_assignment", "name_servers": "name_server",
+}
+
+// echoScalars types the scalars an action may echo, so that an echo
+// parsed from XML renders them as JSON booleans and numbers.
+var echoScalars = map[string]Scalar{
+	"check_connectivity": Boolean, "commit_on_success": Boolean, "async": Boolean,
+	"override_configuration": Boolean, "primary": Boolean, "connectivity_timeout": Number,
+}
+
+// copyNode returns a deep copy of n.
+func copyNode(n *Node) *Node {
+	out := *n
+	if kind, ok := echoScalars[n.Name]; ok && n.Scalar == String && len(n.Children) == 0 {
+		out.Scalar = kind
+	}
+	out.Attrs = append([]Attr(nil), n.Attrs...)
+	out.Children = copyChildren(n)
+	return &out
+}
+
+// copyChildren deep-copies n's children, marking list items and repeated
+// names as repeated.
+func copyChildren(n *Node) []*Node {
+	if len(n.Children) == 0 {
+		return nil
+	}
+	out := make([]*Node, len(n.Children))
+	for i, c := range n.Children {
+		out[i] = copyNode(c)
+		if listItems[n.Name] == c.Name || len(n.All(c.Name)) > 1 {
+			out[i].Repeated = true
+		}
+	}
+	return out
+}
