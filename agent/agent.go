@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
@@ -27,6 +28,12 @@ type Options struct {
 	RunDir       string            // required: per-boot state (markers)
 	MaxBodyBytes int64             // optional: DefaultMaxBodyBytes when 0
 	Version      string            // optional: reported in the API root
+	// WriteWait bounds how long a write waits for the running one before
+	// it gets 409; optional, DefaultWriteWait when 0.
+	WriteWait time.Duration
+	// MaxConnectivityTimeout bounds connectivity_timeout, in seconds;
+	// optional, DefaultMaxConnectivityTimeout when 0.
+	MaxConnectivityTimeout int
 }
 
 // Agent is the hostnetd daemon. New prepares it; Run serves until its
@@ -36,6 +43,15 @@ type Agent struct {
 	opts   Options
 	hostID string
 	router router
+	// writer is the single writer slot: a transaction holds it throughout.
+	writer chan struct{}
+
+	// mu guards the fields that follow: the committed catalogue and
+	// running configuration, replaced whole (never mutated) by a commit,
+	// so readers hold the lock only to copy the pointers.
+	mu       sync.RWMutex
+	networks []*netconf.Network
+	running  *netconf.Config
 
 	closeOnce sync.Once
 }
@@ -55,6 +71,12 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
+	if opts.WriteWait == 0 {
+		opts.WriteWait = DefaultWriteWait
+	}
+	if opts.MaxConnectivityTimeout == 0 {
+		opts.MaxConnectivityTimeout = DefaultMaxConnectivityTimeout
+	}
 	for _, dir := range []string{opts.StateDir, opts.RunDir} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("agent.New: %w", err)
@@ -64,7 +86,12 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent.New: %w", err)
 	}
-	a := &Agent{log: log, opts: opts, hostID: hostID}
+	stored, err := loadStoredState(opts.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("agent.New: %w", err)
+	}
+	a := &Agent{log: log, opts: opts, hostID: hostID, writer: make(chan struct{}, 1),
+		networks: stored.Networks, running: stored.Running}
 	a.routes()
 	return a, nil
 }

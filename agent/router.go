@@ -21,10 +21,12 @@ type request struct {
 
 func (r *request) param(name string) string { return r.params[name] }
 
-// response is a handler's answer: a status and a document.
+// response is a handler's answer: a status and a document (nil for an
+// empty body), and for writes the number of kernel writes they made.
 type response struct {
 	status int
 	doc    *xmlapi.Node
+	writes int
 }
 
 func ok(doc *xmlapi.Node) response { return response{status: http.StatusOK, doc: doc} }

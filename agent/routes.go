@@ -4,11 +4,22 @@ import "net/http"
 
 // routes lists every resource of the API, below the prefix.
 func (a *Agent) routes() {
-	get := func(h handler) map[string]handler { return map[string]handler{http.MethodGet: h} }
+	type m = map[string]handler
+	get := func(h handler) m { return m{http.MethodGet: h} }
+	attachments := m{http.MethodGet: a.listAttachments, http.MethodPost: a.addAttachment}
+	attachment := m{http.MethodGet: a.getAttachment, http.MethodPut: a.updateAttachment, http.MethodDelete: a.deleteAttachment}
+
 	a.router.handle("", get(a.getAPIRoot))
 	a.router.handle("hosts", get(a.listHosts))
 	a.router.handle("hosts/{host}", get(a.getHost))
-	a.router.handle("hosts/{host}/nics", get(a.listNics))
-	a.router.handle("hosts/{host}/nics/{nic}", get(a.getNic))
+	a.router.handle("hosts/{host}/nics", m{http.MethodGet: a.listNics, http.MethodPost: a.addBond})
+	a.router.handle("hosts/{host}/nics/{nic}", m{http.MethodGet: a.getNic, http.MethodPut: a.updateBond, http.MethodDelete: a.deleteBond})
 	a.router.handle("hosts/{host}/nics/{nic}/statistics", get(a.getNicStatistics))
+	a.router.handle("hosts/{host}/nics/{nic}/networkattachments", attachments)
+	a.router.handle("hosts/{host}/nics/{nic}/networkattachments/{attachment}", attachment)
+	a.router.handle("hosts/{host}/networkattachments", attachments)
+	a.router.handle("hosts/{host}/networkattachments/{attachment}", attachment)
+	a.router.handle("hosts/{host}/setupnetworks", m{http.MethodPost: a.setupNetworks})
+	a.router.handle("networks", m{http.MethodGet: a.listNetworks, http.MethodPost: a.addNetwork})
+	a.router.handle("networks/{network}", m{http.MethodGet: a.getNetwork, http.MethodPut: a.updateNetwork, http.MethodDelete: a.deleteNetwork})
 }

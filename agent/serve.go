@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"go.uber.org/zap"
@@ -53,6 +54,14 @@ func (a *Agent) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			f = newFault(http.StatusInternalServerError, CodeInternal, "Operation Failed", "%v", err)
 		}
 		a.writeFault(w, r, out, f)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// Idempotence is observable: a repeated request makes 0 writes.
+		w.Header().Set("X-Hostnetd-Kernel-Writes", strconv.Itoa(resp.writes))
+	}
+	if resp.doc == nil {
+		w.WriteHeader(resp.status)
 		return
 	}
 	a.write(w, r, out, resp.status, resp.doc)

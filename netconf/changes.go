@@ -57,6 +57,8 @@ type AttachmentChange struct {
 	DNS        *[]string
 	// Override asks to synchronise the attachment (override_configuration).
 	Override bool
+	// Create marks a POST: the network must not be attached yet.
+	Create bool
 }
 
 // RawIPAssignment is one ip_address_assignment as sent.

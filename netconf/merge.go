@@ -330,6 +330,9 @@ func (m *merger) modifyAttachment(ac AttachmentChange) error {
 		}
 		if i < 0 {
 			i = m.attachmentOfNetwork(n.ID)
+			if i >= 0 && ac.Create {
+				return ruleErr(CodeAttachmentNotReused, "network %s is already attached to %s; modify attachment %s instead", n.Name, m.cfg.Attachments[i].Nic, m.cfg.Attachments[i].ID)
+			}
 		}
 	} else if i < 0 {
 		return ruleErr(CodeAttachmentNetworkNotSet, "a new attachment names no network")

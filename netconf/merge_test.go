@@ -126,6 +126,7 @@ func TestMergeRules(t *testing.T) {
 			return a
 		}()}}, CodeNameserversNotDefaultRoute, false},
 		{"default-route-no-ip", ChangeSet{ModifiedAttachments: []AttachmentChange{attach("mgmt", "eth0")}}, CodeRoleNetworkNoBootProtocol, true},
+		{"attachment-not-reused", ChangeSet{ModifiedAttachments: []AttachmentChange{{Network: &Ref{Name: "plain"}, Nic: &Ref{Name: "eth0"}, Create: true}}}, CodeAttachmentNotReused, false},
 		{"remove-unknown", ChangeSet{RemovedAttachments: []AttachmentRef{{ID: "nope"}}}, CodeRemovedAttachmentNotExists, false},
 		{"two-untagged", ChangeSet{ModifiedAttachments: []AttachmentChange{attach("vmnet", "eth3")}}, CodeTwoUntagged, true},
 		{"vlan-twice", ChangeSet{ModifiedAttachments: []AttachmentChange{attach("v100", "eth0"), attach("v101", "eth0")}}, CodeVLANInUse, true},

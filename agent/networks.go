@@ -1,0 +1,182 @@
+package agent
+
+import (
+	"context"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/xmlapi"
+)
+
+func (a *Agent) listNetworks(r *request) (response, error) {
+	limit, err := maxParam(r)
+	if err != nil {
+		return response{}, err
+	}
+	nets, _ := a.snapshot()
+	search := r.URL.Query().Get("search")
+	caseSensitive := r.URL.Query().Get("case_sensitive") != "false"
+	var out []*netconf.Network
+	for _, n := range nets {
+		if matchSearch(search, n.Name, caseSensitive) {
+			out = append(out, n)
+		}
+	}
+	if limit >= 0 && limit < len(out) {
+		out = out[:limit]
+	}
+	return ok(xmlapi.Networks(out)), nil
+}
+
+// matchSearch implements the oVirt search forms hostnetd supports: empty,
+// "name=PATTERN" and a bare PATTERN, with * as a wildcard.
+func matchSearch(search, name string, caseSensitive bool) bool {
+	search = strings.TrimSpace(search)
+	if search == "" {
+		return true
+	}
+	search = strings.TrimSpace(strings.TrimPrefix(search, "name="))
+	if !caseSensitive {
+		search, name = strings.ToLower(search), strings.ToLower(name)
+	}
+	ok, err := path.Match(search, name)
+	return err == nil && ok
+}
+
+func (a *Agent) findNetwork(r *request) (*netconf.Network, error) {
+	id := r.param("network")
+	if n := a.networkByID(id); n != nil {
+		return n, nil
+	}
+	return nil, notFound("network", id)
+}
+
+func (a *Agent) getNetwork(r *request) (response, error) {
+	n, err := a.findNetwork(r)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(xmlapi.NetworkNode(n)), nil
+}
+
+func (a *Agent) addNetwork(r *request) (response, error) {
+	ch, err := a.decodeNetwork(r)
+	if err != nil {
+		return response{}, err
+	}
+	id := ch.ID
+	if id == "" {
+		id = uuid.NewString()
+	}
+	if strings.ContainsAny(id, "/?#") {
+		return response{}, badRequest(CodeInvalidValue, "network id %q may not contain / ? or #", id)
+	}
+	if ch.Name == nil {
+		return response{}, newFault(http.StatusBadRequest, CodeInvalidValue, "Incomplete parameters", "a network needs a name")
+	}
+	var created *netconf.Network
+	err = a.updateCatalogue(r.Context(), func(nets []*netconf.Network) ([]*netconf.Network, error) {
+		if a.networkByID(id) != nil {
+			return nil, newFault(http.StatusConflict, netconf.CodeNetworkNameInUse, "Operation Failed", "a network with id %s exists", id)
+		}
+		n, err := netconf.ApplyNetworkChange(nil, id, ch)
+		if err != nil {
+			return nil, ruleFault(err)
+		}
+		created = n
+		return append(slices.Clone(nets), n), nil
+	})
+	if err != nil {
+		return response{}, err
+	}
+	return response{status: http.StatusCreated, doc: xmlapi.NetworkNode(created)}, nil
+}
+
+func (a *Agent) updateNetwork(r *request) (response, error) {
+	cur, err := a.findNetwork(r)
+	if err != nil {
+		return response{}, err
+	}
+	ch, err := a.decodeNetwork(r)
+	if err != nil {
+		return response{}, err
+	}
+	if ch.ID != "" && ch.ID != cur.ID {
+		return response{}, badRequest(CodeInvalidValue, "the body names network %s, the path %s", ch.ID, cur.ID)
+	}
+	var updated *netconf.Network
+	err = a.updateCatalogue(r.Context(), func(nets []*netconf.Network) ([]*netconf.Network, error) {
+		n, err := netconf.ApplyNetworkChange(cur, cur.ID, ch)
+		if err != nil {
+			return nil, ruleFault(err)
+		}
+		updated = n
+		out := slices.Clone(nets)
+		out[slices.Index(nets, cur)] = n
+		return out, nil
+	})
+	if err != nil {
+		return response{}, err
+	}
+	return ok(xmlapi.NetworkNode(updated)), nil
+}
+
+func (a *Agent) deleteNetwork(r *request) (response, error) {
+	cur, err := a.findNetwork(r)
+	if err != nil {
+		return response{}, err
+	}
+	err = a.updateCatalogue(r.Context(), func(nets []*netconf.Network) ([]*netconf.Network, error) {
+		_, running := a.snapshot()
+		for _, at := range running.Attachments {
+			if at.NetworkID == cur.ID {
+				return nil, newFault(http.StatusConflict, netconf.CodeNetworkInUse, "Operation Failed",
+					"network %s is attached to %s; detach it first", cur.Name, at.Nic)
+			}
+		}
+		return slices.DeleteFunc(slices.Clone(nets), func(n *netconf.Network) bool { return n == cur }), nil
+	})
+	return response{status: http.StatusOK}, err
+}
+
+func (a *Agent) decodeNetwork(r *request) (netconf.NetworkChange, error) {
+	n, err := parseBody(r, "network")
+	if err != nil {
+		return netconf.NetworkChange{}, err
+	}
+	ch, err := xmlapi.DecodeNetwork(n)
+	return ch, decodeFault(err)
+}
+
+// updateCatalogue changes the network catalogue. Names stay unique. A
+// change that touches no attached network is stored at once; one that does
+// goes through a transaction, which re-applies the attachments.
+func (a *Agent) updateCatalogue(ctx context.Context, edit func([]*netconf.Network) ([]*netconf.Network, error)) error {
+	unlock, err := a.lockWriter(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	nets, running := a.snapshot()
+	next, err := edit(nets)
+	if err != nil {
+		return err
+	}
+	names := map[string]bool{}
+	for _, n := range next {
+		if names[n.Name] {
+			return newFault(http.StatusConflict, netconf.CodeNetworkNameInUse, "Operation Failed", "a network named %q exists", n.Name)
+		}
+		names[n.Name] = true
+	}
+	if len(running.Attachments) > 0 {
+		_, err := a.transactLocked(ctx, change{networks: next})
+		return err
+	}
+	return a.commitRunning(running, next)
+}

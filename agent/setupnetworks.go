@@ -1,0 +1,52 @@
+package agent
+
+import (
+	"net/http"
+	"slices"
+
+	"go.uber.org/zap"
+
+	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/xmlapi"
+)
+
+// setupNetworks is POST /hosts/{id}/setupnetworks: one request, one
+// transaction. Success echoes the request with <status>complete</status>.
+func (a *Agent) setupNetworks(r *request) (response, error) {
+	if err := a.checkHost(r); err != nil {
+		return response{}, err
+	}
+	body, err := parseBody(r, "action")
+	if err != nil {
+		return response{}, err
+	}
+	cs, err := xmlapi.DecodeSetupNetworks(body)
+	if err != nil {
+		return response{}, decodeFault(err)
+	}
+	cs = withSync(cs)
+	if err := a.checkSynced(cs.SyncedAttachments); err != nil {
+		return response{}, err
+	}
+	if cs.CheckConnectivity {
+		a.log.Warn("check_connectivity requested; the connectivity check is not implemented yet, the change is kept")
+	}
+	res, err := a.transact(r.Context(), change{request: cs})
+	if err != nil {
+		return response{}, err
+	}
+	a.log.Debug("setupnetworks complete", zap.Int("kernel_writes", res.Writes))
+	return response{status: http.StatusOK, doc: xmlapi.ActionComplete(body), writes: res.Writes}, nil
+}
+
+// checkSynced answers 404 for an unknown attachment in
+// synchronized_network_attachments.
+func (a *Agent) checkSynced(ids []string) error {
+	_, running := a.snapshot()
+	for _, id := range ids {
+		if !slices.ContainsFunc(running.Attachments, func(at netconf.Attachment) bool { return at.ID == id }) {
+			return notFound("network_attachment", id)
+		}
+	}
+	return nil
+}

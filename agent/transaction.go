@@ -1,0 +1,252 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+)
+
+// Transaction tuning.
+const (
+	// DefaultWriteWait bounds how long a write waits for the one running
+	// before it (the engine queues setupnetworks for 20 s).
+	DefaultWriteWait = 20 * time.Second
+	// DefaultMaxConnectivityTimeout bounds connectivity_timeout.
+	DefaultMaxConnectivityTimeout = 120
+	verifyAttempts                = 5
+	verifyInterval                = 200 * time.Millisecond
+)
+
+// CodeOperationInProgress answers a write that found another one running.
+const CodeOperationInProgress = "NETWORK_OPERATION_IN_PROGRESS"
+
+// change is one write: a request merged into the running configuration,
+// possibly with a new network catalogue (a PUT on an attached network).
+type change struct {
+	request  netconf.ChangeSet
+	networks []*netconf.Network // nil: the catalogue is unchanged
+}
+
+// txResult says what a transaction did.
+type txResult struct {
+	Running *netconf.Config
+	Plan    netconf.Plan
+	Writes  int
+}
+
+// lockWriter takes the single writer slot, waiting at most the configured
+// time; readers never take it.
+func (a *Agent) lockWriter(ctx context.Context) (func(), error) {
+	timer := time.NewTimer(a.opts.WriteWait)
+	defer timer.Stop()
+	select {
+	case a.writer <- struct{}{}:
+		return func() { <-a.writer }, nil
+	case <-timer.C:
+		return nil, newFault(http.StatusConflict, CodeOperationInProgress, "Operation Failed",
+			"another network operation is in progress; try again later")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// transact runs one write from request to committed running configuration:
+// merge and validate, plan, apply, verify; on a failure after the first
+// kernel write the kernel is put back to the configuration it ran before.
+func (a *Agent) transact(ctx context.Context, ch change) (txResult, error) {
+	unlock, err := a.lockWriter(ctx)
+	if err != nil {
+		return txResult{}, err
+	}
+	defer unlock()
+	return a.transactLocked(ctx, ch)
+}
+
+// transactLocked is transact for a caller that holds the writer slot.
+func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error) {
+	start := time.Now()
+
+	a.mu.RLock()
+	oldNets, running := a.networks, a.running
+	a.mu.RUnlock()
+	newNets := oldNets
+	if ch.networks != nil {
+		newNets = ch.networks
+	}
+	cur, err := a.readState()
+	if err != nil {
+		return txResult{}, err
+	}
+	cfg, err := netconf.Merge(netconf.MergeInput{
+		Request: ch.request, Running: running, Networks: newNets, Kernel: cur,
+		NicName:                a.nicNameResolver(cur, running),
+		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
+		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
+	})
+	if err != nil {
+		return txResult{}, ruleFault(err)
+	}
+	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
+	plan := netconf.MakePlan(cur, oldT, newT)
+	writes, err := a.applyAndVerify(ctx, plan, oldT, newT)
+	log := a.log.With(zap.Int("steps", len(plan)), zap.Int("kernel_writes", writes), zap.Duration("duration", time.Since(start)))
+	if err != nil {
+		log.Warn("transaction failed", zap.Error(err))
+		return txResult{Writes: writes}, err
+	}
+	if err := a.commitRunning(cfg, ch.networks); err != nil {
+		return txResult{Writes: writes}, err
+	}
+	log.Info("transaction applied")
+	a.log.Debug("plan", zap.String("plan", plan.String()))
+	return txResult{Running: cfg, Plan: plan, Writes: writes}, nil
+}
+
+// applyAndVerify applies the plan and checks the kernel read back. On any
+// failure it plans back from the kernel as it is now to the old target and
+// applies that, so the host runs what it ran before.
+func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, oldT, newT *netconf.Target) (int, error) {
+	if len(plan) == 0 {
+		return 0, nil
+	}
+	done, err := kernel.Apply(ctx, a.opts.Namespace, plan)
+	if err == nil {
+		err = a.verify(ctx, oldT, newT)
+	}
+	if err == nil {
+		return done, nil
+	}
+	rbErr := a.rollback(oldT, newT)
+	f := newFault(http.StatusBadRequest, netconf.CodeFailedIfup, "Operation Failed",
+		"applying the change failed at %q; the host was rolled back", failedStep(err))
+	if rbErr != nil {
+		f = newFault(http.StatusInternalServerError, netconf.CodeFailedIfup, "Operation Failed",
+			"applying the change failed at %q, and rolling it back failed too: %v", failedStep(err), rbErr)
+		a.log.Error("ROLLBACK FAILED: the host may be half-configured", zap.Error(rbErr))
+	}
+	return done, f
+}
+
+func failedStep(err error) string {
+	var ae *kernel.ApplyError
+	if errors.As(err, &ae) {
+		return ae.Error()
+	}
+	return err.Error()
+}
+
+// verify reads the kernel back until it contains the target, for a short
+// bounded time: links settle (a bond raises its slaves asynchronously).
+func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target) error {
+	var err error
+	for attempt := range verifyAttempts {
+		if attempt > 0 {
+			select {
+			case <-time.After(verifyInterval):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		var st *netconf.State
+		if st, err = a.readState(); err != nil {
+			return err
+		}
+		if err = netconf.Verify(oldT, newT, st); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// rollback plans from the kernel as it is now back to the old target.
+func (a *Agent) rollback(oldT, newT *netconf.Target) error {
+	st, err := a.readState()
+	if err != nil {
+		return err
+	}
+	back := netconf.MakePlan(st, newT, oldT)
+	if _, err := kernel.Apply(context.Background(), a.opts.Namespace, back); err != nil {
+		return err
+	}
+	return nil
+}
+
+// commitRunning stores the new running configuration (and catalogue) on
+// disk first, then publishes it to readers.
+func (a *Agent) commitRunning(cfg *netconf.Config, nets []*netconf.Network) error {
+	if nets != nil {
+		if err := a.saveNetworks(nets); err != nil {
+			return err
+		}
+	}
+	if err := a.saveRunning(cfg); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.running = cfg
+	if nets != nil {
+		a.networks = nets
+	}
+	a.mu.Unlock()
+	return nil
+}
+
+// nicNameResolver maps NIC and bond ids to device names: the kernel's links
+// and the bonds of the configuration (which may not exist yet).
+func (a *Agent) nicNameResolver(st *netconf.State, cfg *netconf.Config) func(string) (string, bool) {
+	return func(id string) (string, bool) {
+		for _, l := range st.Links {
+			if nicID(a.hostID, l.Name) == id {
+				return l.Name, true
+			}
+		}
+		for _, b := range cfg.Bonds {
+			if nicID(a.hostID, b.Name) == id {
+				return b.Name, true
+			}
+		}
+		return "", false
+	}
+}
+
+// attachmentID is stable per host and network.
+func attachmentID(hostID, networkID string) string {
+	return nicID(hostID, "attachment/"+networkID)
+}
+
+// ruleFault turns a validation error into its API fault.
+func ruleFault(err error) error {
+	var re *netconf.RuleError
+	if !errors.As(err, &re) {
+		return err
+	}
+	status := http.StatusBadRequest
+	if re.Conflict {
+		status = http.StatusConflict
+	}
+	return newFault(status, re.Code, "Operation Failed", "Cannot setup Networks. %s", re.Msg)
+}
+
+// snapshot returns the catalogue and the running configuration as readers
+// see them.
+func (a *Agent) snapshot() ([]*netconf.Network, *netconf.Config) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.networks, a.running
+}
+
+func (a *Agent) networkByID(id string) *netconf.Network {
+	nets, _ := a.snapshot()
+	i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == id })
+	if i < 0 {
+		return nil
+	}
+	return nets[i]
+}
