@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -144,5 +145,40 @@ func (a *Agent) Close() error {
 }
 
 func (a *Agent) ctx() xmlapi.Context {
-	return xmlapi.Context{HostID: a.hostID, NicID: func(name string) string { return nicID(a.hostID, name) }}
+	carried := a.carriedNetworks()
+	return xmlapi.Context{
+		HostID: a.hostID,
+		NicID:  func(name string) string { return nicID(a.hostID, name) },
+		NicNetwork: func(name string) (string, string, bool) {
+			c, ok := carried[name]
+			return c.networkID, c.top, ok
+		},
+	}
+}
+
+type carriedNetwork struct{ networkID, top string }
+
+// carriedNetworks maps each interface that carries a network (the NIC or
+// bond of an untagged one, the VLAN device of a tagged one) to the network
+// and the device that holds its addresses.
+func (a *Agent) carriedNetworks() map[string]carriedNetwork {
+	nets, running := a.snapshot()
+	out := make(map[string]carriedNetwork, len(running.Attachments))
+	for _, at := range running.Attachments {
+		i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
+		if i < 0 {
+			continue
+		}
+		net := nets[i]
+		carrier := at.Nic
+		if net.VLAN != nil {
+			carrier = netconf.VLANDeviceName(at.Nic, *net.VLAN)
+		}
+		top := carrier
+		if net.Bridged() {
+			top = net.Name
+		}
+		out[carrier] = carriedNetwork{networkID: net.ID, top: top}
+	}
+	return out
 }

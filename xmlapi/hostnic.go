@@ -43,14 +43,23 @@ func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
 	if l.Bond != nil {
 		n.Add(bonding(c, l.Bond))
 	}
-	v4, v6 := primaryAddrs(l)
+	// A network's addresses live on its top device (the bridge of a VM
+	// network); oVirt reports them on the interface that carries it.
+	addrLink := l
+	netID, top, carries := c.nicNetwork(l.Name)
+	if carries && top != l.Name {
+		if t, ok := st.Link(top); ok {
+			addrLink = t
+		}
+	}
+	v4, v6 := primaryAddrs(addrLink)
 	n.Add(
 		Text("boot_protocol", bootProtocol4(v4)),
 		Bool("bridged", isBridgePort(st, l)),
 		Bool("custom_configuration", false),
-		ipNode("ip", v4, st, l),
-		ipNode("ipv6", v6, st, l),
-		Text("ipv6_boot_protocol", bootProtocol6(l)),
+		ipNode("ip", v4, st, addrLink),
+		ipNode("ipv6", v6, st, addrLink),
+		Text("ipv6_boot_protocol", bootProtocol6(addrLink)),
 	)
 	if l.MAC != "" {
 		n.Add(Elem("mac", Text("address", l.MAC)))
@@ -64,6 +73,9 @@ func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
 	}
 	if l.VLAN != nil {
 		n.Add(&Node{Name: "vlan", Attrs: []Attr{{Name: "id", Value: strconv.Itoa(l.VLAN.ID), Scalar: Number}}})
+	}
+	if carries {
+		n.Add(Ref("network", netID, networkHref(netID)))
 	}
 	n.Add(c.hostRef(), ipAddresses(l))
 	return n

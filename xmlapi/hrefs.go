@@ -9,6 +9,16 @@ type Context struct {
 	HostID string
 	// NicID maps an interface name to its stable id.
 	NicID func(name string) string
+	// NicNetwork tells which network an interface carries and the device
+	// that holds the network's addresses (its bridge, or itself); optional.
+	NicNetwork func(name string) (networkID, top string, ok bool)
+}
+
+func (c Context) nicNetwork(name string) (string, string, bool) {
+	if c.NicNetwork == nil {
+		return "", "", false
+	}
+	return c.NicNetwork(name)
 }
 
 func (c Context) hostHref() string         { return Prefix + "/hosts/" + c.HostID }

@@ -114,6 +114,10 @@ func TestSetupNetworksBridgedNetworkWithStaticIP(t *testing.T) {
 	if writes := setup(t, ag, action); writes != 0 {
 		t.Errorf("re-applying the same request made %d kernel writes; want 0", writes)
 	}
+	eth0 := parseXML(t, ag.Get(t, ag.HostPath()+"/nics/eth0"))
+	if text(eth0, "ip", "address") != "192.0.2.10" || text(eth0, "boot_protocol") != "static" || text(eth0, "bridged") != "true" || eth0.Child("network") == nil {
+		t.Errorf("eth0 should report vmnet, its address and bridged=true, as oVirt does:\n%s", eth0.Canonical())
+	}
 	atts := parseXML(t, ag.Get(t, ag.HostPath()+"/nics/eth0/networkattachments")).All("network_attachment")
 	if len(atts) != 1 || text(atts[0].Child("ip_address_assignments").Child("ip_address_assignment").Child("ip"), "address") != "192.0.2.10" {
 		t.Errorf("GET eth0's attachments: %d attachments", len(atts))
