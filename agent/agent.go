@@ -35,6 +35,9 @@ type Options struct {
 	// MaxConnectivityTimeout bounds connectivity_timeout, in seconds;
 	// optional, DefaultMaxConnectivityTimeout when 0.
 	MaxConnectivityTimeout int
+	// FailStep is a test hook: a step of a plan for which it returns true
+	// fails as if the kernel refused it. Never set in production.
+	FailStep func(index int, step netconf.Step) bool
 }
 
 // Agent is the hostnetd daemon. New prepares it; Run serves until its
@@ -108,6 +111,11 @@ func (a *Agent) Handler() http.Handler { return http.HandlerFunc(a.serveHTTP) }
 func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 	if len(listeners) == 0 {
 		return errors.New("agent.Run: no listener")
+	}
+	// Recover before serving: a transaction interrupted by a crash is
+	// rolled back before anyone can read or write.
+	if err := a.recoverJournal(ctx); err != nil {
+		return fmt.Errorf("agent.Run: %w", err)
 	}
 	srv := &http.Server{
 		Handler:           a.Handler(),

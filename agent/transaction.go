@@ -95,7 +95,7 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error)
 	}
 	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
 	plan := netconf.MakePlan(cur, oldT, newT)
-	writes, err := a.applyAndVerify(ctx, plan, oldT, newT)
+	writes, err := a.applyAndVerify(ctx, plan, cur, oldT, newT)
 	log := a.log.With(zap.Int("steps", len(plan)), zap.Int("kernel_writes", writes), zap.Duration("duration", time.Since(start)))
 	if err != nil {
 		log.Warn("transaction failed", zap.Error(err))
@@ -109,29 +109,38 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error)
 	return txResult{Running: cfg, Plan: plan, Writes: writes}, nil
 }
 
-// applyAndVerify applies the plan and checks the kernel read back. On any
-// failure it plans back from the kernel as it is now to the old target and
-// applies that, so the host runs what it ran before.
-func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, oldT, newT *netconf.Target) (int, error) {
+// applyAndVerify applies the plan and checks the kernel read back. Before
+// the first write it journals a snapshot of every device the plan can
+// touch; on any failure it restores that snapshot exactly (links, masters,
+// bond options, MTUs, admin states, addresses, routes).
+func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *netconf.State, oldT, newT *netconf.Target) (int, error) {
 	if len(plan) == 0 {
 		return 0, nil
 	}
-	done, err := kernel.Apply(ctx, a.opts.Namespace, plan)
+	names := netconf.DeviceNames(oldT, newT)
+	j := &journal{Started: time.Now(), Next: newT, Snapshot: netconf.SnapshotTarget(before, names), Names: names, Before: before}
+	if err := a.writeJournal(j); err != nil {
+		return 0, err
+	}
+	done, err := kernel.Apply(ctx, a.opts.Namespace, a.instrument(plan))
 	if err == nil {
 		err = a.verify(ctx, oldT, newT)
 	}
 	if err == nil {
-		return done, nil
+		return done, a.removeJournal()
 	}
-	rbErr := a.rollback(oldT, newT)
+	// The rollback must run to the end even if the request was cancelled.
+	rbErr := a.restoreSnapshot(context.WithoutCancel(ctx), j)
 	f := newFault(http.StatusBadRequest, netconf.CodeFailedIfup, "Operation Failed",
 		"applying the change failed at %q; the host was rolled back", failedStep(err))
 	if rbErr != nil {
 		f = newFault(http.StatusInternalServerError, netconf.CodeFailedIfup, "Operation Failed",
 			"applying the change failed at %q, and rolling it back failed too: %v", failedStep(err), rbErr)
-		a.log.Error("ROLLBACK FAILED: the host may be half-configured", zap.Error(rbErr))
+		a.log.Error("ROLLBACK FAILED: the host may be half-configured", zap.Error(rbErr), zap.NamedError("cause", err))
+		a.setAsideJournal(rbErr)
+		return done, f
 	}
-	return done, f
+	return done, errors.Join(f, a.removeJournal())
 }
 
 func failedStep(err error) string {
@@ -163,19 +172,6 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target) error {
 		}
 	}
 	return err
-}
-
-// rollback plans from the kernel as it is now back to the old target.
-func (a *Agent) rollback(oldT, newT *netconf.Target) error {
-	st, err := a.readState()
-	if err != nil {
-		return err
-	}
-	back := netconf.MakePlan(st, newT, oldT)
-	if _, err := kernel.Apply(context.Background(), a.opts.Namespace, back); err != nil {
-		return err
-	}
-	return nil
 }
 
 // commitRunning stores the new running configuration (and catalogue) on

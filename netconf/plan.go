@@ -22,6 +22,8 @@ const (
 	OpAddrAdd   Op = "addr-add"
 	OpAddrDel   Op = "addr-del"
 	OpBondSet   Op = "bond-set"
+	OpRouteAdd  Op = "route-add"
+	OpRouteDel  Op = "route-del"
 )
 
 // Step is one kernel write.
@@ -32,6 +34,10 @@ type Step struct {
 	Master string       // set-master
 	MTU    int          // set-mtu
 	Addr   netip.Prefix // addr-add, addr-del
+	// ValidLft and PreferredLft restore a dynamic address's lifetimes
+	// (addr-add); zero means permanent.
+	ValidLft, PreferredLft uint32
+	Route                  Route // route-add, route-del
 }
 
 // String renders the step as the ip(8) command that does the same.
@@ -52,13 +58,40 @@ func (s Step) String() string {
 	case OpSetDown:
 		return fmt.Sprintf("ip link set %s down", s.Link)
 	case OpAddrAdd:
+		if s.ValidLft > 0 {
+			return fmt.Sprintf("ip addr add %s dev %s valid_lft %d preferred_lft %d", s.Addr, s.Link, s.ValidLft, s.PreferredLft)
+		}
 		return fmt.Sprintf("ip addr add %s dev %s", s.Addr, s.Link)
+	case OpRouteAdd, OpRouteDel:
+		verb := "add"
+		if s.Op == OpRouteDel {
+			verb = "del"
+		}
+		return fmt.Sprintf("ip route %s %s", verb, describeRoute(s.Route))
 	case OpAddrDel:
 		return fmt.Sprintf("ip addr del %s dev %s", s.Addr, s.Link)
 	case OpBondSet:
 		return fmt.Sprintf("ip link set %s type bond%s", s.Link, bondArgs(s.Device.Bond))
 	}
 	return string(s.Op) + " " + s.Link
+}
+
+func describeRoute(r Route) string {
+	out := r.Dst.String()
+	if r.Dst.Bits() == 0 {
+		out = "default"
+	}
+	if r.Gateway.IsValid() {
+		out += " via " + r.Gateway.String()
+	}
+	out += " dev " + r.Link
+	if r.Table != MainTable && r.Table != 0 {
+		out += fmt.Sprintf(" table %d", r.Table)
+	}
+	if r.Metric != 0 {
+		out += fmt.Sprintf(" metric %d", r.Metric)
+	}
+	return out
 }
 
 func describeDevice(d *Device) string {
@@ -198,10 +231,17 @@ func (p *planner) build() {
 		p.buildAddrs(d)
 	}
 	for _, d := range p.next.Devices {
+		l, ok := p.link(d.Name)
+		if d.Down {
+			if ok && l.AdminUp { // a device created here starts down
+				p.add(Step{Op: OpSetDown, Link: d.Name})
+			}
+			continue
+		}
 		if p.isBondSlave(d) || d.Kind == KindDevice && d.Master == "" {
 			continue // the bond raises its slaves; buildNIC raised the rest
 		}
-		if l, ok := p.link(d.Name); !ok || !l.AdminUp || p.cycled[d.Name] {
+		if !ok || !l.AdminUp || p.cycled[d.Name] {
 			p.add(Step{Op: OpSetUp, Link: d.Name})
 		}
 	}
@@ -245,7 +285,7 @@ func (p *planner) buildNIC(d *Device, l *Link) {
 			p.add(Step{Op: OpNoMaster, Link: d.Name})
 		}
 		p.setMTU(d, l.MTU)
-		if !l.AdminUp {
+		if !l.AdminUp && !d.Down {
 			p.add(Step{Op: OpSetUp, Link: d.Name})
 		}
 		return
@@ -260,7 +300,7 @@ func (p *planner) buildNIC(d *Device, l *Link) {
 		return
 	}
 	p.setMTU(d, l.MTU)
-	if !l.AdminUp {
+	if !l.AdminUp && !d.Down {
 		p.add(Step{Op: OpSetUp, Link: d.Name})
 	}
 	if l.Master != d.Master || p.deleted[l.Master] {
@@ -359,9 +399,17 @@ func (p *planner) buildAddrs(d *Device) {
 		}
 		p.add(Step{Op: OpAddrDel, Link: d.Name, Addr: a.Prefix})
 	}
+	present := func(want netip.Prefix) bool {
+		return slices.ContainsFunc(have, func(a Addr) bool { return a.Prefix == want })
+	}
 	for _, want := range d.Addrs {
-		if !slices.ContainsFunc(have, func(a Addr) bool { return a.Prefix == want }) {
+		if !present(want) {
 			p.add(Step{Op: OpAddrAdd, Link: d.Name, Addr: want})
+		}
+	}
+	for _, want := range d.DynAddrs {
+		if !present(want.Prefix) {
+			p.add(Step{Op: OpAddrAdd, Link: d.Name, Addr: want.Prefix, ValidLft: want.ValidLft, PreferredLft: want.PreferredLft})
 		}
 	}
 }

@@ -111,7 +111,13 @@ type Route struct {
 	Link    string
 	Table   int
 	Metric  int
+	// Protocol is the route's origin (RTPROT_*): 2 for the kernel's own
+	// connected routes, which come and go with addresses.
+	Protocol int
 }
+
+// ProtoKernel marks routes the kernel installs for addresses.
+const ProtoKernel = 2
 
 // IsDefault reports whether r is a default route.
 func (r Route) IsDefault() bool { return r.Dst.Bits() == 0 }

@@ -22,6 +22,15 @@ type Device struct {
 	// KeepDynamic is set (a DHCP or autoconf attachment).
 	Addrs       []netip.Prefix
 	KeepDynamic bool
+	// DynAddrs are dynamic addresses to restore with their lifetimes
+	// (snapshot targets only).
+	DynAddrs []Addr
+	// Down asks for the device to be administratively down; targets built
+	// from a configuration want every device up.
+	Down bool
+	// MAC, when set, is given to a device hostnetd creates, so a device
+	// re-created by a rollback comes back with its old address.
+	MAC string
 }
 
 // tier orders devices bottom-up: NICs, bonds, VLANs, bridges.
@@ -115,11 +124,16 @@ func BuildTarget(cfg *Config, networks []*Network) *Target {
 			d.MTU = DefaultMTU
 		}
 	}
+	t.sort()
+	return t
+}
+
+// sort orders devices bottom-up, by name within a tier, so plans are stable.
+func (t *Target) sort() {
 	slices.SortStableFunc(t.Devices, func(a, b *Device) int {
 		if a.tier() != b.tier() {
 			return a.tier() - b.tier()
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	return t
 }

@@ -40,8 +40,21 @@ func Apply(ctx context.Context, ns *Namespace, plan netconf.Plan) (int, error) {
 
 func applyStep(ns *Namespace, s netconf.Step) error {
 	h := ns.Handle
-	if s.Op == netconf.OpLinkAdd {
+	switch s.Op {
+	case netconf.OpLinkAdd:
 		return addLink(ns, s.Device)
+	case netconf.OpRouteAdd:
+		r, err := toNetlinkRoute(h, s.Route)
+		if err != nil {
+			return err
+		}
+		return h.RouteReplace(r)
+	case netconf.OpRouteDel:
+		r, err := toNetlinkRoute(h, s.Route)
+		if err != nil {
+			return err
+		}
+		return h.RouteDel(r)
 	}
 	link, err := h.LinkByName(s.Link)
 	if err != nil {
@@ -87,12 +100,38 @@ func toNetlinkAddr(s netconf.Step) *netlink.Addr {
 		// Verification must not wait for duplicate address detection.
 		a.Flags = unix.IFA_F_NODAD
 	}
+	if s.ValidLft > 0 {
+		a.ValidLft, a.PreferedLft = int(s.ValidLft), int(s.PreferredLft)
+	}
 	return a
+}
+
+func toNetlinkRoute(h *netlink.Handle, r netconf.Route) (*netlink.Route, error) {
+	link, err := h.LinkByName(r.Link)
+	if err != nil {
+		return nil, fmt.Errorf("finding %s: %w", r.Link, err)
+	}
+	out := &netlink.Route{LinkIndex: link.Attrs().Index, Table: r.Table, Priority: r.Metric, Protocol: netlink.RouteProtocol(r.Protocol)}
+	if r.Dst.Bits() > 0 {
+		out.Dst = &net.IPNet{IP: net.IP(r.Dst.Addr().AsSlice()), Mask: net.CIDRMask(r.Dst.Bits(), r.Dst.Addr().BitLen())}
+	} else if r.Dst.Addr().Is6() {
+		out.Family = unix.AF_INET6
+		out.Dst = &net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)}
+	}
+	if r.Gateway.IsValid() {
+		out.Gw = net.IP(r.Gateway.AsSlice())
+	}
+	return out, nil
 }
 
 func addLink(ns *Namespace, d *netconf.Device) error {
 	h := ns.Handle
 	attrs := netlink.LinkAttrs{Name: d.Name, MTU: d.MTU}
+	if d.MAC != "" {
+		if mac, err := net.ParseMAC(d.MAC); err == nil {
+			attrs.HardwareAddr = mac
+		}
+	}
 	var link netlink.Link
 	switch d.Kind {
 	case netconf.KindBond:

@@ -131,7 +131,7 @@ func convertRoute(r netlink.Route, names map[int]string) (netconf.Route, bool) {
 	if r.Type != unix.RTN_UNICAST || r.Protocol == unix.RTPROT_KERNEL && r.Dst != nil && isLinkLocalNet(r.Dst) {
 		return netconf.Route{}, false
 	}
-	out := netconf.Route{Link: names[r.LinkIndex], Table: r.Table, Metric: r.Priority}
+	out := netconf.Route{Link: names[r.LinkIndex], Table: r.Table, Metric: r.Priority, Protocol: int(r.Protocol)}
 	if gw, ok := netip.AddrFromSlice(r.Gw); ok {
 		out.Gateway = gw.Unmap()
 	}

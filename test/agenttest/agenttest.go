@@ -32,13 +32,23 @@ type Agent struct {
 // Start runs an agent that manages ns until the test ends.
 func Start(t testing.TB, ns *kernel.Namespace) *Agent {
 	t.Helper()
-	dir := t.TempDir()
+	return StartWith(t, ns, t.TempDir(), nil)
+}
+
+// StartWith runs an agent with its state under dir (so a test can restart
+// it on the same state) and lets the test adjust its options.
+func StartWith(t testing.TB, ns *kernel.Namespace, dir string, adjust func(*agent.Options)) *Agent {
+	t.Helper()
 	a := &Agent{
 		StateDir: filepath.Join(dir, "state"),
 		RunDir:   filepath.Join(dir, "run"),
 		Socket:   filepath.Join(dir, "hostnetd.sock"),
 	}
-	ag, err := agent.New(zaptest.NewLogger(t), agent.Options{Namespace: ns, StateDir: a.StateDir, RunDir: a.RunDir})
+	opts := agent.Options{Namespace: ns, StateDir: a.StateDir, RunDir: a.RunDir}
+	if adjust != nil {
+		adjust(&opts)
+	}
+	ag, err := agent.New(zaptest.NewLogger(t), opts)
 	if err != nil {
 		t.Fatalf("agent.New: %v", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
@@ -120,28 +119,13 @@ func expectFault(t *testing.T, r agenttest.Response, status int, code string) {
 	}
 }
 
-// dump is a canonical text of the namespace's links, addresses and routes
-// (statistics excluded), for before/after comparisons.
+// dump is a canonical text of the namespace's configuration, for
+// before/after comparisons (netconf.State.Dump).
 func dump(t *testing.T, ns *kernel.Namespace) string {
 	t.Helper()
 	st, err := kernel.ReadState(ns)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	for _, l := range st.Links {
-		l.Stats = netconf.LinkStats{}
-		for i := range l.Addrs {
-			l.Addrs[i].ValidLft, l.Addrs[i].PreferredLft = 0, 0 // they count down
-		}
-		data, _ := json.Marshal(l)
-		b.Write(data)
-		b.WriteByte('\n')
-	}
-	for _, r := range st.Routes {
-		data, _ := json.Marshal(r)
-		b.Write(data)
-		b.WriteByte('\n')
-	}
-	return b.String()
+	return st.Dump()
 }

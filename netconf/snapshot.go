@@ -1,0 +1,88 @@
+package netconf
+
+import "slices"
+
+// SnapshotTarget describes the named devices exactly as st has them, so
+// that planning towards it restores them: kind, MTU, master, admin state,
+// MAC, VLAN, bond mode, options and slaves, and every address (dynamic ones
+// with their remaining lifetimes). Names st lacks are left out: a device
+// that did not exist is removed by planning from a target that has it.
+func SnapshotTarget(st *State, names []string) *Target {
+	t := &Target{}
+	for _, l := range st.Links {
+		if !slices.Contains(names, l.Name) {
+			continue
+		}
+		d := &Device{Name: l.Name, Kind: KindDevice, MTU: l.MTU, Master: l.Master, Down: !l.AdminUp, MAC: l.MAC}
+		switch l.Kind {
+		case KindBond, KindVLAN, KindBridge:
+			d.Kind = l.Kind
+		}
+		if l.VLAN != nil {
+			v := *l.VLAN
+			d.VLAN = &v
+		}
+		if l.Bond != nil {
+			d.Bond = &BondConfig{Name: l.Name, Mode: l.Bond.Mode, Options: modeOptions(l.Bond), Slaves: slices.Clone(l.Bond.Slaves)}
+		}
+		for _, a := range l.Addrs {
+			switch {
+			case a.LinkLocal:
+			case a.Dynamic:
+				d.DynAddrs = append(d.DynAddrs, a)
+				d.KeepDynamic = true
+			default:
+				d.Addrs = append(d.Addrs, a.Prefix)
+			}
+		}
+		t.Devices = append(t.Devices, d)
+	}
+	t.sort()
+	return t
+}
+
+// modeOptions keeps the options the kernel accepts in the bond's mode: it
+// reports some (arp_interval 0) that it refuses to be given back.
+func modeOptions(b *Bond) []BondOption {
+	var out []BondOption
+	for _, o := range b.Options {
+		if spec, ok := findBondOption(o.Name); ok && spec.allowedIn(b.Mode) {
+			if v, ok := spec.normalize(o.Value); ok {
+				out = append(out, BondOption{Name: o.Name, Value: v})
+			}
+		}
+	}
+	return out
+}
+
+// DeviceNames lists the names of the devices of the targets, each once.
+func DeviceNames(targets ...*Target) []string {
+	var names []string
+	for _, t := range targets {
+		for _, d := range t.Devices {
+			if !slices.Contains(names, d.Name) {
+				names = append(names, d.Name)
+			}
+		}
+	}
+	return names
+}
+
+// RouteSteps restores the routes of st through the named devices: it adds
+// those missing from cur and removes those cur has that st had not. The
+// kernel's connected routes follow the addresses and are left alone.
+func RouteSteps(cur, st *State, names []string) Plan {
+	relevant := func(r Route) bool { return r.Protocol != ProtoKernel && slices.Contains(names, r.Link) }
+	var p Plan
+	for _, r := range cur.Routes {
+		if relevant(r) && !slices.Contains(st.Routes, r) {
+			p = append(p, Step{Op: OpRouteDel, Link: r.Link, Route: r})
+		}
+	}
+	for _, r := range st.Routes {
+		if relevant(r) && !slices.Contains(cur.Routes, r) {
+			p = append(p, Step{Op: OpRouteAdd, Link: r.Link, Route: r})
+		}
+	}
+	return p
+}
