@@ -49,13 +49,16 @@ type Agent struct {
 	router router
 	// writer is the single writer slot: a transaction holds it throughout.
 	writer chan struct{}
+	// restored is closed when restore at boot has finished.
+	restored chan struct{}
 
 	// mu guards the fields that follow: the committed catalogue and
 	// running configuration, replaced whole (never mutated) by a commit,
 	// so readers hold the lock only to copy the pointers.
-	mu       sync.RWMutex
-	networks []*netconf.Network
-	running  *netconf.Config
+	mu         sync.RWMutex
+	networks   []*netconf.Network
+	running    *netconf.Config
+	persistent *netconf.Config
 
 	closeOnce sync.Once
 }
@@ -94,8 +97,11 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent.New: %w", err)
 	}
-	a := &Agent{log: log, opts: opts, hostID: hostID, writer: make(chan struct{}, 1),
+	a := &Agent{log: log, opts: opts, hostID: hostID, writer: make(chan struct{}, 1), restored: make(chan struct{}),
 		networks: stored.Networks, running: stored.Running}
+	if a.persistent, err = a.loadPersistent(); err != nil {
+		return nil, fmt.Errorf("agent.New: %w", err)
+	}
 	a.routes()
 	return a, nil
 }
@@ -117,6 +123,14 @@ func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 	if err := a.recoverJournal(ctx); err != nil {
 		return fmt.Errorf("agent.Run: %w", err)
 	}
+	restoreErr := make(chan error, 1)
+	go func() {
+		err := a.restoreAtBoot(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("restoring the persistent configuration failed", zap.Error(err))
+		}
+		restoreErr <- err
+	}()
 	srv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -134,6 +148,9 @@ func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 	select {
 	case <-ctx.Done():
 	case runErr = <-errc:
+	}
+	if err := <-restoreErr; err != nil && ctx.Err() == nil {
+		runErr = errors.Join(runErr, fmt.Errorf("restoring the persistent configuration: %w", err))
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

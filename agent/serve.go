@@ -37,6 +37,9 @@ func (a *Agent) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		a.writeFault(w, r, out, fault)
 		return
 	}
+	if a.refuseWhileRestoring(w, r, out) {
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, a.opts.MaxBodyBytes+1))
 	if err != nil {
 		a.writeFault(w, r, out, badRequest(CodeMalformed, "reading the request body: %v", err))

@@ -71,27 +71,43 @@ func (a *Agent) transact(ctx context.Context, ch change) (txResult, error) {
 
 // transactLocked is transact for a caller that holds the writer slot.
 func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error) {
-	start := time.Now()
-
 	a.mu.RLock()
-	oldNets, running := a.networks, a.running
+	nets, running := a.networks, a.running
 	a.mu.RUnlock()
-	newNets := oldNets
 	if ch.networks != nil {
-		newNets = ch.networks
+		nets = ch.networks
 	}
 	cur, err := a.readState()
 	if err != nil {
 		return txResult{}, err
 	}
 	cfg, err := netconf.Merge(netconf.MergeInput{
-		Request: ch.request, Running: running, Networks: newNets, Kernel: cur,
+		Request: ch.request, Running: running, Networks: nets, Kernel: cur,
 		NicName:                a.nicNameResolver(cur, running),
 		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
 		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
 	})
 	if err != nil {
 		return txResult{}, ruleFault(err)
+	}
+	res, err := a.applyConfig(ctx, cur, cfg, ch.networks)
+	if err == nil && ch.request.CommitOnSuccess {
+		err = a.commitPersistent()
+	}
+	return res, err
+}
+
+// applyConfig makes the kernel run cfg (with the catalogue nets, or the
+// current one when nil) and, once verified, makes it the running
+// configuration. cur is the kernel as read before.
+func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network) (txResult, error) {
+	start := time.Now()
+	a.mu.RLock()
+	oldNets, running := a.networks, a.running
+	a.mu.RUnlock()
+	newNets := oldNets
+	if nets != nil {
+		newNets = nets
 	}
 	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
 	plan := netconf.MakePlan(cur, oldT, newT)
@@ -101,7 +117,7 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error)
 		log.Warn("transaction failed", zap.Error(err))
 		return txResult{Writes: writes}, err
 	}
-	if err := a.commitRunning(cfg, ch.networks); err != nil {
+	if err := a.commitRunning(cfg, nets); err != nil {
 		return txResult{Writes: writes}, err
 	}
 	log.Info("transaction applied")

@@ -1,6 +1,10 @@
 package netconf
 
-import "net/netip"
+import (
+	"maps"
+	"net/netip"
+	"slices"
+)
 
 // Network is a logical network of the catalogue (/networks): what a network
 // is, independent of where it is attached.
@@ -121,4 +125,25 @@ func (c *Config) Clone() *Config {
 		out.Bonds[i] = b
 	}
 	return out
+}
+
+// Equal reports whether two configurations are the same, treating absent
+// and empty lists alike.
+func (c *Config) Equal(o *Config) bool {
+	return slices.EqualFunc(c.Attachments, o.Attachments, Attachment.equal) &&
+		slices.EqualFunc(c.Bonds, o.Bonds, BondConfig.equal)
+}
+
+func (a Attachment) equal(b Attachment) bool {
+	return a.ID == b.ID && a.NetworkID == b.NetworkID && a.Nic == b.Nic &&
+		a.IPv4.equal(b.IPv4) && a.IPv6.equal(b.IPv6) &&
+		maps.Equal(a.Properties, b.Properties) && slices.Equal(a.DNS, b.DNS)
+}
+
+func (c IPConfig) equal(o IPConfig) bool {
+	return c.Method == o.Method && c.Gateway == o.Gateway && slices.Equal(c.Addrs, o.Addrs)
+}
+
+func (b BondConfig) equal(o BondConfig) bool {
+	return b.Name == o.Name && b.Mode == o.Mode && slices.Equal(b.Options, o.Options) && slices.Equal(b.Slaves, o.Slaves)
 }

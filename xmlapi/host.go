@@ -5,6 +5,9 @@ type HostInfo struct {
 	ID, Name string
 	// OperationInProgress is true while a network transaction runs.
 	OperationInProgress bool
+	// ConfigDirty is true when the running configuration has changes not
+	// committed to the persistent one (the engine's net_config_dirty).
+	ConfigDirty bool
 }
 
 // Hosts renders the <hosts> collection of the single local host.
@@ -23,6 +26,7 @@ func Host(c Context, h HostInfo) *Node {
 		Link("networkattachments", href+"/networkattachments"),
 		Text("status", "up"),
 		Bool("network_operation_in_progress", h.OperationInProgress),
+		Bool("net_config_dirty", h.ConfigDirty),
 	).WithID(h.ID, href)
 }
 

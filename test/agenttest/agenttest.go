@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ type Agent struct {
 	RunDir   string
 	Socket   string
 	client   *http.Client
+	stop     func()
 }
 
 // Start runs an agent that manages ns until the test ends.
@@ -60,13 +62,22 @@ func StartWith(t testing.TB, ns *kernel.Namespace, dir string, adjust func(*agen
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- ag.Run(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("agent.Run: %v", err)
-		}
-		ag.Close()
-	})
+	var once sync.Once
+	a.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("agent.Run: %v", err)
+			}
+			ag.Close()
+		})
+	}
+	t.Cleanup(a.stop)
+	select {
+	case <-ag.Restored():
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the agent did not finish restoring within 2 minutes")
+	}
 	a.client = &http.Client{
 		Timeout: 2 * time.Minute,
 		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -76,6 +87,10 @@ func StartWith(t testing.TB, ns *kernel.Namespace, dir string, adjust func(*agen
 	}
 	return a
 }
+
+// Stop stops the agent now, as a daemon that exits; the namespace and the
+// state directory stay.
+func (a *Agent) Stop() { a.stop() }
 
 // Response is an HTTP answer, read whole.
 type Response struct {

@@ -1,0 +1,60 @@
+package agent
+
+import (
+	"net/http"
+	"path/filepath"
+
+	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/xmlapi"
+)
+
+// persistentFile holds the configuration declared safe: what restore at
+// boot brings back. The running configuration becomes persistent only by
+// commit (commit_on_success, or commitnetconfig); a change never committed
+// is undone by the next reboot.
+const persistentFile = "persistent.json"
+
+func (a *Agent) loadPersistent() (*netconf.Config, error) {
+	cfg := &netconf.Config{}
+	if _, err := loadJSON(filepath.Join(a.opts.StateDir, persistentFile), cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// commitPersistent copies the running configuration to the persistent one.
+// The caller holds the writer slot.
+func (a *Agent) commitPersistent() error {
+	_, running := a.snapshot()
+	if err := saveJSON(filepath.Join(a.opts.StateDir, persistentFile), running); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.persistent = running
+	a.mu.Unlock()
+	return nil
+}
+
+// configDirty reports whether the running configuration has changes that
+// are not committed.
+func (a *Agent) configDirty() bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return !a.running.Equal(a.persistent)
+}
+
+// commitNetConfig is POST /hosts/{id}/commitnetconfig.
+func (a *Agent) commitNetConfig(r *request) (response, error) {
+	if err := a.checkHost(r); err != nil {
+		return response{}, err
+	}
+	unlock, err := a.lockWriter(r.Context())
+	if err != nil {
+		return response{}, err
+	}
+	defer unlock()
+	if err := a.commitPersistent(); err != nil {
+		return response{}, err
+	}
+	return response{status: http.StatusOK, doc: xmlapi.ActionStatus(a.ctx(), "complete")}, nil
+}

@@ -1,0 +1,151 @@
+package agent
+
+import (
+	"context"
+
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hostnetd/hostnetd/netconf"
+)
+
+// restoredMarker, in the run directory (a tmpfs cleared at boot), says the
+// persistent configuration was restored in this boot: a later restart keeps
+// the running configuration instead.
+const restoredMarker = "restored"
+
+// CodeRestoreInProgress answers writes that arrive before restore finished.
+const CodeRestoreInProgress = "RESTORE_IN_PROGRESS"
+
+// Restored is closed once restore at boot has finished (or was not needed).
+func (a *Agent) Restored() <-chan struct{} { return a.restored }
+
+// restoreAtBoot makes the kernel match the persistent configuration on the
+// first start after a boot. It applies the whole configuration at once; if
+// the kernel refuses part of it, it goes entity by entity, skipping (and
+// logging) the ones that fail, so one bad entity does not block the rest.
+// Entities whose NIC or network is gone are skipped up front.
+func (a *Agent) restoreAtBoot(ctx context.Context) error {
+	defer close(a.restored)
+	marker := filepath.Join(a.opts.RunDir, restoredMarker)
+	if _, err := os.Stat(marker); err == nil {
+		a.log.Info("restore skipped: already done in this boot; keeping the running configuration")
+		return nil
+	}
+	unlock, err := a.lockWriter(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	start := time.Now()
+	cur, err := a.readState()
+	if err != nil {
+		return err
+	}
+	nets, _ := a.snapshot()
+	a.mu.RLock()
+	persistent := a.persistent.Clone()
+	a.mu.RUnlock()
+	wanted := a.restorable(persistent, nets, cur)
+	if _, err := a.applyConfig(ctx, cur, wanted, nil); err != nil {
+		a.log.Warn("restoring the whole configuration failed; restoring entity by entity", zap.Error(err))
+		a.restoreEachEntity(ctx, wanted)
+	}
+	if err := os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
+		return fmt.Errorf("writing the restore marker: %w", err)
+	}
+	a.log.Info("persistent configuration restored", zap.Duration("duration", time.Since(start)),
+		zap.Int("bonds", len(wanted.Bonds)), zap.Int("attachments", len(wanted.Attachments)))
+	return nil
+}
+
+// restorable drops what cannot be restored on this kernel: bond slaves
+// that disappeared (a bond keeps the ones that exist), bonds left without
+// a slave, and attachments whose network or NIC is gone.
+func (a *Agent) restorable(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) *netconf.Config {
+	out := &netconf.Config{}
+	for _, b := range cfg.Bonds {
+		var slaves []string
+		for _, s := range b.Slaves {
+			if _, ok := st.Link(s); ok {
+				slaves = append(slaves, s)
+			} else {
+				a.log.Error("restore: bond slave is missing; restoring the bond without it", zap.String("bond", b.Name), zap.String("slave", s))
+			}
+		}
+		if len(slaves) == 0 {
+			a.log.Error("restore: skipping a bond none of whose slaves exists", zap.String("bond", b.Name))
+			continue
+		}
+		b.Slaves = slaves
+		out.Bonds = append(out.Bonds, b)
+	}
+	for _, at := range cfg.Attachments {
+		_, nicExists := st.Link(at.Nic)
+		isBond := slices.ContainsFunc(out.Bonds, func(b netconf.BondConfig) bool { return b.Name == at.Nic })
+		hasNet := slices.ContainsFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
+		switch {
+		case !hasNet:
+			a.log.Error("restore: skipping an attachment whose network is gone", zap.String("attachment", at.ID))
+		case !nicExists && !isBond:
+			a.log.Error("restore: skipping an attachment whose NIC is missing", zap.String("attachment", at.ID), zap.String("nic", at.Nic))
+		default:
+			out.Attachments = append(out.Attachments, at)
+		}
+	}
+	return out
+}
+
+// restoreEachEntity adds the bonds, then the attachments, one transaction
+// each; a failing entity is rolled back and skipped.
+func (a *Agent) restoreEachEntity(ctx context.Context, wanted *netconf.Config) {
+	accepted := &netconf.Config{}
+	try := func(candidate *netconf.Config, what string) {
+		cur, err := a.readState()
+		if err == nil {
+			_, err = a.applyConfig(ctx, cur, candidate, nil)
+		}
+		if err != nil {
+			a.log.Error("restore: skipping an entity that cannot be restored", zap.String("entity", what), zap.Error(err))
+			return
+		}
+		accepted = candidate
+	}
+	for _, b := range wanted.Bonds {
+		c := accepted.Clone()
+		c.Bonds = append(c.Bonds, b)
+		try(c, "bond "+b.Name)
+	}
+	for _, at := range wanted.Attachments {
+		if !slices.ContainsFunc(accepted.Bonds, func(b netconf.BondConfig) bool { return b.Name == at.Nic }) &&
+			slices.ContainsFunc(wanted.Bonds, func(b netconf.BondConfig) bool { return b.Name == at.Nic }) {
+			a.log.Error("restore: skipping an attachment whose bond could not be restored", zap.String("attachment", at.ID))
+			continue
+		}
+		c := accepted.Clone()
+		c.Attachments = append(c.Attachments, at)
+		try(c, "attachment "+at.ID)
+	}
+}
+
+// refuseWhileRestoring answers writes with 503 until restore has finished.
+func (a *Agent) refuseWhileRestoring(w http.ResponseWriter, r *http.Request, f format) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return false
+	}
+	select {
+	case <-a.restored:
+		return false
+	default:
+	}
+	w.Header().Set("Retry-After", "5")
+	a.writeFault(w, r, f, newFault(http.StatusServiceUnavailable, CodeRestoreInProgress, "Service unavailable",
+		"hostnetd is restoring the persistent network configuration; retry shortly"))
+	return true
+}
