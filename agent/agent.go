@@ -35,6 +35,9 @@ type Options struct {
 	// MaxConnectivityTimeout bounds connectivity_timeout, in seconds;
 	// optional, DefaultMaxConnectivityTimeout when 0.
 	MaxConnectivityTimeout int
+	// ConnectivityProbes are tcp:HOST:PORT targets whose reachability over
+	// a new configuration confirms connectivity; optional.
+	ConnectivityProbes []string
 	// FailStep is a test hook: a step of a plan for which it returns true
 	// fails as if the kernel refused it. Never set in production.
 	FailStep func(index int, step netconf.Step) bool
@@ -51,6 +54,8 @@ type Agent struct {
 	writer chan struct{}
 	// restored is closed when restore at boot has finished.
 	restored chan struct{}
+	// check is the connectivity check a transaction may be waiting on.
+	check connectivityCheck
 
 	// mu guards the fields that follow: the committed catalogue and
 	// running configuration, replaced whole (never mutated) by a commit,

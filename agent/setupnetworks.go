@@ -28,9 +28,6 @@ func (a *Agent) setupNetworks(r *request) (response, error) {
 	if err := a.checkSynced(cs.SyncedAttachments); err != nil {
 		return response{}, err
 	}
-	if cs.CheckConnectivity {
-		a.log.Warn("check_connectivity requested; the connectivity check is not implemented yet, the change is kept")
-	}
 	res, err := a.transact(r.Context(), change{request: cs})
 	if err != nil {
 		return response{}, err

@@ -90,7 +90,11 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error)
 	if err != nil {
 		return txResult{}, ruleFault(err)
 	}
-	res, err := a.applyConfig(ctx, cur, cfg, ch.networks)
+	var await time.Duration
+	if ch.request.CheckConnectivity {
+		await = a.connectivityTimeout(ch.request)
+	}
+	res, err := a.applyConfig(ctx, cur, cfg, ch.networks, await)
 	if err == nil && ch.request.CommitOnSuccess {
 		err = a.commitPersistent()
 	}
@@ -99,8 +103,9 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error)
 
 // applyConfig makes the kernel run cfg (with the catalogue nets, or the
 // current one when nil) and, once verified, makes it the running
-// configuration. cur is the kernel as read before.
-func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network) (txResult, error) {
+// configuration. cur is the kernel as read before. With a non-zero await,
+// the change must also have its connectivity confirmed within that time.
+func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network, await time.Duration) (txResult, error) {
 	start := time.Now()
 	a.mu.RLock()
 	oldNets, running := a.networks, a.running
@@ -111,7 +116,7 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 	}
 	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
 	plan := netconf.MakePlan(cur, oldT, newT)
-	writes, err := a.applyAndVerify(ctx, plan, cur, oldT, newT)
+	writes, err := a.applyAndVerify(ctx, plan, cur, oldT, newT, await)
 	log := a.log.With(zap.Int("steps", len(plan)), zap.Int("kernel_writes", writes), zap.Duration("duration", time.Since(start)))
 	if err != nil {
 		log.Warn("transaction failed", zap.Error(err))
@@ -129,9 +134,9 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 // the first write it journals a snapshot of every device the plan can
 // touch; on any failure it restores that snapshot exactly (links, masters,
 // bond options, MTUs, admin states, addresses, routes).
-func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *netconf.State, oldT, newT *netconf.Target) (int, error) {
+func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *netconf.State, oldT, newT *netconf.Target, await time.Duration) (int, error) {
 	if len(plan) == 0 {
-		return 0, nil
+		return 0, nil // nothing changes, so nothing can cut the manager off
 	}
 	names := netconf.DeviceNames(oldT, newT)
 	j := &journal{Started: time.Now(), Next: newT, Snapshot: netconf.SnapshotTarget(before, names), Names: names, Before: before}
@@ -142,21 +147,34 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 	if err == nil {
 		err = a.verify(ctx, oldT, newT)
 	}
+	if err == nil && await > 0 {
+		if f := a.awaitConnectivity(ctx, await); f != nil {
+			return done, a.rollBack(ctx, j, done, f)
+		}
+	}
 	if err == nil {
 		return done, a.removeJournal()
 	}
+	return done, a.rollBack(ctx, j, done, newFault(http.StatusBadRequest, netconf.CodeFailedIfup, "Operation Failed",
+		"applying the change failed at %q; the host was rolled back", failedStep(err)))
+}
+
+// rollBack restores the journaled snapshot after cause and returns the
+// fault to answer: cause itself, or a 500 that says the rollback failed.
+func (a *Agent) rollBack(ctx context.Context, j *journal, done int, cause *Fault) error {
 	// The rollback must run to the end even if the request was cancelled.
 	rbErr := a.restoreSnapshot(context.WithoutCancel(ctx), j)
-	f := newFault(http.StatusBadRequest, netconf.CodeFailedIfup, "Operation Failed",
-		"applying the change failed at %q; the host was rolled back", failedStep(err))
 	if rbErr != nil {
-		f = newFault(http.StatusInternalServerError, netconf.CodeFailedIfup, "Operation Failed",
-			"applying the change failed at %q, and rolling it back failed too: %v", failedStep(err), rbErr)
-		a.log.Error("ROLLBACK FAILED: the host may be half-configured", zap.Error(rbErr), zap.NamedError("cause", err))
+		a.log.Error("ROLLBACK FAILED: the host may be half-configured", zap.Error(rbErr), zap.NamedError("cause", cause))
 		a.setAsideJournal(rbErr)
-		return done, f
+		return newFault(http.StatusInternalServerError, cause.Code, "Operation Failed",
+			"%s; rolling it back failed too (%v): the host may be half-configured", cause.Detail, rbErr)
 	}
-	return done, errors.Join(f, a.removeJournal())
+	a.log.Warn("rolled back", zap.Int("steps_undone", done), zap.String("code", cause.Code))
+	if err := a.removeJournal(); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
 }
 
 func failedStep(err error) string {

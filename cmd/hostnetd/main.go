@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -35,6 +36,9 @@ type args struct {
 	sandboxName  string
 	logLevel     string
 	maxBodyBytes int64
+	probes       []string
+	writeWait    time.Duration
+	maxConnWait  int
 }
 
 type listFlag []string
@@ -54,6 +58,10 @@ func parseArgs(argv []string) (args, error) {
 	fs.StringVar(&a.sandboxName, "sandbox-name", "hostnetd-sandbox", "name of the sandbox namespace (its switch is NAME-sw)")
 	fs.StringVar(&a.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Int64Var(&a.maxBodyBytes, "max-body-bytes", agent.DefaultMaxBodyBytes, "largest request body accepted")
+	var probes listFlag
+	fs.Var(&probes, "connectivity-probe", "tcp:HOST:PORT reached over a new configuration confirms connectivity; repeatable")
+	fs.DurationVar(&a.writeWait, "write-wait", agent.DefaultWriteWait, "how long a write waits for the running one before 409")
+	fs.IntVar(&a.maxConnWait, "max-connectivity-timeout", agent.DefaultMaxConnectivityTimeout, "largest connectivity_timeout accepted, in seconds; also the wait when a request gives none")
 	if err := fs.Parse(argv); err != nil {
 		return a, err
 	}
@@ -61,6 +69,12 @@ func parseArgs(argv []string) (args, error) {
 		return a, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	a.listen = listen
+	a.probes = probes
+	for _, p := range a.probes {
+		if err := agent.ParseProbe(p); err != nil {
+			return a, err
+		}
+	}
 	if len(a.listen) == 0 {
 		a.listen = []string{"unix:/run/hostnetd/hostnetd.sock"}
 	}
@@ -114,11 +128,14 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 	defer func() { err = errors.Join(err, cleanup()) }()
 
 	ag, err := agent.New(log, agent.Options{
-		Namespace:    ns,
-		StateDir:     a.stateDir,
-		RunDir:       a.runDir,
-		MaxBodyBytes: a.maxBodyBytes,
-		Version:      version,
+		Namespace:              ns,
+		StateDir:               a.stateDir,
+		RunDir:                 a.runDir,
+		MaxBodyBytes:           a.maxBodyBytes,
+		Version:                version,
+		WriteWait:              a.writeWait,
+		MaxConnectivityTimeout: a.maxConnWait,
+		ConnectivityProbes:     a.probes,
 	})
 	if err != nil {
 		return err
