@@ -44,16 +44,16 @@ lint:
 
 # Unit tests and the namespace tests that need only veth and bridge, with the
 # race detector, on this machine's kernel (as root; in fresh namespaces).
-test-unit:
-	$(GO) test -race -count=1 ./...
+test-unit: build
+	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd $(GO) test -race -count=1 ./...
 
 vm-prepare:
 	@bash test/vm/vm.sh prepare
 
 # The VM suite: every package under test/ built with the vmtest tag and run
 # inside the VM, one package at a time.
-test-vm: vm-prepare
-	$(GO) test -tags vmtest -exec $(VMEXEC) -p 1 -count=1 $(VM_PKGS)
+test-vm: vm-prepare build
+	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd $(GO) test -tags vmtest -exec $(VMEXEC) -p 1 -count=1 $(VM_PKGS)
 
 test-vm-selftest: vm-prepare
 	@bash test/vm/selftest.sh

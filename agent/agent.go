@@ -38,6 +38,9 @@ type Options struct {
 	// ConnectivityProbes are tcp:HOST:PORT targets whose reachability over
 	// a new configuration confirms connectivity; optional.
 	ConnectivityProbes []string
+	// StepDelay is a test hook: a pause before each kernel write, so that
+	// crash tests can kill the daemon in the middle of a plan.
+	StepDelay time.Duration
 	// FailStep is a test hook: a step of a plan for which it returns true
 	// fails as if the kernel refused it. Never set in production.
 	FailStep func(index int, step netconf.Step) bool

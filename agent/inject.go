@@ -1,6 +1,27 @@
 package agent
 
-import "github.com/hostnetd/hostnetd/netconf"
+import (
+	"context"
+	"time"
+
+	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+)
+
+// apply executes a plan, one step at a time when the StepDelay test hook
+// asks for a pause before each write.
+func (a *Agent) apply(ctx context.Context, plan netconf.Plan) (int, error) {
+	if a.opts.StepDelay == 0 {
+		return kernel.Apply(ctx, a.opts.Namespace, plan)
+	}
+	for i := range plan {
+		time.Sleep(a.opts.StepDelay)
+		if _, err := kernel.Apply(ctx, a.opts.Namespace, plan[i:i+1]); err != nil {
+			return i, err
+		}
+	}
+	return len(plan), nil
+}
 
 // instrument applies the test hook Options.FailStep, if set, to a plan: the
 // step it selects is replaced by one the kernel refuses, so tests can fail

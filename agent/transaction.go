@@ -143,7 +143,7 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 	if err := a.writeJournal(j); err != nil {
 		return 0, err
 	}
-	done, err := kernel.Apply(ctx, a.opts.Namespace, a.instrument(plan))
+	done, err := a.apply(ctx, a.instrument(plan))
 	if err == nil {
 		err = a.verify(ctx, oldT, newT)
 	}

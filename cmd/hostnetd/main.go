@@ -39,6 +39,7 @@ type args struct {
 	probes       []string
 	writeWait    time.Duration
 	maxConnWait  int
+	stepDelay    time.Duration
 }
 
 type listFlag []string
@@ -58,6 +59,7 @@ func parseArgs(argv []string) (args, error) {
 	fs.StringVar(&a.sandboxName, "sandbox-name", "hostnetd-sandbox", "name of the sandbox namespace (its switch is NAME-sw)")
 	fs.StringVar(&a.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Int64Var(&a.maxBodyBytes, "max-body-bytes", agent.DefaultMaxBodyBytes, "largest request body accepted")
+	fs.DurationVar(&a.stepDelay, "test-step-delay", 0, "for crash tests only: pause before each kernel write")
 	var probes listFlag
 	fs.Var(&probes, "connectivity-probe", "tcp:HOST:PORT reached over a new configuration confirms connectivity; repeatable")
 	fs.DurationVar(&a.writeWait, "write-wait", agent.DefaultWriteWait, "how long a write waits for the running one before 409")
@@ -136,6 +138,7 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 		WriteWait:              a.writeWait,
 		MaxConnectivityTimeout: a.maxConnWait,
 		ConnectivityProbes:     a.probes,
+		StepDelay:              a.stepDelay,
 	})
 	if err != nil {
 		return err

@@ -526,7 +526,7 @@ func (e *vmEnv) watch(name string) func() []string {
 			case a.Flags&net.FlagUp == 0:
 				bad = append(bad, "admin down")
 			case a.OperState != netlink.OperUp:
-				bad = append(bad, "operstate "+a.OperState.String())
+				bad = append(bad, "operstate "+a.OperState.String()+" family "+strconv.Itoa(int(u.IfInfomsg.Family))+" type "+strconv.Itoa(int(u.Header.Type))+" change "+strconv.FormatUint(uint64(u.IfInfomsg.Change), 16)+" raw "+strconv.FormatUint(uint64(a.RawFlags), 16)+" mtu "+strconv.Itoa(a.MTU))
 			}
 			mu.Unlock()
 		}

@@ -1,0 +1,175 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+	"github.com/hostnetd/hostnetd/test/nstest"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// hostnetdBinary is $HOSTNETD_BINARY (make builds it once, and a build
+// under the VM's emulation would take minutes), or cmd/hostnetd built once
+// per test run.
+func hostnetdBinary(t *testing.T) string {
+	t.Helper()
+	if b := os.Getenv("HOSTNETD_BINARY"); b != "" {
+		return b
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "hostnetd-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "hostnetd")
+		out, err := exec.Command("go", "build", "-o", binary, "github.com/hostnetd/hostnetd/cmd/hostnetd").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+// daemon is a hostnetd process managing a test namespace.
+type daemon struct {
+	cmd    *exec.Cmd
+	socket string
+	client *http.Client
+	log    *strings.Builder
+}
+
+func startDaemon(t *testing.T, ns *kernel.Namespace, dir string, extra ...string) *daemon {
+	t.Helper()
+	d := &daemon{socket: filepath.Join(dir, "hostnetd.sock"), log: &strings.Builder{}}
+	args := append([]string{"--netns", ns.Name, "--state-dir", filepath.Join(dir, "state"), "--run-dir", filepath.Join(dir, "run"),
+		"--listen", "unix:" + d.socket}, extra...)
+	d.cmd = exec.Command(hostnetdBinary(t), args...)
+	d.cmd.Stdout, d.cmd.Stderr = io.Discard, &syncWriter{b: d.log}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.kill() })
+	d.client = &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var dl net.Dialer
+		return dl.DialContext(ctx, "unix", d.socket)
+	}}}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if resp, err := d.client.Get("http://hostnetd/ovirt-engine/api/hosts"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hostnetd did not start:\n%s", d.log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return d
+}
+
+func (d *daemon) kill() {
+	if d.cmd.ProcessState == nil {
+		_ = d.cmd.Process.Kill()
+		_ = d.cmd.Wait()
+	}
+}
+
+func (d *daemon) post(path, body string) (int, error) {
+	resp, err := d.client.Post("http://hostnetd/ovirt-engine/api"+path, "application/xml", strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	b  *strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+// TestKillDuringApplyRollsBackOnRestart kills hostnetd with SIGKILL at
+// several points of a multi-step apply; each time the restarted daemon must
+// roll the namespace back to exactly the state before the transaction,
+// before it serves, and then accept the next transaction.
+func TestKillDuringApplyRollsBackOnRestart(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	for i := range 4 {
+		nstest.Veth(t, host, "eth"+strconv.Itoa(i), peer, "p"+strconv.Itoa(i))
+	}
+	addAddr(t, host.Handle, nstest.Link(t, host, "eth3"), "203.0.113.7/24", 0)
+	dir := t.TempDir()
+	const delay = 60 * time.Millisecond
+	d := startDaemon(t, host, dir, "--test-step-delay", delay.String())
+	for _, n := range []string{"n0", "n1", "n2"} {
+		if code, err := d.post("/networks", `<network><name>`+n+`</name><mtu>2000</mtu><usages><usage>vm</usage></usages></network>`); err != nil || code != http.StatusCreated {
+			t.Fatalf("POST network %s: %d %v", n, code, err)
+		}
+	}
+	request := modified(staticAttachment("n0", "eth0", "192.0.2.1", "24"), staticAttachment("n1", "eth1", "192.0.2.2", "24"),
+		staticAttachment("n2", "eth3", "192.0.2.3", "24"))
+	before := dump(t, host)
+	hostID := hostIDOf(t, dir)
+	const killPoints = 8
+	recovered := 0
+	for k := range killPoints {
+		go func() { _, _ = d.post("/hosts/"+hostID+"/setupnetworks", request) }()
+		time.Sleep(delay/2 + time.Duration(k)*delay*2)
+		d.kill()
+		d = startDaemon(t, host, dir, "--test-step-delay", delay.String())
+		if got := dump(t, host); got != before {
+			t.Fatalf("kill point %d: after the restart the namespace differs:\n--- before\n%s\n--- after\n%s\n--- log\n%s", k, before, got, d.log)
+		}
+		if strings.Contains(d.log.String(), "interrupted transaction was rolled back") {
+			recovered++
+		}
+	}
+	// Kills that land before the journal is written have nothing to undo;
+	// most must land in the middle of the plan for the test to mean much.
+	if recovered < killPoints/2 {
+		t.Errorf("only %d of %d kills interrupted an apply", recovered, killPoints)
+	}
+	t.Logf("%d of %d kills interrupted an apply and were rolled back on restart", recovered, killPoints)
+	if code, err := d.post("/hosts/"+hostID+"/setupnetworks", request); err != nil || code != http.StatusOK {
+		t.Fatalf("the transaction after the crashes: %d %v\n%s", code, err, d.log)
+	}
+	if _, master, _ := linkState(t, host, "eth3"); master != "n2" {
+		t.Errorf("after the last transaction eth3 master = %q; want n2", master)
+	}
+}
+
+func hostIDOf(t *testing.T, dir string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "state", "host-id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
+}
