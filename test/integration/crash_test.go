@@ -56,16 +56,16 @@ type daemon struct {
 	cmd    *exec.Cmd
 	socket string
 	client *http.Client
-	log    *strings.Builder
+	log    *syncWriter
 }
 
 func startDaemon(t *testing.T, ns *kernel.Namespace, dir string, extra ...string) *daemon {
 	t.Helper()
-	d := &daemon{socket: filepath.Join(dir, "hostnetd.sock"), log: &strings.Builder{}}
+	d := &daemon{socket: filepath.Join(dir, "hostnetd.sock"), log: &syncWriter{}}
 	args := append([]string{"--netns", ns.Name, "--state-dir", filepath.Join(dir, "state"), "--run-dir", filepath.Join(dir, "run"),
 		"--listen", "unix:" + d.socket}, extra...)
 	d.cmd = exec.Command(hostnetdBinary(t), args...)
-	d.cmd.Stdout, d.cmd.Stderr = io.Discard, &syncWriter{b: d.log}
+	d.cmd.Stdout, d.cmd.Stderr = io.Discard, d.log
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -104,15 +104,23 @@ func (d *daemon) post(path, body string) (int, error) {
 	return resp.StatusCode, nil
 }
 
+// syncWriter collects a daemon's log; the exec package writes it from its
+// own goroutine.
 type syncWriter struct {
 	mu sync.Mutex
-	b  *strings.Builder
+	b  strings.Builder
 }
 
 func (w *syncWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
 
 // TestKillDuringApplyRollsBackOnRestart kills hostnetd with SIGKILL at
