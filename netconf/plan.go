@@ -337,14 +337,20 @@ func (p *planner) update(d *Device, l *Link) {
 	}
 }
 
-// updateBond changes a bond in place: options the kernel takes live are
-// written live; a mode change releases the slaves, rewrites the bond while
-// it is down and re-enslaves them in name order.
+// updateBond changes a bond in place. Options the kernel takes live are
+// written live; those it takes only while the bond is down (lacp_rate,
+// ad_select) are written with the bond down; a change of mode or
+// fail_over_mac, which the kernel takes only without slaves, releases the
+// slaves, rewrites the bond while it is down and re-enslaves them in name
+// order.
 func (p *planner) updateBond(d *Device, l *Link) {
 	if l.Bond == nil {
 		return
 	}
-	if l.Bond.Mode != d.Bond.Mode {
+	want, have := d.Bond.Options, l.Bond.Options
+	noSlaves := l.Bond.Mode != d.Bond.Mode || optionChanged(want, have, "fail_over_mac")
+	switch {
+	case noSlaves:
 		for _, s := range l.Bond.Slaves {
 			p.add(Step{Op: OpNoMaster, Link: s})
 			p.released[s] = true
@@ -353,8 +359,12 @@ func (p *planner) updateBond(d *Device, l *Link) {
 		p.add(Step{Op: OpBondSet, Link: d.Name, Device: d})
 		p.cycled[d.Name] = true
 		return
-	}
-	if !bondOptionsMatch(d.Bond.Options, l.Bond.Options) {
+	case bondOptionsMatch(want, have):
+	case optionChanged(want, have, "lacp_rate") || optionChanged(want, have, "ad_select"):
+		p.add(Step{Op: OpSetDown, Link: d.Name})
+		p.add(Step{Op: OpBondSet, Link: d.Name, Device: d})
+		p.cycled[d.Name] = true
+	default:
 		p.add(Step{Op: OpBondSet, Link: d.Name, Device: d})
 	}
 	for _, s := range l.Bond.Slaves {
@@ -362,6 +372,17 @@ func (p *planner) updateBond(d *Device, l *Link) {
 			p.add(Step{Op: OpNoMaster, Link: s})
 		}
 	}
+}
+
+// optionChanged reports whether want sets the option to another value
+// than the kernel has.
+func optionChanged(want, have []BondOption, name string) bool {
+	w, ok := BondOptionValue(want, name)
+	if !ok {
+		return false
+	}
+	h, _ := BondOptionValue(have, name)
+	return w != h
 }
 
 // bondOptionsMatch reports whether every requested option has its value in

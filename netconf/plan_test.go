@@ -108,3 +108,41 @@ ip link set bond0 up
 		t.Errorf("plan:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+func TestPlanBondOptionChanges(t *testing.T) {
+	bondWith := func(mode BondMode, opts ...BondOption) *State {
+		st := twoNICHost()
+		st.Links[0].Master, st.Links[1].Master = "bond0", "bond0"
+		st.Links = append([]Link{{Name: "bond0", Kind: KindBond, MTU: 1500, AdminUp: true,
+			Bond: &Bond{Mode: mode, Options: opts, Slaves: []string{"eth0", "eth1"}}}}, st.Links...)
+		return st
+	}
+	tests := []struct {
+		name string
+		cur  *State
+		opts []RawOption
+		want string
+	}{
+		{"live-option", bondWith(BondActiveBackup, BondOption{"miimon", "100"}), []RawOption{{"mode", "1"}, {"miimon", "200"}},
+			"ip link set bond0 type bond mode active-backup miimon 200\n"},
+		{"same-options", bondWith(BondActiveBackup, BondOption{"miimon", "100"}), []RawOption{{"mode", "active-backup"}, {"miimon", "100"}}, ""},
+		{"ifdown-option", bondWith(Bond8023AD, BondOption{"lacp_rate", "slow"}, BondOption{"miimon", "100"}), []RawOption{{"mode", "4"}, {"lacp_rate", "1"}},
+			"ip link set bond0 down\nip link set bond0 type bond mode 802.3ad lacp_rate fast\nip link set bond0 up\n"},
+		{"noslaves-option", bondWith(BondActiveBackup, BondOption{"fail_over_mac", "none"}), []RawOption{{"mode", "1"}, {"fail_over_mac", "active"}},
+			"ip link set eth0 nomaster\nip link set eth1 nomaster\nip link set bond0 down\nip link set bond0 type bond mode active-backup fail_over_mac active\n" +
+				"ip link set eth0 down\nip link set eth0 master bond0\nip link set eth1 down\nip link set eth1 master bond0\nip link set bond0 up\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			running := &Config{Bonds: []BondConfig{{Name: "bond0", Mode: tt.cur.Links[0].Bond.Mode, Slaves: []string{"eth0", "eth1"}}}}
+			cfg, err := merge(t, running, ChangeSet{ModifiedBonds: []BondChange{{Ref: Ref{Name: "bond0"}, Options: &tt.opts}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := MakePlan(tt.cur, BuildTarget(running, testNetworks()), BuildTarget(cfg, testNetworks())).String()
+			if got != tt.want {
+				t.Errorf("plan:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
