@@ -80,7 +80,7 @@ func (a *Agent) addNetwork(r *request) (response, error) {
 		return response{}, newFault(http.StatusBadRequest, CodeInvalidValue, "Incomplete parameters", "a network needs a name")
 	}
 	var created *netconf.Network
-	err = a.updateCatalogue(r.Context(), func(nets []*netconf.Network) ([]*netconf.Network, error) {
+	_, err = a.updateCatalogue(r.Context(), func(nets []*netconf.Network) ([]*netconf.Network, error) {
 		if a.networkByID(id) != nil {
 			return nil, newFault(http.StatusConflict, netconf.CodeNetworkNameInUse, "Operation Failed", "a network with id %s exists", id)
 		}
@@ -110,7 +110,7 @@ func (a *Agent) updateNetwork(r *request) (response, error) {
 		return response{}, badRequest(CodeInvalidValue, "the body names network %s, the path %s", ch.ID, cur.ID)
 	}
 	var updated *netconf.Network
-	err = a.updateCatalogue(r.Context(), func(nets []*netconf.Network) ([]*netconf.Network, error) {
+	writes, err := a.updateCatalogue(r.Context(), func(nets []*netconf.Network) ([]*netconf.Network, error) {
 		n, err := netconf.ApplyNetworkChange(cur, cur.ID, ch)
 		if err != nil {
 			return nil, ruleFault(err)
@@ -123,7 +123,7 @@ func (a *Agent) updateNetwork(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(xmlapi.NetworkNode(updated)), nil
+	return response{status: http.StatusOK, doc: xmlapi.NetworkNode(updated), writes: writes}, nil
 }
 
 func (a *Agent) deleteNetwork(r *request) (response, error) {
@@ -131,7 +131,7 @@ func (a *Agent) deleteNetwork(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	err = a.updateCatalogue(r.Context(), func(nets []*netconf.Network) ([]*netconf.Network, error) {
+	_, err = a.updateCatalogue(r.Context(), func(nets []*netconf.Network) ([]*netconf.Network, error) {
 		_, running := a.snapshot()
 		for _, at := range running.Attachments {
 			if at.NetworkID == cur.ID {
@@ -156,27 +156,27 @@ func (a *Agent) decodeNetwork(r *request) (netconf.NetworkChange, error) {
 // updateCatalogue changes the network catalogue. Names stay unique. A
 // change that touches no attached network is stored at once; one that does
 // goes through a transaction, which re-applies the attachments.
-func (a *Agent) updateCatalogue(ctx context.Context, edit func([]*netconf.Network) ([]*netconf.Network, error)) error {
+func (a *Agent) updateCatalogue(ctx context.Context, edit func([]*netconf.Network) ([]*netconf.Network, error)) (int, error) {
 	unlock, err := a.lockWriter(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer unlock()
 	nets, running := a.snapshot()
 	next, err := edit(nets)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	names := map[string]bool{}
 	for _, n := range next {
 		if names[n.Name] {
-			return newFault(http.StatusConflict, netconf.CodeNetworkNameInUse, "Operation Failed", "a network named %q exists", n.Name)
+			return 0, newFault(http.StatusConflict, netconf.CodeNetworkNameInUse, "Operation Failed", "a network named %q exists", n.Name)
 		}
 		names[n.Name] = true
 	}
 	if len(running.Attachments) > 0 {
-		_, err := a.transactLocked(ctx, change{networks: next})
-		return err
+		res, err := a.transactLocked(ctx, change{networks: next})
+		return res.Writes, err
 	}
-	return a.commitRunning(running, next)
+	return 0, a.commitRunning(running, next)
 }
