@@ -139,7 +139,7 @@ func (p Plan) String() string {
 // above them need them and fall top-down at the end. Entities that already
 // match are not touched.
 func MakePlan(cur *State, old, next *Target) Plan {
-	p := &planner{cur: cur, old: old, next: next, cycled: map[string]bool{}, released: map[string]bool{}}
+	p := &planner{cur: cur, old: old, next: next, cycled: map[string]bool{}, released: map[string]bool{}, downed: map[string]bool{}}
 	p.teardown()
 	p.build()
 	return p.steps
@@ -156,9 +156,36 @@ type planner struct {
 	// cycled are links this plan sets down on the way; released are bond
 	// slaves it releases to rewrite their bond.
 	cycled, released map[string]bool
+	// downed are NICs this plan releases from a bond: the kernel closes a
+	// slave it releases, so they are down from then on.
+	downed map[string]bool
 }
 
-func (p *planner) add(s Step) { p.steps = append(p.steps, s) }
+func (p *planner) add(s Step) {
+	p.steps = append(p.steps, s)
+	switch s.Op {
+	case OpNoMaster:
+		if l, ok := p.cur.Link(s.Link); ok && p.isBond(l.Master) {
+			p.downed[s.Link] = true
+		}
+	case OpLinkDel:
+		if p.isBond(s.Link) {
+			for _, slave := range p.cur.Ports(s.Link) {
+				p.downed[slave] = true
+			}
+		}
+	case OpSetUp:
+		delete(p.downed, s.Link)
+	}
+}
+
+func (p *planner) isBond(name string) bool {
+	l, ok := p.cur.Link(name)
+	return ok && l.Kind == KindBond
+}
+
+// adminUp is whether a link is up at this point of the plan.
+func (p *planner) adminUp(l *Link) bool { return l.AdminUp && !p.downed[l.Name] }
 
 func (p *planner) link(name string) (*Link, bool) {
 	if p.deleted[name] {
@@ -233,7 +260,7 @@ func (p *planner) build() {
 	for _, d := range p.next.Devices {
 		l, ok := p.link(d.Name)
 		if d.Down {
-			if ok && l.AdminUp { // a device created here starts down
+			if ok && p.adminUp(l) { // a device created here starts down
 				p.add(Step{Op: OpSetDown, Link: d.Name})
 			}
 			continue
@@ -241,7 +268,7 @@ func (p *planner) build() {
 		if p.isBondSlave(d) || d.Kind == KindDevice && d.Master == "" {
 			continue // the bond raises its slaves; buildNIC raised the rest
 		}
-		if !ok || !l.AdminUp || p.cycled[d.Name] {
+		if !ok || !p.adminUp(l) || p.cycled[d.Name] {
 			p.add(Step{Op: OpSetUp, Link: d.Name})
 		}
 	}
@@ -285,7 +312,7 @@ func (p *planner) buildNIC(d *Device, l *Link) {
 			p.add(Step{Op: OpNoMaster, Link: d.Name})
 		}
 		p.setMTU(d, l.MTU)
-		if !l.AdminUp && !d.Down {
+		if !p.adminUp(l) && !d.Down {
 			p.add(Step{Op: OpSetUp, Link: d.Name})
 		}
 		return
@@ -295,12 +322,12 @@ func (p *planner) buildNIC(d *Device, l *Link) {
 		// A slave follows its bond's MTU; the kernel sets it on enslaving.
 		if l.Master != d.Master || p.deleted[l.Master] || p.released[d.Name] {
 			attached := l.Master != "" && !p.deleted[l.Master] && !p.released[d.Name]
-			p.enslave(d.Name, attached, l.AdminUp, d.Master)
+			p.enslave(l, attached, d.Master)
 		}
 		return
 	}
 	p.setMTU(d, l.MTU)
-	if !l.AdminUp && !d.Down {
+	if !p.adminUp(l) && !d.Down {
 		p.add(Step{Op: OpSetUp, Link: d.Name})
 	}
 	if l.Master != d.Master || p.deleted[l.Master] {
@@ -310,14 +337,14 @@ func (p *planner) buildNIC(d *Device, l *Link) {
 
 // enslave puts a NIC into a bond the way the kernel accepts it: released
 // from any other master, down, then the master set alone.
-func (p *planner) enslave(nic string, hasMaster, up bool, bond string) {
-	if hasMaster {
-		p.add(Step{Op: OpNoMaster, Link: nic})
+func (p *planner) enslave(l *Link, attached bool, bond string) {
+	if attached {
+		p.add(Step{Op: OpNoMaster, Link: l.Name})
 	}
-	if up || hasMaster {
-		p.add(Step{Op: OpSetDown, Link: nic})
+	if p.adminUp(l) {
+		p.add(Step{Op: OpSetDown, Link: l.Name})
 	}
-	p.add(Step{Op: OpSetMaster, Link: nic, Master: bond})
+	p.add(Step{Op: OpSetMaster, Link: l.Name, Master: bond})
 }
 
 func (p *planner) create(d *Device) {
