@@ -158,10 +158,11 @@ func (a *Agent) deleteAttachment(r *request) (response, error) {
 		return response{}, err
 	}
 	cs := netconf.ChangeSet{RemovedAttachments: []netconf.AttachmentRef{{ID: cur.Attachment.ID}}}
-	if _, err := a.transact(r.Context(), change{request: cs}); err != nil {
+	res, err := a.transact(r.Context(), change{request: cs})
+	if err != nil {
 		return response{}, err
 	}
-	return response{status: http.StatusOK}, nil
+	return response{status: http.StatusOK, writes: res.Writes}, nil
 }
 
 // withSync lists attachments that ask for override_configuration among the

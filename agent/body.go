@@ -57,7 +57,11 @@ func mediaType(ct string) string {
 func decodeFault(err error) error {
 	var de *xmlapi.DecodeError
 	if errors.As(err, &de) {
-		return badRequest(CodeInvalidValue, "%s", de.Error())
+		code := CodeInvalidValue
+		if de.Code != "" {
+			code = de.Code
+		}
+		return badRequest(code, "%s", de.Error())
 	}
 	return err
 }

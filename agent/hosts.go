@@ -16,7 +16,13 @@ func (a *Agent) hostInfo() xmlapi.HostInfo {
 	if err != nil {
 		name = "localhost"
 	}
-	return xmlapi.HostInfo{ID: a.hostID, Name: name, OperationInProgress: len(a.writer) > 0, ConfigDirty: a.configDirty()}
+	status := "up"
+	select {
+	case <-a.restored:
+	default:
+		status = "initializing"
+	}
+	return xmlapi.HostInfo{ID: a.hostID, Name: name, Status: status, OperationInProgress: len(a.writer) > 0, ConfigDirty: a.configDirty()}
 }
 
 func (a *Agent) listHosts(*request) (response, error) {

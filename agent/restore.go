@@ -53,7 +53,7 @@ func (a *Agent) restoreAtBoot(ctx context.Context) error {
 	persistent := a.persistent.Clone()
 	a.mu.RUnlock()
 	wanted := a.restorable(persistent, nets, cur)
-	if _, err := a.applyConfig(ctx, cur, wanted, nil, 0); err != nil {
+	if _, err := a.applyConfig(ctx, cur, wanted, nil, applyHow{full: true}); err != nil {
 		a.log.Warn("restoring the whole configuration failed; restoring entity by entity", zap.Error(err))
 		a.restoreEachEntity(ctx, wanted)
 	}
@@ -109,7 +109,7 @@ func (a *Agent) restoreEachEntity(ctx context.Context, wanted *netconf.Config) {
 	try := func(candidate *netconf.Config, what string) {
 		cur, err := a.readState()
 		if err == nil {
-			_, err = a.applyConfig(ctx, cur, candidate, nil, 0)
+			_, err = a.applyConfig(ctx, cur, candidate, nil, applyHow{full: true})
 		}
 		if err != nil {
 			a.log.Error("restore: skipping an entity that cannot be restored", zap.String("entity", what), zap.Error(err))

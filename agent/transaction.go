@@ -90,22 +90,33 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error)
 	if err != nil {
 		return txResult{}, ruleFault(err)
 	}
-	var await time.Duration
+	how := applyHow{synced: ch.request.SyncedAttachments}
 	if ch.request.CheckConnectivity {
-		await = a.connectivityTimeout(ch.request)
+		how.await = a.connectivityTimeout(ch.request)
 	}
-	res, err := a.applyConfig(ctx, cur, cfg, ch.networks, await)
+	res, err := a.applyConfig(ctx, cur, cfg, ch.networks, how)
 	if err == nil && ch.request.CommitOnSuccess {
 		err = a.commitPersistent()
 	}
 	return res, err
 }
 
+// applyHow says how applyConfig applies a configuration.
+type applyHow struct {
+	// await, when set, is how long the change waits for its connectivity
+	// to be confirmed.
+	await time.Duration
+	// full plans for every managed device (restore at boot); otherwise a
+	// request is a delta and only the devices it changes are touched,
+	// with those of the attachments it synchronises.
+	full   bool
+	synced []string
+}
+
 // applyConfig makes the kernel run cfg (with the catalogue nets, or the
 // current one when nil) and, once verified, makes it the running
-// configuration. cur is the kernel as read before. With a non-zero await,
-// the change must also have its connectivity confirmed within that time.
-func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network, await time.Duration) (txResult, error) {
+// configuration. cur is the kernel as read before.
+func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network, how applyHow) (txResult, error) {
 	start := time.Now()
 	a.mu.RLock()
 	oldNets, running := a.networks, a.running
@@ -115,8 +126,12 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 		newNets = nets
 	}
 	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
-	plan := netconf.MakePlan(cur, oldT, newT)
-	writes, err := a.applyAndVerify(ctx, plan, cur, oldT, newT, await)
+	var scope []string
+	if !how.full {
+		scope = append(netconf.ChangedDevices(oldT, newT), syncedDevices(cfg, newNets, how.synced)...)
+	}
+	plan := netconf.MakeScopedPlan(cur, oldT, newT, scope)
+	writes, err := a.applyAndVerify(ctx, plan, cur, oldT, newT, scope, how.await)
 	log := a.log.With(zap.Int("steps", len(plan)), zap.Int("kernel_writes", writes), zap.Duration("duration", time.Since(start)))
 	if err != nil {
 		log.Warn("transaction failed", zap.Error(err))
@@ -134,7 +149,7 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 // the first write it journals a snapshot of every device the plan can
 // touch; on any failure it restores that snapshot exactly (links, masters,
 // bond options, MTUs, admin states, addresses, routes).
-func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *netconf.State, oldT, newT *netconf.Target, await time.Duration) (int, error) {
+func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *netconf.State, oldT, newT *netconf.Target, scope []string, await time.Duration) (int, error) {
 	if len(plan) == 0 {
 		return 0, nil // nothing changes, so nothing can cut the manager off
 	}
@@ -145,7 +160,7 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 	}
 	done, err := a.apply(ctx, a.instrument(plan))
 	if err == nil {
-		err = a.verify(ctx, oldT, newT)
+		err = a.verify(ctx, oldT, newT, scope)
 	}
 	if err == nil && await > 0 {
 		if f := a.awaitConnectivity(ctx, await); f != nil {
@@ -187,7 +202,7 @@ func failedStep(err error) string {
 
 // verify reads the kernel back until it contains the target, for a short
 // bounded time: links settle (a bond raises its slaves asynchronously).
-func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target) error {
+func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []string) error {
 	var err error
 	for attempt := range verifyAttempts {
 		if attempt > 0 {
@@ -201,7 +216,7 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target) error {
 		if st, err = a.readState(); err != nil {
 			return err
 		}
-		if err = netconf.Verify(oldT, newT, st); err == nil {
+		if err = netconf.VerifyScoped(oldT, newT, st, scope); err == nil {
 			return nil
 		}
 	}
@@ -279,4 +294,20 @@ func (a *Agent) networkByID(id string) *netconf.Network {
 		return nil
 	}
 	return nets[i]
+}
+
+// syncedDevices names the devices of the attachments a request
+// synchronises, which are re-applied even though their configuration does
+// not change.
+func syncedDevices(cfg *netconf.Config, nets []*netconf.Network, ids []string) []string {
+	var names []string
+	for _, at := range cfg.Attachments {
+		if !slices.Contains(ids, at.ID) {
+			continue
+		}
+		if i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID }); i >= 0 {
+			names = append(names, netconf.AttachmentDevices(at, nets[i])...)
+		}
+	}
+	return names
 }

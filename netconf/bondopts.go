@@ -74,6 +74,9 @@ func (o *bondOption) normalize(v string) (string, bool) {
 func (o *bondOption) allowedIn(m BondMode) bool { return o.modes == nil || slices.Contains(o.modes, m) }
 
 func parseARPTargets(v string) (string, bool) {
+	if v == "" {
+		return "", true
+	}
 	parts := strings.Split(v, ",")
 	if len(parts) > 16 {
 		return "", false
@@ -161,4 +164,63 @@ func BondOptionValue(opts []BondOption, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// bondDefaults are the kernel's values for the options hostnetd manages,
+// in a new bond of the given mode (read from Debian's 6.1 kernel): miimon
+// is 100 in 802.3ad, balance-tlb and balance-alb and 0 otherwise. Options
+// invalid in the mode are left out.
+func bondDefaults(mode BondMode) []BondOption {
+	miimon := "0"
+	if mode == Bond8023AD || mode == BondBalanceTLB || mode == BondBalanceALB {
+		miimon = "100"
+	}
+	all := []BondOption{
+		{"ad_select", "stable"}, {"arp_interval", "0"}, {"arp_ip_target", ""}, {"downdelay", "0"},
+		{"fail_over_mac", "none"}, {"lacp_rate", "slow"}, {"miimon", miimon}, {"min_links", "0"},
+		{"primary", ""}, {"updelay", "0"}, {"xmit_hash_policy", "layer2"},
+	}
+	var out []BondOption
+	for _, o := range all {
+		if spec, ok := findBondOption(o.Name); ok && spec.allowedIn(mode) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// effectiveOptions is the complete option set a bond should have: the
+// requested options, and every other option at its mode default, since a
+// request's options are the complete set.
+func effectiveOptions(b *BondConfig) []BondOption {
+	out := bondDefaults(b.Mode)
+	for i := range out {
+		if v, ok := BondOptionValue(b.Options, out[i].Name); ok {
+			out[i].Value = v
+		}
+	}
+	return out
+}
+
+// changedOptions lists the options of want whose value the kernel (have,
+// in its own notation) does not have. The kernel leaves out arp_ip_target
+// and primary when they are empty; any other option it does not report is
+// unknown, and not written.
+func changedOptions(want, have []BondOption) []BondOption {
+	var out []BondOption
+	for _, w := range want {
+		v, reported := BondOptionValue(have, w.Name)
+		if !reported && w.Name != "arp_ip_target" && w.Name != "primary" {
+			continue
+		}
+		if spec, ok := findBondOption(w.Name); ok && v != "" {
+			if nv, ok := spec.normalize(v); ok {
+				v = nv
+			}
+		}
+		if v != w.Value {
+			out = append(out, w)
+		}
+	}
+	return out
 }

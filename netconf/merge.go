@@ -54,6 +54,7 @@ type merger struct {
 	touchedNets  map[string]bool
 	newSlaves    map[string]string // slave → bond, for slaves this request adds
 	removedBonds map[string]bool
+	namedBonds   map[string]bool // bonds the request modifies
 }
 
 func (m *merger) network(id string) *Network {
@@ -191,6 +192,7 @@ func (m *merger) removeBonds() error {
 
 func (m *merger) modifyBonds() error {
 	m.newSlaves = map[string]string{}
+	m.namedBonds = map[string]bool{}
 	for _, bc := range m.in.Request.ModifiedBonds {
 		if err := m.modifyBond(bc); err != nil {
 			return err
@@ -217,6 +219,7 @@ func (m *merger) modifyBond(bc BondChange) error {
 	if err := CheckBondName(name); err != nil {
 		return err
 	}
+	m.namedBonds[name] = true
 	if m.removedBonds[name] {
 		return ruleErr(CodeBondUpdatedAndRemoved, "bond %s is both modified and removed", name)
 	}
@@ -268,7 +271,7 @@ func (m *merger) adoptOrNewBond(name string) BondConfig {
 	if !ok || l.Bond == nil {
 		return BondConfig{Name: name}
 	}
-	return BondConfig{Name: name, Mode: l.Bond.Mode, Slaves: slices.Clone(l.Bond.Slaves)}
+	return BondConfig{Name: name, Mode: l.Bond.Mode, Options: modeOptions(l.Bond), Slaves: slices.Clone(l.Bond.Slaves)}
 }
 
 func (m *merger) resolveSlaves(bond string, refs []Ref) ([]string, error) {
@@ -393,7 +396,14 @@ func (m *merger) checkBonds() error {
 		}
 		for _, s := range b.Slaves {
 			if other, ok := owner[s]; ok {
-				return conflictErr(CodeSlaveReferencedTwice, "%s is a slave of both %s and %s", s, other, b.Name)
+				if m.namedBonds[other] && m.namedBonds[b.Name] {
+					return conflictErr(CodeSlaveReferencedTwice, "%s is a slave of both %s and %s", s, other, b.Name)
+				}
+				existing := other // the bond the request did not name
+				if m.namedBonds[other] {
+					existing = b.Name
+				}
+				return conflictErr(CodeSlaveInOtherBond, "%s is a slave of bond %s, which this request neither removes nor shrinks", s, existing)
 			}
 			owner[s] = b.Name
 			if err := m.checkSlaveFree(b.Name, s); err != nil {
@@ -425,8 +435,9 @@ func (m *merger) checkSlaveFree(bond, slave string) error {
 		}
 		return conflictErr(CodeSlaveHasNetwork, "%s carries network %s and cannot be a slave of %s", slave, m.network(a.NetworkID).Name, bond)
 	}
+	managed := BuildTarget(m.in.Running, m.in.Networks)
 	for _, k := range m.in.Kernel.Links {
-		if k.VLAN != nil && k.VLAN.Base == slave {
+		if k.VLAN != nil && k.VLAN.Base == slave && managed.Device(k.Name) == nil {
 			return ruleErr(CodeSlaveHasUnmanagedNetwork, "%s carries VLAN device %s and cannot be a slave of %s", slave, k.Name, bond)
 		}
 	}
@@ -482,6 +493,9 @@ func (m *merger) checkDevices() error {
 }
 
 func (m *merger) checkSouthbound(a Attachment, net *Network) error {
+	if m.removedBonds[a.Nic] {
+		return conflictErr(CodeBondUsedByAttachments, "bond %s cannot be removed: network %s still uses it", a.Nic, net.Name)
+	}
 	if i := m.bondIndex(a.Nic); i >= 0 {
 		if net.Bridged() && !m.cfg.Bonds[i].Mode.ValidForVMNetwork() {
 			return ruleErr(CodeBondModeInvalidForVMNetwork, "VM network %s cannot sit on bond %s in mode %s", net.Name, a.Nic, m.cfg.Bonds[i].Mode)

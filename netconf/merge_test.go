@@ -172,3 +172,35 @@ func TestMergeRules(t *testing.T) {
 		t.Errorf("Merge changed the running configuration: %+v", running)
 	}
 }
+
+func TestMergeBondRulesAgainstARunningBond(t *testing.T) {
+	running := &Config{
+		Bonds:       []BondConfig{{Name: "bond0", Mode: BondActiveBackup, Slaves: []string{"eth0", "eth1"}}},
+		Attachments: []Attachment{{ID: "a1", NetworkID: "n-v100", Nic: "bond0", IPv4: IPConfig{Method: BootNone}, IPv6: IPConfig{Method: BootNone}}},
+	}
+	tests := []struct {
+		name, code string
+		cs         ChangeSet
+	}{
+		{"remove-used-bond", CodeBondUsedByAttachments, ChangeSet{RemovedBonds: []Ref{{Name: "bond0"}}}},
+		{"slave-of-a-bond-not-named", CodeSlaveInOtherBond, ChangeSet{ModifiedBonds: []BondChange{bond("bond1", "eth1", "eth2")}}},
+		{"slave-of-two-named-bonds", CodeSlaveReferencedTwice, ChangeSet{ModifiedBonds: []BondChange{bond("bond0", "eth0", "eth1"), bond("bond1", "eth1", "eth2")}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := merge(t, running, tt.cs)
+			var re *RuleError
+			if !errors.As(err, &re) || re.Code != tt.code {
+				t.Errorf("err = %v; want %s", err, tt.code)
+			}
+		})
+	}
+	// Moving the network away in the same request lets the bond go.
+	cfg, err := merge(t, running, ChangeSet{
+		RemovedBonds:        []Ref{{Name: "bond0"}},
+		ModifiedAttachments: []AttachmentChange{{ID: "a1", Nic: &Ref{Name: "eth0"}}},
+	})
+	if err != nil || len(cfg.Bonds) != 0 || cfg.Attachments[0].Nic != "eth0" {
+		t.Errorf("break bond and move its network: %v, %+v", err, cfg)
+	}
+}

@@ -3,6 +3,7 @@ package netconf
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -37,7 +38,12 @@ type Step struct {
 	// ValidLft and PreferredLft restore a dynamic address's lifetimes
 	// (addr-add); zero means permanent.
 	ValidLft, PreferredLft uint32
-	Route                  Route // route-add, route-del
+	// Options are the bond options a bond-set writes, with the mode only
+	// when SetMode: the kernel refuses a mode write on a bond with slaves
+	// even when the mode does not change.
+	Options []BondOption
+	SetMode bool
+	Route   Route // route-add, route-del
 }
 
 // String renders the step as the ip(8) command that does the same.
@@ -71,7 +77,19 @@ func (s Step) String() string {
 	case OpAddrDel:
 		return fmt.Sprintf("ip addr del %s dev %s", s.Addr, s.Link)
 	case OpBondSet:
-		return fmt.Sprintf("ip link set %s type bond%s", s.Link, bondArgs(s.Device.Bond))
+		var b strings.Builder
+		fmt.Fprintf(&b, "ip link set %s type bond", s.Link)
+		if s.SetMode {
+			fmt.Fprintf(&b, " mode %s", s.Device.Bond.Mode)
+		}
+		for _, o := range s.Options {
+			v := o.Value
+			if v == "" {
+				v = `""`
+			}
+			fmt.Fprintf(&b, " %s %s", o.Name, v)
+		}
+		return b.String()
 	}
 	return string(s.Op) + " " + s.Link
 }
@@ -138,16 +156,57 @@ func (p Plan) String() string {
 // VLANs, bridges, ports, addresses); MTUs rise bottom-up before the devices
 // above them need them and fall top-down at the end. Entities that already
 // match are not touched.
-func MakePlan(cur *State, old, next *Target) Plan {
-	p := &planner{cur: cur, old: old, next: next, cycled: map[string]bool{}, released: map[string]bool{}, downed: map[string]bool{}}
+func MakePlan(cur *State, old, next *Target) Plan { return MakeScopedPlan(cur, old, next, nil) }
+
+// MakeScopedPlan is MakePlan restricted to the named devices (all when
+// scope is nil). A request is a delta: a device whose desired state it does
+// not change is left alone, even if it drifted from its configuration.
+func MakeScopedPlan(cur *State, old, next *Target, scope []string) Plan {
+	p := &planner{cur: cur, old: old, next: next, scope: CloseScope(scope, old, next),
+		cycled: map[string]bool{}, released: map[string]bool{}, downed: map[string]bool{}}
 	p.teardown()
 	p.build()
 	return p.steps
 }
 
+// CloseScope adds to a scope the devices enslaved to a device in it (in
+// either target): rewriting a bond or re-creating a bridge involves its
+// slaves and ports. A nil scope stays nil (everything).
+func CloseScope(scope []string, old, next *Target) []string {
+	if scope == nil {
+		return nil
+	}
+	out := slices.Clone(scope)
+	for grew := true; grew; {
+		grew = false
+		for _, t := range []*Target{old, next} {
+			for _, d := range t.Devices {
+				if d.Master != "" && slices.Contains(out, d.Master) && !slices.Contains(out, d.Name) {
+					out = append(out, d.Name)
+					grew = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// ChangedDevices names the devices whose desired state differs between two
+// targets, including those only one of them has.
+func ChangedDevices(old, next *Target) []string {
+	var names []string
+	for _, name := range DeviceNames(old, next) {
+		if !reflect.DeepEqual(old.Device(name), next.Device(name)) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 type planner struct {
 	cur       *State
 	old, next *Target
+	scope     []string // nil: every device
 	steps     Plan
 	deleted   map[string]bool
 	lowerMTUs Plan
@@ -179,6 +238,10 @@ func (p *planner) add(s Step) {
 	}
 }
 
+func (p *planner) inScope(name string) bool {
+	return p.scope == nil || slices.Contains(p.scope, name)
+}
+
 func (p *planner) isBond(name string) bool {
 	l, ok := p.cur.Link(name)
 	return ok && l.Kind == KindBond
@@ -201,7 +264,7 @@ func (p *planner) teardown() {
 	for i := len(p.old.Devices) - 1; i >= 0; i-- {
 		d := p.old.Devices[i]
 		l, exists := p.cur.Link(d.Name)
-		if !exists || d.Kind == KindDevice {
+		if !exists || d.Kind == KindDevice || !p.inScope(d.Name) {
 			continue
 		}
 		n := p.next.Device(d.Name)
@@ -211,7 +274,7 @@ func (p *planner) teardown() {
 		}
 	}
 	for _, d := range p.old.Devices {
-		if d.Kind != KindDevice || p.next.Device(d.Name) != nil {
+		if d.Kind != KindDevice || p.next.Device(d.Name) != nil || !p.inScope(d.Name) {
 			continue
 		}
 		l, ok := p.link(d.Name)
@@ -225,11 +288,15 @@ func (p *planner) teardown() {
 	}
 }
 
-// reset gives a NIC leaving hostnetd's management the default MTU and
-// removes the addresses hostnetd put on it.
+// reset gives a NIC leaving hostnetd's management the default MTU, takes
+// away the addresses hostnetd put on it, and brings it up again if leaving
+// its bond took it down.
 func (p *planner) reset(l *Link, d *Device) {
 	if l.MTU != DefaultMTU {
 		p.add(Step{Op: OpSetMTU, Link: l.Name, MTU: DefaultMTU})
+	}
+	if p.downed[l.Name] {
+		p.add(Step{Op: OpSetUp, Link: l.Name})
 	}
 	for _, a := range l.Addrs {
 		if slices.Contains(d.Addrs, a.Prefix) {
@@ -248,16 +315,21 @@ func (p *planner) build() {
 		func(d *Device) bool { return d.Kind == KindVLAN || d.Kind == KindBridge },
 	} {
 		for _, d := range p.next.Devices {
-			if pass(d) {
+			if pass(d) && p.inScope(d.Name) {
 				p.buildDevice(d)
 			}
 		}
 	}
 	p.steps = append(p.steps, p.ports...)
 	for _, d := range p.next.Devices {
-		p.buildAddrs(d)
+		if p.inScope(d.Name) {
+			p.buildAddrs(d)
+		}
 	}
 	for _, d := range p.next.Devices {
+		if !p.inScope(d.Name) {
+			continue
+		}
 		l, ok := p.link(d.Name)
 		if d.Down {
 			if ok && p.adminUp(l) { // a device created here starts down
@@ -374,25 +446,26 @@ func (p *planner) updateBond(d *Device, l *Link) {
 	if l.Bond == nil {
 		return
 	}
-	want, have := d.Bond.Options, l.Bond.Options
-	noSlaves := l.Bond.Mode != d.Bond.Mode || optionChanged(want, have, "fail_over_mac")
+	want := effectiveOptions(d.Bond)
+	changed := changedOptions(want, l.Bond.Options)
+	modeChange := l.Bond.Mode != d.Bond.Mode
 	switch {
-	case noSlaves:
+	case modeChange || optionChanged(changed, "fail_over_mac"):
 		for _, s := range l.Bond.Slaves {
 			p.add(Step{Op: OpNoMaster, Link: s})
 			p.released[s] = true
 		}
 		p.add(Step{Op: OpSetDown, Link: d.Name})
-		p.add(Step{Op: OpBondSet, Link: d.Name, Device: d})
+		p.add(Step{Op: OpBondSet, Link: d.Name, Device: d, SetMode: modeChange, Options: changed})
 		p.cycled[d.Name] = true
 		return
-	case bondOptionsMatch(want, have):
-	case optionChanged(want, have, "lacp_rate") || optionChanged(want, have, "ad_select"):
+	case len(changed) == 0:
+	case optionChanged(changed, "lacp_rate") || optionChanged(changed, "ad_select"):
 		p.add(Step{Op: OpSetDown, Link: d.Name})
-		p.add(Step{Op: OpBondSet, Link: d.Name, Device: d})
+		p.add(Step{Op: OpBondSet, Link: d.Name, Device: d, Options: changed})
 		p.cycled[d.Name] = true
 	default:
-		p.add(Step{Op: OpBondSet, Link: d.Name, Device: d})
+		p.add(Step{Op: OpBondSet, Link: d.Name, Device: d, Options: changed})
 	}
 	for _, s := range l.Bond.Slaves {
 		if !slices.Contains(d.Bond.Slaves, s) {
@@ -401,15 +474,10 @@ func (p *planner) updateBond(d *Device, l *Link) {
 	}
 }
 
-// optionChanged reports whether want sets the option to another value
-// than the kernel has.
-func optionChanged(want, have []BondOption, name string) bool {
-	w, ok := BondOptionValue(want, name)
-	if !ok {
-		return false
-	}
-	h, _ := BondOptionValue(have, name)
-	return w != h
+// optionChanged reports whether the named option is among the changes.
+func optionChanged(changed []BondOption, name string) bool {
+	_, ok := BondOptionValue(changed, name)
+	return ok
 }
 
 // bondOptionsMatch reports whether every requested option has its value in

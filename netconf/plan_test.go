@@ -98,7 +98,7 @@ func TestPlanBondModeChange(t *testing.T) {
 	want := `ip link set eth0 nomaster
 ip link set eth1 nomaster
 ip link set bond0 down
-ip link set bond0 type bond mode 802.3ad miimon 100
+ip link set bond0 type bond mode 802.3ad
 ip link set eth0 master bond0
 ip link set eth1 master bond0
 ip link set bond0 up
@@ -123,12 +123,14 @@ func TestPlanBondOptionChanges(t *testing.T) {
 		want string
 	}{
 		{"live-option", bondWith(BondActiveBackup, BondOption{"miimon", "100"}), []RawOption{{"mode", "1"}, {"miimon", "200"}},
-			"ip link set bond0 type bond mode active-backup miimon 200\n"},
+			"ip link set bond0 type bond miimon 200\n"},
+		{"unnamed-option-reset", bondWith(BondActiveBackup, BondOption{"miimon", "100"}, BondOption{"updelay", "200"}), []RawOption{{"mode", "1"}, {"miimon", "100"}},
+			"ip link set bond0 type bond updelay 0\n"},
 		{"same-options", bondWith(BondActiveBackup, BondOption{"miimon", "100"}), []RawOption{{"mode", "active-backup"}, {"miimon", "100"}}, ""},
 		{"ifdown-option", bondWith(Bond8023AD, BondOption{"lacp_rate", "slow"}, BondOption{"miimon", "100"}), []RawOption{{"mode", "4"}, {"lacp_rate", "1"}},
-			"ip link set bond0 down\nip link set bond0 type bond mode 802.3ad lacp_rate fast\nip link set bond0 up\n"},
+			"ip link set bond0 down\nip link set bond0 type bond lacp_rate fast\nip link set bond0 up\n"},
 		{"noslaves-option", bondWith(BondActiveBackup, BondOption{"fail_over_mac", "none"}), []RawOption{{"mode", "1"}, {"fail_over_mac", "active"}},
-			"ip link set eth0 nomaster\nip link set eth1 nomaster\nip link set bond0 down\nip link set bond0 type bond mode active-backup fail_over_mac active\n" +
+			"ip link set eth0 nomaster\nip link set eth1 nomaster\nip link set bond0 down\nip link set bond0 type bond fail_over_mac active\n" +
 				"ip link set eth0 master bond0\nip link set eth1 master bond0\nip link set bond0 up\n"},
 	}
 	for _, tt := range tests {
@@ -143,5 +145,42 @@ func TestPlanBondOptionChanges(t *testing.T) {
 				t.Errorf("plan:\n%s\nwant:\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPlanRemovedBondGivesItsSlavesBackUp: the kernel closes the slaves of
+// a bond it deletes; NICs leaving hostnetd's management come back up.
+func TestPlanRemovedBondGivesItsSlavesBackUp(t *testing.T) {
+	running := &Config{Bonds: []BondConfig{{Name: "bond0", Mode: BondActiveBackup, Slaves: []string{"eth0", "eth1"}}}}
+	st := twoNICHost()
+	st.Links[0].Master, st.Links[1].Master = "bond0", "bond0"
+	st.Links = append([]Link{{Name: "bond0", Kind: KindBond, MTU: 1500, AdminUp: true,
+		Bond: &Bond{Mode: BondActiveBackup, Slaves: []string{"eth0", "eth1"}}}}, st.Links...)
+	got := MakePlan(st, BuildTarget(running, testNetworks()), BuildTarget(&Config{}, testNetworks())).String()
+	want := "ip link del bond0\nip link set eth0 up\nip link set eth1 up\n"
+	if got != want {
+		t.Errorf("plan:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestScopedPlanLeavesDriftAlone: a request is a delta; a device whose
+// desired state it does not change is not touched, even if it drifted.
+func TestScopedPlanLeavesDriftAlone(t *testing.T) {
+	running, err := merge(t, &Config{}, ChangeSet{ModifiedAttachments: []AttachmentChange{attach("plain", "eth1"), attach("vmnet", "eth0")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := merge(t, running, ChangeSet{ModifiedAttachments: []AttachmentChange{attach("vmnet", "eth0", RawIPAssignment{Method: "static", Address: "192.0.2.1", Netmask: "24"})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := twoNICHost()
+	st.Links[0].Master = "vmnet"
+	st.Links[1].MTU = 1400 // eth1 drifted
+	st.Links = append(st.Links, Link{Name: "vmnet", Kind: KindBridge, MTU: 1500, AdminUp: true})
+	oldT, newT := BuildTarget(running, testNetworks()), BuildTarget(next, testNetworks())
+	got := MakeScopedPlan(st, oldT, newT, ChangedDevices(oldT, newT)).String()
+	if want := "ip addr add 192.0.2.1/24 dev vmnet\n"; got != want {
+		t.Errorf("plan:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -137,3 +137,16 @@ func (t *Target) sort() {
 		return strings.Compare(a.Name, b.Name)
 	})
 }
+
+// AttachmentDevices names the devices that realise an attachment: its NIC
+// or bond, its VLAN device and its bridge.
+func AttachmentDevices(a Attachment, net *Network) []string {
+	names := []string{a.Nic}
+	if net.VLAN != nil {
+		names = append(names, VLANDeviceName(a.Nic, *net.VLAN))
+	}
+	if net.Bridged() {
+		names = append(names, net.Name)
+	}
+	return names
+}

@@ -17,12 +17,20 @@ func (e *VerifyError) Error() string {
 // exists with its kind, MTU, master, VLAN, bond mode, slaves and options and
 // static addresses, and every device created for the old target that the new
 // one dropped is gone. Only what the target sets is compared.
-func Verify(old, next *Target, st *State) error {
+func Verify(old, next *Target, st *State) error { return VerifyScoped(old, next, st, nil) }
+
+// VerifyScoped is Verify restricted to the named devices (all when nil).
+func VerifyScoped(old, next *Target, st *State, scope []string) error {
+	scope = CloseScope(scope, old, next)
+	inScope := func(name string) bool { return scope == nil || slices.Contains(scope, name) }
 	var bad []string
 	mismatch := func(dev, field string, want, have any) {
 		bad = append(bad, fmt.Sprintf("%s.%s: desired %v, current %v", dev, field, want, have))
 	}
 	for _, d := range next.Devices {
+		if !inScope(d.Name) {
+			continue
+		}
 		l, ok := st.Link(d.Name)
 		if !ok {
 			bad = append(bad, d.Name+": missing")
@@ -50,7 +58,7 @@ func Verify(old, next *Target, st *State) error {
 		}
 	}
 	for _, d := range old.Devices {
-		if d.Kind == KindDevice || next.Device(d.Name) != nil {
+		if d.Kind == KindDevice || next.Device(d.Name) != nil || !inScope(d.Name) {
 			continue
 		}
 		if _, ok := st.Link(d.Name); ok {

@@ -15,6 +15,8 @@ import (
 type DecodeError struct {
 	Path string // slash-separated element path, from the root
 	Msg  string
+	// Code, when set, is a more specific fault code than INVALID_VALUE.
+	Code string
 }
 
 func (e *DecodeError) Error() string { return "invalid value at " + e.Path + ": " + e.Msg }

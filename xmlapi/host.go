@@ -3,6 +3,9 @@ package xmlapi
 // HostInfo is what the host entity reports.
 type HostInfo struct {
 	ID, Name string
+	// Status is oVirt's host status: up, or initializing while the
+	// persistent configuration is being restored at boot.
+	Status string
 	// OperationInProgress is true while a network transaction runs.
 	OperationInProgress bool
 	// ConfigDirty is true when the running configuration has changes not
@@ -24,7 +27,7 @@ func Host(c Context, h HostInfo) *Node {
 		Text("name", h.Name),
 		Link("nics", href+"/nics"),
 		Link("networkattachments", href+"/networkattachments"),
-		Text("status", "up"),
+		Text("status", h.Status),
 		Bool("network_operation_in_progress", h.OperationInProgress),
 		Bool("net_config_dirty", h.ConfigDirty),
 	).WithID(h.ID, href)

@@ -99,7 +99,7 @@ func TestFaultGolden(t *testing.T) {
 }
 
 func TestHostsGolden(t *testing.T) {
-	doc := Hosts(testContext(), HostInfo{ID: "H", Name: "hv1.example.org"})
+	doc := Hosts(testContext(), HostInfo{ID: "H", Name: "hv1.example.org", Status: "up"})
 	golden(t, "hosts.xml", MarshalXML(doc))
 	golden(t, "hosts.json", MarshalJSON(doc))
 }

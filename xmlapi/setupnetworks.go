@@ -20,7 +20,9 @@ func DecodeSetupNetworks(n *Node) (netconf.ChangeSet, error) {
 	}
 	for _, name := range []string{"modified_labels", "removed_labels"} {
 		if c, ok := e.child(name); ok {
-			return cs, c.fail("not supported")
+			err := c.fail("network labels are not supported by hostnetd")
+			err.(*DecodeError).Code = netconf.CodeLabelsNotSupported
+			return cs, err
 		}
 	}
 	one := []string{

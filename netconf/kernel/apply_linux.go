@@ -82,8 +82,13 @@ func applyStep(ns *Namespace, s netconf.Step) error {
 	case netconf.OpAddrDel:
 		return h.AddrDel(link, toNetlinkAddr(s))
 	case netconf.OpBondSet:
-		bond := netlink.NewLinkBond(netlink.LinkAttrs{Name: s.Link, Index: link.Attrs().Index})
-		if err := setBondOptions(h, bond, s.Device.Bond); err != nil {
+		// By name only: a message with both the index and the name is a
+		// rename, which the kernel refuses (EBUSY) on a device that is up.
+		bond := netlink.NewLinkBond(linkAttrs(s.Link))
+		if s.SetMode {
+			bond.Mode = netlink.BondMode(s.Device.Bond.Mode)
+		}
+		if err := setBondOptions(h, bond, s.Options); err != nil {
 			return err
 		}
 		return h.LinkModify(bond)
@@ -124,9 +129,19 @@ func toNetlinkRoute(h *netlink.Handle, r netconf.Route) (*netlink.Route, error) 
 	return out, nil
 }
 
+// linkAttrs starts attributes from the library's defaults: a zero
+// LinkAttrs sends txqueuelen 0, which a bond refuses with EBUSY and which
+// would empty the queue of every device hostnetd creates.
+func linkAttrs(name string) netlink.LinkAttrs {
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = name
+	return attrs
+}
+
 func addLink(ns *Namespace, d *netconf.Device) error {
 	h := ns.Handle
-	attrs := netlink.LinkAttrs{Name: d.Name, MTU: d.MTU}
+	attrs := linkAttrs(d.Name)
+	attrs.MTU = d.MTU
 	if d.MAC != "" {
 		if mac, err := net.ParseMAC(d.MAC); err == nil {
 			attrs.HardwareAddr = mac
@@ -136,7 +151,8 @@ func addLink(ns *Namespace, d *netconf.Device) error {
 	switch d.Kind {
 	case netconf.KindBond:
 		bond := netlink.NewLinkBond(attrs)
-		if err := setBondOptions(h, bond, d.Bond); err != nil {
+		bond.Mode = netlink.BondMode(d.Bond.Mode)
+		if err := setBondOptions(h, bond, d.Bond.Options); err != nil {
 			return err
 		}
 		link = bond
@@ -189,10 +205,9 @@ func setBridgeSTP(ns *Namespace, name string, on bool) error {
 }
 
 // setBondOptions fills a bond made by NewLinkBond (every field "not sent")
-// with the mode and the options hostnetd manages.
-func setBondOptions(h *netlink.Handle, b *netlink.Bond, cfg *netconf.BondConfig) error {
-	b.Mode = netlink.BondMode(cfg.Mode)
-	for _, o := range cfg.Options {
+// with options hostnetd manages; an empty arp_ip_target or primary clears it.
+func setBondOptions(h *netlink.Handle, b *netlink.Bond, opts []netconf.BondOption) error {
+	for _, o := range opts {
 		n, _ := strconv.Atoi(o.Value)
 		switch o.Name {
 		case "miimon":
@@ -206,7 +221,11 @@ func setBondOptions(h *netlink.Handle, b *netlink.Bond, cfg *netconf.BondConfig)
 		case "min_links":
 			b.MinLinks = n
 		case "arp_ip_target":
+			b.ArpIpTargets = []net.IP{} // sent even when empty: it clears the list
 			for _, t := range strings.Split(o.Value, ",") {
+				if t == "" {
+					continue
+				}
 				b.ArpIpTargets = append(b.ArpIpTargets, net.ParseIP(t))
 			}
 		case "xmit_hash_policy":
@@ -218,6 +237,10 @@ func setBondOptions(h *netlink.Handle, b *netlink.Bond, cfg *netconf.BondConfig)
 		case "fail_over_mac":
 			b.FailOverMac = netlink.BondFailOverMac(enumIndex([]string{"none", "active", "follow"}, o.Value))
 		case "primary":
+			if o.Value == "" {
+				b.Primary = 0
+				continue
+			}
 			p, err := h.LinkByName(o.Value)
 			if err != nil {
 				return fmt.Errorf("finding primary %s: %w", o.Value, err)

@@ -41,7 +41,7 @@ func CreateSandbox(name string, nics int) (sb *Sandbox, err error) {
 		}
 	}
 	sw := sb.Switch.Handle
-	if err := sw.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: SwitchBridge}}); err != nil {
+	if err := sw.LinkAdd(&netlink.Bridge{LinkAttrs: linkAttrs(SwitchBridge)}); err != nil {
 		return nil, fmt.Errorf("adding the switch bridge: %w", err)
 	}
 	if err := setUpByName(sb.Switch, SwitchBridge); err != nil {
@@ -53,8 +53,10 @@ func CreateSandbox(name string, nics int) (sb *Sandbox, err error) {
 	}
 	for i := range nics {
 		nic, port := fmt.Sprintf("eth%d", i), fmt.Sprintf("sw-eth%d", i)
+		attrs := linkAttrs(port)
+		attrs.MasterIndex = br.Attrs().Index
 		veth := &netlink.Veth{
-			LinkAttrs:     netlink.LinkAttrs{Name: port, MasterIndex: br.Attrs().Index},
+			LinkAttrs:     attrs,
 			PeerName:      nic,
 			PeerNamespace: netlink.NsFd(sb.Host.FD()),
 		}

@@ -70,14 +70,18 @@ func startDaemon(t *testing.T, ns *kernel.Namespace, dir string, extra ...string
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.kill() })
-	d.client = &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+	d.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var dl net.Dialer
 		return dl.DialContext(ctx, "unix", d.socket)
 	}}}
+	// Ready once it serves and has finished restoring (status up).
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		if resp, err := d.client.Get("http://hostnetd/ovirt-engine/api/hosts"); err == nil {
+			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			break
+			if strings.Contains(string(body), "<status>up</status>") {
+				break
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("hostnetd did not start:\n%s", d.log)

@@ -180,3 +180,21 @@ func TestVMVLANDeviceDeletedBehindOurBack(t *testing.T) {
 	e.wantBridge("net_a", "eth0.100")
 	e.wantUp("eth0.100", "net_a")
 }
+
+// TestVMRequestIsADelta: a request touches only what it names (semantics
+// §1). eth1, carrying net_b, was changed out of band (MTU 1400); a request
+// that edits net_a on eth0 leaves eth1 alone, so the drift stays for sync
+// (override_configuration) to repair.
+func TestVMRequestIsADelta(t *testing.T) {
+	e := vmStart(t, 2)
+	e.network(vmNetA, "net_a", "")
+	e.network(vmNetB, "net_b", `<vlan id="200"/>`)
+	e.attach(vmNetA, "eth0", vmStatic4("192.0.2.10", "24", ""))
+	e.attach(vmNetB, "eth1", "")
+	if err := e.ns.Handle.LinkSetMTU(e.link("eth1"), 1400); err != nil {
+		t.Fatal(err)
+	}
+	e.changed(e.setup(vmAttachAction(vmNetA, "eth0", vmStatic4("192.0.2.11", "24", ""))))
+	e.wantAddrs("eth0", "192.0.2.11/24")
+	e.wantMTU(1400, "eth1")
+}

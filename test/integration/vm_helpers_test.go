@@ -496,11 +496,14 @@ func (e *vmEnv) sameIndex(name string, before int) {
 	}
 }
 
-// watch records every state the named link goes through until the returned
-// function is called, which reports the states in which it was not up (admin
-// down, operstate other than up, or deleted).
+// watch waits until the named link is up, then records every state it goes
+// through until the returned function is called, which reports the states
+// in which it was not up (admin down, operstate other than up, or deleted).
+// (A new link reports operstate unknown or down until the kernel's link
+// watch runs, up to a second later: hence the wait.)
 func (e *vmEnv) watch(name string) func() []string {
 	e.t.Helper()
+	e.wantUp(name)
 	updates := make(chan netlink.LinkUpdate, 1024)
 	done := make(chan struct{})
 	err := e.ns.Do(func() error {
@@ -526,7 +529,7 @@ func (e *vmEnv) watch(name string) func() []string {
 			case a.Flags&net.FlagUp == 0:
 				bad = append(bad, "admin down")
 			case a.OperState != netlink.OperUp:
-				bad = append(bad, "operstate "+a.OperState.String()+" family "+strconv.Itoa(int(u.IfInfomsg.Family))+" type "+strconv.Itoa(int(u.Header.Type))+" change "+strconv.FormatUint(uint64(u.IfInfomsg.Change), 16)+" raw "+strconv.FormatUint(uint64(a.RawFlags), 16)+" mtu "+strconv.Itoa(a.MTU))
+				bad = append(bad, "operstate "+a.OperState.String()+" flags "+a.Flags.String())
 			}
 			mu.Unlock()
 		}

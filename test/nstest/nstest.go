@@ -56,8 +56,10 @@ func New(t testing.TB) *kernel.Namespace {
 // peer, in peerNS, and sets both ends up so that the pair has carrier.
 func Veth(t testing.TB, ns *kernel.Namespace, name string, peerNS *kernel.Namespace, peer string) netlink.Link {
 	t.Helper()
+	attrs := netlink.NewLinkAttrs() // a zero LinkAttrs would set txqueuelen 0
+	attrs.Name = name
 	veth := &netlink.Veth{
-		LinkAttrs:     netlink.LinkAttrs{Name: name},
+		LinkAttrs:     attrs,
 		PeerName:      peer,
 		PeerNamespace: netlink.NsFd(peerNS.FD()),
 	}
