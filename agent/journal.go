@@ -92,6 +92,7 @@ func (a *Agent) restoreSnapshot(ctx context.Context, j *journal) error {
 	if now, err = a.readState(); err != nil {
 		return err
 	}
-	_, err = kernel.Apply(ctx, a.opts.Namespace, netconf.RouteSteps(now, j.Before, j.Names))
+	steps := append(netconf.RouteSteps(now, j.Before, j.Names), netconf.RuleSteps(now, j.Before)...)
+	_, err = kernel.Apply(ctx, a.opts.Namespace, steps)
 	return err
 }

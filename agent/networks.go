@@ -89,7 +89,7 @@ func (a *Agent) addNetwork(r *request) (response, error) {
 			return nil, ruleFault(err)
 		}
 		created = n
-		return append(slices.Clone(nets), n), nil
+		return demoteDefaultRoute(append(slices.Clone(nets), n), n), nil
 	})
 	if err != nil {
 		return response{}, err
@@ -118,7 +118,7 @@ func (a *Agent) updateNetwork(r *request) (response, error) {
 		updated = n
 		out := slices.Clone(nets)
 		out[slices.Index(nets, cur)] = n
-		return out, nil
+		return demoteDefaultRoute(out, n), nil
 	})
 	if err != nil {
 		return response{}, err
@@ -179,4 +179,21 @@ func (a *Agent) updateCatalogue(ctx context.Context, edit func([]*netconf.Networ
 		return res.Writes, err
 	}
 	return 0, a.commitRunning(running, next)
+}
+
+// demoteDefaultRoute takes the default_route usage away from every network
+// but owner when owner has it: one network owns the host's default route,
+// and giving it to another moves it, in the same transaction.
+func demoteDefaultRoute(nets []*netconf.Network, owner *netconf.Network) []*netconf.Network {
+	if !owner.HasUsage(netconf.UsageDefaultRoute) {
+		return nets
+	}
+	for i, n := range nets {
+		if n != owner && n.HasUsage(netconf.UsageDefaultRoute) {
+			c := *n
+			c.Usages = slices.DeleteFunc(slices.Clone(n.Usages), func(u string) bool { return u == netconf.UsageDefaultRoute })
+			nets[i] = &c
+		}
+	}
+	return nets
 }

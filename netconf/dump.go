@@ -9,7 +9,7 @@ import (
 // Dump is a canonical text of what configuration can change in the state:
 // per link its kind, MTU, MAC, master, admin state, VLAN and bond, and its
 // addresses other than link-local ones; then the routes hostnetd or an
-// administrator installed. What the kernel changes by itself (operational
+// administrator installed, and the policy rules. What the kernel changes by itself (operational
 // state, counters, link-local addresses, remaining lifetimes, connected
 // routes) is left out, so two dumps of an unchanged host are identical.
 func (s *State) Dump() string {
@@ -44,6 +44,11 @@ func (s *State) Dump() string {
 	for _, r := range s.Routes {
 		if r.Protocol != ProtoKernel {
 			routes = append(routes, "route "+describeRoute(r))
+		}
+	}
+	for _, r := range s.Rules {
+		if r.Priority != 0 && r.Priority != 32766 && r.Priority != 32767 { // the kernel's own rules
+			routes = append(routes, "rule "+describeRule(r))
 		}
 	}
 	slices.Sort(routes)

@@ -25,6 +25,8 @@ const (
 	OpBondSet   Op = "bond-set"
 	OpRouteAdd  Op = "route-add"
 	OpRouteDel  Op = "route-del"
+	OpRuleAdd   Op = "rule-add"
+	OpRuleDel   Op = "rule-del"
 )
 
 // Step is one kernel write.
@@ -44,6 +46,7 @@ type Step struct {
 	Options []BondOption
 	SetMode bool
 	Route   Route // route-add, route-del
+	Rule    Rule  // rule-add, rule-del
 }
 
 // String renders the step as the ip(8) command that does the same.
@@ -74,6 +77,12 @@ func (s Step) String() string {
 			verb = "del"
 		}
 		return fmt.Sprintf("ip route %s %s", verb, describeRoute(s.Route))
+	case OpRuleAdd, OpRuleDel:
+		verb := "add"
+		if s.Op == OpRuleDel {
+			verb = "del"
+		}
+		return fmt.Sprintf("ip rule %s %s", verb, describeRule(s.Rule))
 	case OpAddrDel:
 		return fmt.Sprintf("ip addr del %s dev %s", s.Addr, s.Link)
 	case OpBondSet:
@@ -110,6 +119,23 @@ func describeRoute(r Route) string {
 		out += fmt.Sprintf(" metric %d", r.Metric)
 	}
 	return out
+}
+
+func describeRule(r Rule) string {
+	out := fmt.Sprintf("priority %d", r.Priority)
+	if r.Src.IsValid() {
+		out += " from " + r.Src.String()
+	}
+	if r.Dst.IsValid() {
+		out += " to " + r.Dst.String()
+	}
+	return out + fmt.Sprintf(" lookup %d", r.Table)
+}
+
+// sameRoute compares what configuration sets, not what the kernel adds
+// (protocol, metric).
+func sameRoute(a, b Route) bool {
+	return a.Dst == b.Dst && a.Gateway == b.Gateway && a.Link == b.Link && a.Table == b.Table
 }
 
 func describeDevice(d *Device) string {
@@ -163,7 +189,7 @@ func MakePlan(cur *State, old, next *Target) Plan { return MakeScopedPlan(cur, o
 // not change is left alone, even if it drifted from its configuration.
 func MakeScopedPlan(cur *State, old, next *Target, scope []string) Plan {
 	p := &planner{cur: cur, old: old, next: next, scope: CloseScope(scope, old, next),
-		cycled: map[string]bool{}, released: map[string]bool{}, downed: map[string]bool{}}
+		cycled: map[string]bool{}, released: map[string]bool{}, downed: map[string]bool{}, addrRemoved: map[string]bool{}}
 	p.teardown()
 	p.build()
 	return p.steps
@@ -218,6 +244,9 @@ type planner struct {
 	// downed are NICs this plan releases from a bond: the kernel closes a
 	// slave it releases, so they are down from then on.
 	downed map[string]bool
+	// addrRemoved are links this plan removes an address from: the kernel
+	// drops the routes through its subnet, in every table.
+	addrRemoved map[string]bool
 }
 
 func (p *planner) add(s Step) {
@@ -235,6 +264,8 @@ func (p *planner) add(s Step) {
 		}
 	case OpSetUp:
 		delete(p.downed, s.Link)
+	case OpAddrDel:
+		p.addrRemoved[s.Link] = true
 	}
 }
 
@@ -292,6 +323,7 @@ func (p *planner) teardown() {
 // away the addresses hostnetd put on it, and brings it up again if leaving
 // its bond took it down.
 func (p *planner) reset(l *Link, d *Device) {
+	p.removeRoutes(d.Routes, nil)
 	if l.MTU != DefaultMTU {
 		p.add(Step{Op: OpSetMTU, Link: l.Name, MTU: DefaultMTU})
 	}
@@ -301,6 +333,71 @@ func (p *planner) reset(l *Link, d *Device) {
 	for _, a := range l.Addrs {
 		if slices.Contains(d.Addrs, a.Prefix) {
 			p.add(Step{Op: OpAddrDel, Link: l.Name, Addr: a.Prefix})
+		}
+	}
+}
+
+// removeRoutes deletes the routes of old that want lacks and the kernel
+// has; the kernel takes a device's routes with it, and with its addresses.
+func (p *planner) removeRoutes(old, want []Route) {
+	for _, r := range old {
+		if slices.ContainsFunc(want, func(w Route) bool { return sameRoute(r, w) }) {
+			continue
+		}
+		if slices.ContainsFunc(p.cur.Routes, func(c Route) bool { return sameRoute(r, c) }) {
+			p.add(Step{Op: OpRouteDel, Link: r.Link, Route: r})
+		}
+	}
+}
+
+// removeRouting runs before any address changes: removing an address makes
+// the kernel drop the routes through its subnet, and a new default route
+// would replace the main table's old one.
+func (p *planner) removeRouting() {
+	for _, d := range p.next.Devices {
+		if old := p.old.Device(d.Name); old != nil && p.inScope(d.Name) {
+			p.removeRoutes(old.Routes, d.Routes)
+		}
+	}
+	var want []Rule
+	for _, d := range p.next.Devices {
+		want = append(want, d.Rules...)
+	}
+	for _, d := range p.old.Devices {
+		if !p.inScope(d.Name) {
+			continue
+		}
+		for _, r := range d.Rules {
+			if !slices.Contains(want, r) && slices.Contains(p.cur.Rules, r) {
+				p.add(Step{Op: OpRuleDel, Rule: r})
+			}
+		}
+	}
+}
+
+// buildRouting adds the routes and rules of the devices in scope that the
+// kernel lacks, and all the routes of a device this plan takes down or
+// removes an address from, which lose theirs.
+func (p *planner) buildRouting() {
+	for _, d := range p.next.Devices {
+		if !p.inScope(d.Name) {
+			continue
+		}
+		for _, r := range d.Routes {
+			present := slices.ContainsFunc(p.cur.Routes, func(c Route) bool { return sameRoute(r, c) })
+			if !present || p.cycled[d.Name] || p.downed[d.Name] || p.addrRemoved[d.Name] {
+				p.add(Step{Op: OpRouteAdd, Link: d.Name, Route: r})
+			}
+		}
+	}
+	for _, d := range p.next.Devices {
+		if !p.inScope(d.Name) {
+			continue
+		}
+		for _, r := range d.Rules {
+			if !slices.Contains(p.cur.Rules, r) {
+				p.add(Step{Op: OpRuleAdd, Rule: r})
+			}
 		}
 	}
 }
@@ -321,6 +418,7 @@ func (p *planner) build() {
 		}
 	}
 	p.steps = append(p.steps, p.ports...)
+	p.removeRouting()
 	for _, d := range p.next.Devices {
 		if p.inScope(d.Name) {
 			p.buildAddrs(d)
@@ -347,6 +445,7 @@ func (p *planner) build() {
 	for i := len(p.lowerMTUs) - 1; i >= 0; i-- {
 		p.add(p.lowerMTUs[i])
 	}
+	p.buildRouting()
 }
 
 func (p *planner) isBondSlave(d *Device) bool {

@@ -86,3 +86,22 @@ func RouteSteps(cur, st *State, names []string) Plan {
 	}
 	return p
 }
+
+// RuleSteps restores the source-routing rules (priority 3200, hostnetd's)
+// of st: it adds those missing from cur and removes those cur has that st
+// had not. Other rules are never touched.
+func RuleSteps(cur, st *State) Plan {
+	ours := func(r Rule) bool { return r.Priority == SourceRoutePriority }
+	var p Plan
+	for _, r := range cur.Rules {
+		if ours(r) && !slices.Contains(st.Rules, r) {
+			p = append(p, Step{Op: OpRuleDel, Rule: r})
+		}
+	}
+	for _, r := range st.Rules {
+		if ours(r) && !slices.Contains(cur.Rules, r) {
+			p = append(p, Step{Op: OpRuleAdd, Rule: r})
+		}
+	}
+	return p
+}

@@ -33,6 +33,7 @@ const (
 type State struct {
 	Links  []Link  // sorted by name
 	Routes []Route // main-table and policy-table routes
+	Rules  []Rule  // routing policy rules
 }
 
 // Link is one network interface as the kernel reports it.
@@ -119,6 +120,14 @@ type Route struct {
 // ProtoKernel marks routes the kernel installs for addresses.
 const ProtoKernel = 2
 
+// Rule is a routing policy rule: traffic from (or to) a prefix looks up a
+// table.
+type Rule struct {
+	Priority int
+	Src, Dst netip.Prefix // zero when absent
+	Table    int
+}
+
 // IsDefault reports whether r is a default route.
 func (r Route) IsDefault() bool { return r.Dst.Bits() == 0 }
 
@@ -134,18 +143,24 @@ func (s *State) Link(name string) (*Link, bool) {
 	return nil, false
 }
 
-// DefaultGateway returns the gateway of the main-table default route of the
-// given family (4 or 6) that leaves through the named link.
+// DefaultGateway returns the gateway of the default route of the given
+// family (4 or 6) that leaves through the named link: the main table's, or
+// else the one in a network's own table (source routing), which is where a
+// network that does not own the default route keeps its gateway.
 func (s *State) DefaultGateway(link string, family int) (netip.Addr, bool) {
+	var found netip.Addr
 	for _, r := range s.Routes {
-		if r.Link != link || r.Table != MainTable || !r.IsDefault() || !r.Gateway.IsValid() {
+		if r.Link != link || !r.IsDefault() || !r.Gateway.IsValid() || (family == 4) != r.Gateway.Is4() {
 			continue
 		}
-		if (family == 4) == r.Gateway.Is4() {
+		if r.Table == MainTable {
 			return r.Gateway, true
 		}
+		if !found.IsValid() {
+			found = r.Gateway
+		}
 	}
-	return netip.Addr{}, false
+	return found, found.IsValid()
 }
 
 // Ports returns the names of the links enslaved to master, sorted.

@@ -1,6 +1,7 @@
 package netconf
 
 import (
+	"hash/adler32"
 	"net/netip"
 	"slices"
 	"strings"
@@ -31,6 +32,10 @@ type Device struct {
 	// MAC, when set, is given to a device hostnetd creates, so a device
 	// re-created by a rollback comes back with its old address.
 	MAC string
+	// Routes and Rules are the routes through this device and the policy
+	// rules of its network's source routing.
+	Routes []Route
+	Rules  []Rule
 }
 
 // tier orders devices bottom-up: NICs, bonds, VLANs, bridges.
@@ -107,6 +112,7 @@ func BuildTarget(cfg *Config, networks []*Network) *Target {
 		}
 		top.Addrs = append(append(top.Addrs, a.IPv4.Addrs...), a.IPv6.Addrs...)
 		top.KeepDynamic = a.IPv4.Method == BootDHCP || a.IPv6.Method != BootNone && a.IPv6.Method != BootStatic
+		addRouting(top, a, net)
 	}
 	for i := range cfg.Bonds {
 		b := &cfg.Bonds[i]
@@ -136,6 +142,45 @@ func (t *Target) sort() {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
+}
+
+// SourceRoutePriority is the priority of the policy rules of source
+// routing, as VDSM uses.
+const SourceRoutePriority = 3200
+
+// SourceRouteTable is the routing table of a network's source routing: the
+// adler32 checksum of its top device's name, as VDSM computes it.
+func SourceRouteTable(top string) int { return int(adler32.Checksum([]byte(top))) }
+
+// addRouting gives a network's top device its routes: the main table's
+// default route when the network owns it, and for static IPv4 with a
+// gateway, its own table (a default route and its subnet) with rules that
+// send traffic from and to its subnet there, so replies leave through the
+// network they came in on.
+func addRouting(top *Device, a Attachment, net *Network) {
+	owner := net.HasUsage(UsageDefaultRoute)
+	for _, cfg := range []IPConfig{a.IPv4, a.IPv6} {
+		if cfg.Method != BootStatic || !cfg.Gateway.IsValid() || len(cfg.Addrs) == 0 {
+			continue
+		}
+		any := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		if cfg.Gateway.Is6() {
+			any = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		}
+		if owner {
+			top.Routes = append(top.Routes, Route{Dst: any, Gateway: cfg.Gateway, Link: top.Name, Table: MainTable})
+		}
+		if !cfg.Gateway.Is4() {
+			continue
+		}
+		table, subnet := SourceRouteTable(top.Name), cfg.Addrs[0].Masked()
+		top.Routes = append(top.Routes,
+			Route{Dst: any, Gateway: cfg.Gateway, Link: top.Name, Table: table},
+			Route{Dst: subnet, Link: top.Name, Table: table})
+		top.Rules = append(top.Rules,
+			Rule{Priority: SourceRoutePriority, Src: subnet, Table: table},
+			Rule{Priority: SourceRoutePriority, Dst: subnet, Table: table})
+	}
 }
 
 // AttachmentDevices names the devices that realise an attachment: its NIC

@@ -56,6 +56,16 @@ func VerifyScoped(old, next *Target, st *State, scope []string) error {
 				mismatch(d.Name, "address", a, "absent")
 			}
 		}
+		for _, r := range d.Routes {
+			if !slices.ContainsFunc(st.Routes, func(x Route) bool { return sameRoute(r, x) }) {
+				mismatch(d.Name, "route", describeRoute(r), "absent")
+			}
+		}
+		for _, r := range d.Rules {
+			if !slices.Contains(st.Rules, r) {
+				mismatch(d.Name, "rule", describeRule(r), "absent")
+			}
+		}
 	}
 	for _, d := range old.Devices {
 		if d.Kind == KindDevice || next.Device(d.Name) != nil || !inScope(d.Name) {

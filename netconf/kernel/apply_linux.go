@@ -2,8 +2,10 @@ package kernel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -54,7 +56,19 @@ func applyStep(ns *Namespace, s netconf.Step) error {
 		if err != nil {
 			return err
 		}
-		return h.RouteDel(r)
+		// The kernel drops routes on its own (with an address, a link
+		// going down): one already gone is removed.
+		if err := h.RouteDel(r); err != nil && !errors.Is(err, unix.ESRCH) {
+			return err
+		}
+		return nil
+	case netconf.OpRuleAdd:
+		return h.RuleAdd(toNetlinkRule(s.Rule))
+	case netconf.OpRuleDel:
+		if err := h.RuleDel(toNetlinkRule(s.Rule)); err != nil && !errors.Is(err, unix.ENOENT) {
+			return err
+		}
+		return nil
 	}
 	link, err := h.LinkByName(s.Link)
 	if err != nil {
@@ -109,6 +123,30 @@ func toNetlinkAddr(s netconf.Step) *netlink.Addr {
 		a.ValidLft, a.PreferedLft = int(s.ValidLft), int(s.PreferredLft)
 	}
 	return a
+}
+
+func toNetlinkRule(r netconf.Rule) *netlink.Rule {
+	out := netlink.NewRule()
+	out.Priority, out.Table = r.Priority, r.Table
+	family := unix.AF_INET
+	if r.Src.IsValid() {
+		out.Src = prefixIPNet(r.Src)
+		if r.Src.Addr().Is6() {
+			family = unix.AF_INET6
+		}
+	}
+	if r.Dst.IsValid() {
+		out.Dst = prefixIPNet(r.Dst)
+		if r.Dst.Addr().Is6() {
+			family = unix.AF_INET6
+		}
+	}
+	out.Family = family
+	return out
+}
+
+func prefixIPNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
 
 func toNetlinkRoute(h *netlink.Handle, r netconf.Route) (*netlink.Route, error) {

@@ -34,6 +34,11 @@ func ReadState(ns *Namespace) (*netconf.State, error) {
 		return nil, err
 	}
 
+	rules, err := retryDump("rules", func() ([]netlink.Rule, error) { return h.RuleList(netlink.FAMILY_ALL) })
+	if err != nil {
+		return nil, err
+	}
+
 	names := make(map[int]string, len(links))
 	for _, l := range links {
 		names[l.Attrs().Index] = l.Attrs().Name
@@ -56,7 +61,27 @@ func ReadState(ns *Namespace) (*netconf.State, error) {
 			st.Routes = append(st.Routes, cr)
 		}
 	}
+	for _, r := range rules {
+		st.Rules = append(st.Rules, convertRule(r))
+	}
 	return st, nil
+}
+
+func convertRule(r netlink.Rule) netconf.Rule {
+	out := netconf.Rule{Priority: r.Priority, Table: r.Table}
+	if r.Src != nil {
+		out.Src = ipNetPrefix(r.Src)
+	}
+	if r.Dst != nil {
+		out.Dst = ipNetPrefix(r.Dst)
+	}
+	return out
+}
+
+func ipNetPrefix(n *net.IPNet) netip.Prefix {
+	ip, _ := netip.AddrFromSlice(n.IP)
+	ones, _ := n.Mask.Size()
+	return netip.PrefixFrom(ip.Unmap(), ones)
 }
 
 func convertLink(l netlink.Link, names map[int]string, addrs []netconf.Addr, speed func(string) uint64) netconf.Link {
