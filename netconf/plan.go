@@ -139,17 +139,21 @@ func sameRoute(a, b Route) bool {
 }
 
 func describeDevice(d *Device) string {
+	addr := ""
+	if d.MAC != "" {
+		addr = " address " + d.MAC
+	}
 	switch d.Kind {
 	case KindBond:
-		return fmt.Sprintf("%s mtu %d type bond%s", d.Name, d.MTU, bondArgs(d.Bond))
+		return fmt.Sprintf("%s%s mtu %d type bond%s", d.Name, addr, d.MTU, bondArgs(d.Bond))
 	case KindVLAN:
-		return fmt.Sprintf("link %s name %s mtu %d type vlan id %d", d.VLAN.Base, d.Name, d.MTU, d.VLAN.ID)
+		return fmt.Sprintf("link %s name %s%s mtu %d type vlan id %d", d.VLAN.Base, d.Name, addr, d.MTU, d.VLAN.ID)
 	case KindBridge:
 		stp := 0
 		if d.STP {
 			stp = 1
 		}
-		return fmt.Sprintf("%s mtu %d type bridge stp_state %d", d.Name, d.MTU, stp)
+		return fmt.Sprintf("%s%s mtu %d type bridge stp_state %d", d.Name, addr, d.MTU, stp)
 	}
 	return d.Name
 }
@@ -519,10 +523,37 @@ func (p *planner) enslave(l *Link, attached bool, bond string) {
 }
 
 func (p *planner) create(d *Device) {
+	if d.Kind == KindBridge && d.MAC == "" {
+		if mac := p.portMAC(d.Name); mac != "" {
+			c := *d
+			c.MAC = mac
+			d = &c
+		}
+	}
 	p.add(Step{Op: OpLinkAdd, Link: d.Name, Device: d})
 	if d.Master != "" {
 		p.ports = append(p.ports, Step{Op: OpSetMaster, Link: d.Name, Master: d.Master})
 	}
+}
+
+// portMAC is the MAC a new bridge takes: its port's (a VLAN port has its
+// base's). A bridge otherwise takes the lowest port MAC, which changes as
+// ports come and go; pinning it keeps the bridge's DHCP lease when a
+// network goes from bridgeless to bridged.
+func (p *planner) portMAC(bridge string) string {
+	for _, d := range p.next.Devices {
+		if d.Master != bridge {
+			continue
+		}
+		name := d.Name
+		if d.VLAN != nil {
+			name = d.VLAN.Base
+		}
+		if l, ok := p.cur.Link(name); ok {
+			return l.MAC
+		}
+	}
+	return ""
 }
 
 func (p *planner) update(d *Device, l *Link) {

@@ -103,6 +103,9 @@ func TestSetupNetworksBridgedNetworkWithStaticIP(t *testing.T) {
 	if l.Type() != "bridge" || l.Attrs().Flags&net.FlagUp == 0 {
 		t.Errorf("vmnet: type %s flags %v; want an up bridge", l.Type(), l.Attrs().Flags)
 	}
+	if got, want := l.Attrs().HardwareAddr.String(), nstest.Link(t, host, "eth0").Attrs().HardwareAddr.String(); got != want {
+		t.Errorf("vmnet MAC = %s; want its port's, %s (a DHCP lease must survive bridging)", got, want)
+	}
 	mtu, master, addrs := linkState(t, host, "eth0")
 	if mtu != 9000 || master != "vmnet" || len(addrs) != 0 {
 		t.Errorf("eth0: mtu %d master %q addrs %v; want 9000, a port of vmnet, no address", mtu, master, addrs)
