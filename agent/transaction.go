@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -126,6 +127,9 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 		newNets = nets
 	}
 	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
+	if err := a.readSysctls(cur, netconf.DeviceNames(oldT, newT)); err != nil {
+		return txResult{}, err
+	}
 	var scope []string
 	if !how.full {
 		scope = append(netconf.ChangedDevices(oldT, newT), syncedDevices(cfg, newNets, how.synced)...)
@@ -214,6 +218,9 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []
 		}
 		var st *netconf.State
 		if st, err = a.readState(); err != nil {
+			return err
+		}
+		if err = a.readSysctls(st, netconf.DeviceNames(oldT, newT)); err != nil {
 			return err
 		}
 		if err = netconf.VerifyScoped(oldT, newT, st, scope); err == nil {
@@ -310,4 +317,15 @@ func syncedDevices(cfg *netconf.Config, nets []*netconf.Network, ids []string) [
 		}
 	}
 	return names
+}
+
+// readSysctls adds the IPv6 settings of the named devices to st: read only
+// for the devices a transaction touches, since each is a file read.
+func (a *Agent) readSysctls(st *netconf.State, names []string) error {
+	v, err := kernel.ReadIPv6Sysctls(a.opts.Namespace, names)
+	if err != nil {
+		return fmt.Errorf("reading IPv6 settings: %w", err)
+	}
+	st.IPv6Sysctls = v
+	return nil
 }

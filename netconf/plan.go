@@ -27,6 +27,7 @@ const (
 	OpRouteDel  Op = "route-del"
 	OpRuleAdd   Op = "rule-add"
 	OpRuleDel   Op = "rule-del"
+	OpSysctl    Op = "sysctl"
 )
 
 // Step is one kernel write.
@@ -47,6 +48,8 @@ type Step struct {
 	SetMode bool
 	Route   Route // route-add, route-del
 	Rule    Rule  // rule-add, rule-del
+	// Key and Value are an IPv6 setting of the link (sysctl).
+	Key, Value string
 }
 
 // String renders the step as the ip(8) command that does the same.
@@ -77,6 +80,8 @@ func (s Step) String() string {
 			verb = "del"
 		}
 		return fmt.Sprintf("ip route %s %s", verb, describeRoute(s.Route))
+	case OpSysctl:
+		return fmt.Sprintf("sysctl -w net.ipv6.conf.%s.%s=%s", s.Link, s.Key, s.Value)
 	case OpRuleAdd, OpRuleDel:
 		verb := "add"
 		if s.Op == OpRuleDel {
@@ -328,6 +333,7 @@ func (p *planner) teardown() {
 // its bond took it down.
 func (p *planner) reset(l *Link, d *Device) {
 	p.removeRoutes(d.Routes, nil)
+	p.setSysctls(l.Name, IPv6Defaults)
 	if l.MTU != DefaultMTU {
 		p.add(Step{Op: OpSetMTU, Link: l.Name, MTU: DefaultMTU})
 	}
@@ -337,6 +343,22 @@ func (p *planner) reset(l *Link, d *Device) {
 	for _, a := range l.Addrs {
 		if slices.Contains(d.Addrs, a.Prefix) {
 			p.add(Step{Op: OpAddrDel, Link: l.Name, Addr: a.Prefix})
+		}
+	}
+}
+
+// setSysctls writes the IPv6 settings of a link that differ from the
+// kernel's, in a fixed order (disable_ipv6 first: it must be 0 before
+// IPv6 addresses can be added). A State whose IPv6Sysctls were not read
+// leaves them alone.
+func (p *planner) setSysctls(link string, want map[string]string) {
+	if p.cur.IPv6Sysctls == nil || want == nil {
+		return
+	}
+	have := p.cur.IPv6Sysctls[link]
+	for _, key := range IPv6SysctlKeys {
+		if v, ok := want[key]; ok && have[key] != v {
+			p.add(Step{Op: OpSysctl, Link: link, Key: key, Value: v})
 		}
 	}
 }
@@ -422,6 +444,11 @@ func (p *planner) build() {
 		}
 	}
 	p.steps = append(p.steps, p.ports...)
+	for _, d := range p.next.Devices {
+		if p.inScope(d.Name) {
+			p.setSysctls(d.Name, d.IPv6Sysctls)
+		}
+	}
 	p.removeRouting()
 	for _, d := range p.next.Devices {
 		if p.inScope(d.Name) {

@@ -13,7 +13,8 @@ func SnapshotTarget(st *State, names []string) *Target {
 		if !slices.Contains(names, l.Name) {
 			continue
 		}
-		d := &Device{Name: l.Name, Kind: KindDevice, MTU: l.MTU, Master: l.Master, Down: !l.AdminUp, MAC: l.MAC}
+		d := &Device{Name: l.Name, Kind: KindDevice, MTU: l.MTU, Master: l.Master, Down: !l.AdminUp, MAC: l.MAC,
+			IPv6Sysctls: st.IPv6Sysctls[l.Name]}
 		switch l.Kind {
 		case KindBond, KindVLAN, KindBridge:
 			d.Kind = l.Kind

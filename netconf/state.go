@@ -34,7 +34,13 @@ type State struct {
 	Links  []Link  // sorted by name
 	Routes []Route // main-table and policy-table routes
 	Rules  []Rule  // routing policy rules
+	// IPv6Sysctls are the IPv6 settings of the devices a transaction
+	// touches (IPv6SysctlKeys), by device; read on demand, not by ReadState.
+	IPv6Sysctls map[string]map[string]string
 }
+
+// IPv6SysctlKeys are the per-device IPv6 settings hostnetd manages.
+var IPv6SysctlKeys = []string{"disable_ipv6", "accept_ra", "autoconf"}
 
 // Link is one network interface as the kernel reports it.
 type Link struct {

@@ -36,6 +36,10 @@ type Device struct {
 	// rules of its network's source routing.
 	Routes []Route
 	Rules  []Rule
+	// IPv6Sysctls are the device's IPv6 settings (IPv6SysctlKeys): off on
+	// bridge ports, bond slaves and VLAN-only bases, and on a network's
+	// top device as its IPv6 boot protocol asks.
+	IPv6Sysctls map[string]string
 }
 
 // tier orders devices bottom-up: NICs, bonds, VLANs, bridges.
@@ -113,6 +117,7 @@ func BuildTarget(cfg *Config, networks []*Network) *Target {
 		top.Addrs = append(append(top.Addrs, a.IPv4.Addrs...), a.IPv6.Addrs...)
 		top.KeepDynamic = a.IPv4.Method == BootDHCP || a.IPv6.Method != BootNone && a.IPv6.Method != BootStatic
 		addRouting(top, a, net)
+		top.IPv6Sysctls = ipv6Sysctls(a.IPv6.Method)
 	}
 	for i := range cfg.Bonds {
 		b := &cfg.Bonds[i]
@@ -129,6 +134,9 @@ func BuildTarget(cfg *Config, networks []*Network) *Target {
 		if d.MTU == 0 {
 			d.MTU = DefaultMTU
 		}
+		if d.IPv6Sysctls == nil { // not a network's top device
+			d.IPv6Sysctls = ipv6Off
+		}
 	}
 	t.sort()
 	return t
@@ -142,6 +150,28 @@ func (t *Target) sort() {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
+}
+
+var ipv6Off = map[string]string{"disable_ipv6": "1"}
+
+// IPv6Defaults are the kernel's settings of a new device, which a NIC gets
+// back when it leaves hostnetd's management.
+var IPv6Defaults = map[string]string{"disable_ipv6": "0", "accept_ra": "1", "autoconf": "1"}
+
+// ipv6Sysctls maps an IPv6 boot protocol to the device settings that
+// realise it: none disables IPv6; static takes no router advertisement;
+// autoconf takes them and forms addresses from their prefixes (SLAAC);
+// dhcp takes them for the routes only.
+func ipv6Sysctls(m BootProtocol) map[string]string {
+	switch m {
+	case BootStatic:
+		return map[string]string{"disable_ipv6": "0", "accept_ra": "0", "autoconf": "0"}
+	case BootAutoconf, BootPolyDHCPAutoconf:
+		return map[string]string{"disable_ipv6": "0", "accept_ra": "1", "autoconf": "1"}
+	case BootDHCP:
+		return map[string]string{"disable_ipv6": "0", "accept_ra": "1", "autoconf": "0"}
+	}
+	return ipv6Off
 }
 
 // SourceRoutePriority is the priority of the policy rules of source

@@ -66,6 +66,13 @@ func VerifyScoped(old, next *Target, st *State, scope []string) error {
 				mismatch(d.Name, "rule", describeRule(r), "absent")
 			}
 		}
+		if st.IPv6Sysctls != nil {
+			for key, v := range d.IPv6Sysctls {
+				if have := st.IPv6Sysctls[d.Name][key]; have != v {
+					mismatch(d.Name, key, v, have)
+				}
+			}
+		}
 	}
 	for _, d := range old.Devices {
 		if d.Kind == KindDevice || next.Device(d.Name) != nil || !inScope(d.Name) {

@@ -62,6 +62,8 @@ func applyStep(ns *Namespace, s netconf.Step) error {
 			return err
 		}
 		return nil
+	case netconf.OpSysctl:
+		return writeSysctl(ns, s.Link, s.Key, s.Value)
 	case netconf.OpRuleAdd:
 		return h.RuleAdd(toNetlinkRule(s.Rule))
 	case netconf.OpRuleDel:
@@ -94,7 +96,11 @@ func applyStep(ns *Namespace, s netconf.Step) error {
 	case netconf.OpAddrAdd:
 		return h.AddrAdd(link, toNetlinkAddr(s))
 	case netconf.OpAddrDel:
-		return h.AddrDel(link, toNetlinkAddr(s))
+		// Disabling IPv6 takes a device's IPv6 addresses away with it.
+		if err := h.AddrDel(link, toNetlinkAddr(s)); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+			return err
+		}
+		return nil
 	case netconf.OpBondSet:
 		// By name only: a message with both the index and the name is a
 		// rename, which the kernel refuses (EBUSY) on a device that is up.
