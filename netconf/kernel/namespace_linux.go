@@ -114,8 +114,13 @@ func (ns *Namespace) Close() error {
 
 // Do runs fn on a dedicated OS thread that has entered the namespace. Use it
 // only for calls that have no netlink-handle form: sockets and ioctls created
-// inside fn stay bound to the namespace after fn returns.
+// inside fn stay bound to the namespace after fn returns. In the process's
+// own namespace fn runs in place: entering it would need CAP_SYS_ADMIN for
+// nothing.
 func (ns *Namespace) Do(fn func() error) error {
+	if ns.Name == "" {
+		return fn()
+	}
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
