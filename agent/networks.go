@@ -89,7 +89,7 @@ func (a *Agent) addNetwork(r *request) (response, error) {
 			return nil, ruleFault(err)
 		}
 		created = n
-		return demoteDefaultRoute(append(slices.Clone(nets), n), n), nil
+		return append(slices.Clone(nets), n), nil
 	})
 	if err != nil {
 		return response{}, err
@@ -118,7 +118,10 @@ func (a *Agent) updateNetwork(r *request) (response, error) {
 		updated = n
 		out := slices.Clone(nets)
 		out[slices.Index(nets, cur)] = n
-		return demoteDefaultRoute(out, n), nil
+		if a.isAttached(n.ID) {
+			out = demoteDefaultRoute(out, n)
+		}
+		return out, nil
 	})
 	if err != nil {
 		return response{}, err
@@ -182,8 +185,9 @@ func (a *Agent) updateCatalogue(ctx context.Context, edit func([]*netconf.Networ
 }
 
 // demoteDefaultRoute takes the default_route usage away from every network
-// but owner when owner has it: one network owns the host's default route,
-// and giving it to another moves it, in the same transaction.
+// but owner when owner has it: giving the host's default route to an
+// attached network moves it there, in the same transaction. (Attaching a
+// second owner in a request is refused: BAD_PARAMS_MULTIPLE_DEFAULT_ROUTE.)
 func demoteDefaultRoute(nets []*netconf.Network, owner *netconf.Network) []*netconf.Network {
 	if !owner.HasUsage(netconf.UsageDefaultRoute) {
 		return nets
@@ -196,4 +200,9 @@ func demoteDefaultRoute(nets []*netconf.Network, owner *netconf.Network) []*netc
 		}
 	}
 	return nets
+}
+
+func (a *Agent) isAttached(networkID string) bool {
+	_, running := a.snapshot()
+	return slices.ContainsFunc(running.Attachments, func(at netconf.Attachment) bool { return at.NetworkID == networkID })
 }

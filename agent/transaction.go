@@ -319,13 +319,23 @@ func syncedDevices(cfg *netconf.Config, nets []*netconf.Network, ids []string) [
 	return names
 }
 
-// readSysctls adds the IPv6 settings of the named devices to st: read only
-// for the devices a transaction touches, since each is a file read.
+// readSysctls adds the IPv6 settings of the named devices, and the options
+// of those that are bridges, to st: read only for the devices a
+// transaction touches, since each costs a read.
 func (a *Agent) readSysctls(st *netconf.State, names []string) error {
 	v, err := kernel.ReadIPv6Sysctls(a.opts.Namespace, names)
 	if err != nil {
 		return fmt.Errorf("reading IPv6 settings: %w", err)
 	}
 	st.IPv6Sysctls = v
+	var bridges []string
+	for _, name := range names {
+		if l, ok := st.Link(name); ok && l.Kind == netconf.KindBridge {
+			bridges = append(bridges, name)
+		}
+	}
+	if st.BridgeOpts, err = kernel.ReadBridgeOptions(a.opts.Namespace, bridges); err != nil {
+		return fmt.Errorf("reading bridge options: %w", err)
+	}
 	return nil
 }

@@ -2,6 +2,7 @@ package netconf
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -28,6 +29,7 @@ const (
 	OpRuleAdd   Op = "rule-add"
 	OpRuleDel   Op = "rule-del"
 	OpSysctl    Op = "sysctl"
+	OpBridgeSet Op = "bridge-set"
 )
 
 // Step is one kernel write.
@@ -50,6 +52,8 @@ type Step struct {
 	Rule    Rule  // rule-add, rule-del
 	// Key and Value are an IPv6 setting of the link (sysctl).
 	Key, Value string
+	// BridgeOpts are the bridge options a bridge-set writes.
+	BridgeOpts map[string]string
 }
 
 // String renders the step as the ip(8) command that does the same.
@@ -82,6 +86,13 @@ func (s Step) String() string {
 		return fmt.Sprintf("ip route %s %s", verb, describeRoute(s.Route))
 	case OpSysctl:
 		return fmt.Sprintf("sysctl -w net.ipv6.conf.%s.%s=%s", s.Link, s.Key, s.Value)
+	case OpBridgeSet:
+		var b strings.Builder
+		fmt.Fprintf(&b, "ip link set %s type bridge", s.Link)
+		for _, k := range slices.Sorted(maps.Keys(s.BridgeOpts)) {
+			fmt.Fprintf(&b, " %s %s", k, s.BridgeOpts[k])
+		}
+		return b.String()
 	case OpRuleAdd, OpRuleDel:
 		verb := "add"
 		if s.Op == OpRuleDel {
@@ -586,6 +597,17 @@ func (p *planner) portMAC(bridge string) string {
 func (p *planner) update(d *Device, l *Link) {
 	if d.Kind == KindBond {
 		p.updateBond(d, l)
+	}
+	if d.Kind == KindBridge && p.cur.BridgeOpts != nil {
+		changed := map[string]string{}
+		for k, v := range d.BridgeOpts {
+			if p.cur.BridgeOpts[d.Name][k] != v {
+				changed[k] = v
+			}
+		}
+		if len(changed) > 0 {
+			p.add(Step{Op: OpBridgeSet, Link: d.Name, BridgeOpts: changed})
+		}
 	}
 	p.setMTU(d, l.MTU)
 	if d.Master != l.Master && d.Master != "" {

@@ -19,6 +19,9 @@ func SnapshotTarget(st *State, names []string) *Target {
 		case KindBond, KindVLAN, KindBridge:
 			d.Kind = l.Kind
 		}
+		if l.Kind == KindBridge {
+			d.BridgeOpts = st.BridgeOpts[l.Name]
+		}
 		if l.VLAN != nil {
 			v := *l.VLAN
 			d.VLAN = &v

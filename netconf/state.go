@@ -37,6 +37,9 @@ type State struct {
 	// IPv6Sysctls are the IPv6 settings of the devices a transaction
 	// touches (IPv6SysctlKeys), by device; read on demand, not by ReadState.
 	IPv6Sysctls map[string]map[string]string
+	// BridgeOpts are the managed options of the bridges a transaction
+	// touches, by bridge; read on demand, like IPv6Sysctls.
+	BridgeOpts map[string]map[string]string
 }
 
 // IPv6SysctlKeys are the per-device IPv6 settings hostnetd manages.

@@ -4,6 +4,7 @@ import (
 	"hash/adler32"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -40,6 +41,9 @@ type Device struct {
 	// bridge ports, bond slaves and VLAN-only bases, and on a network's
 	// top device as its IPv6 boot protocol asks.
 	IPv6Sysctls map[string]string
+	// BridgeOpts are a bridge's options (stp_state and the network's
+	// bridge_opts), as sysfs names and decimal values.
+	BridgeOpts map[string]string
 }
 
 // tier orders devices bottom-up: NICs, bonds, VLANs, bridges.
@@ -111,6 +115,7 @@ func BuildTarget(cfg *Config, networks []*Network) *Target {
 		if net.Bridged() {
 			br := get(net.Name, KindBridge)
 			br.MTU, br.STP = net.EffectiveMTU(), net.STP
+			br.BridgeOpts = bridgeOpts(net, a.Properties)
 			top.Master = br.Name
 			top = br
 		}
@@ -153,6 +158,23 @@ func (t *Target) sort() {
 }
 
 var ipv6Off = map[string]string{"disable_ipv6": "1"}
+
+// bridgeOpts are the options of a VM network's bridge: STP as the network
+// says, and the attachment's bridge_opts (validated by Merge).
+func bridgeOpts(net *Network, props map[string]string) map[string]string {
+	stp := "0"
+	if net.STP {
+		stp = "1"
+	}
+	opts := map[string]string{"stp_state": stp}
+	for _, kv := range strings.Fields(props["bridge_opts"]) {
+		k, v, _ := strings.Cut(kv, "=")
+		if n, err := strconv.ParseUint(v, 0, 32); err == nil {
+			opts[k] = strconv.FormatUint(n, 10)
+		}
+	}
+	return opts
+}
 
 // IPv6Defaults are the kernel's settings of a new device, which a NIC gets
 // back when it leaves hostnetd's management.

@@ -66,6 +66,13 @@ func VerifyScoped(old, next *Target, st *State, scope []string) error {
 				mismatch(d.Name, "rule", describeRule(r), "absent")
 			}
 		}
+		if st.BridgeOpts != nil && d.Kind == KindBridge {
+			for key, v := range d.BridgeOpts {
+				if have := st.BridgeOpts[d.Name][key]; have != v {
+					mismatch(d.Name, key, v, have)
+				}
+			}
+		}
 		if st.IPv6Sysctls != nil {
 			for key, v := range d.IPv6Sysctls {
 				if have := st.IPv6Sysctls[d.Name][key]; have != v {

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
 	"github.com/hostnetd/hostnetd/netconf"
@@ -62,6 +61,8 @@ func applyStep(ns *Namespace, s netconf.Step) error {
 			return err
 		}
 		return nil
+	case netconf.OpBridgeSet:
+		return setBridgeOptions(ns, s.Link, s.BridgeOpts)
 	case netconf.OpSysctl:
 		return writeSysctl(ns, s.Link, s.Key, s.Value)
 	case netconf.OpRuleAdd:
@@ -216,36 +217,9 @@ func addLink(ns *Namespace, d *netconf.Device) error {
 		return err
 	}
 	if d.Kind == netconf.KindBridge {
-		return setBridgeSTP(ns, d.Name, d.STP)
+		return setBridgeOptions(ns, d.Name, d.BridgeOpts)
 	}
 	return nil
-}
-
-// setBridgeSTP sets IFLA_BR_STP_STATE, which netlink.Bridge does not carry.
-// The library offers no raw request on a handle, so the request is sent
-// from a thread inside the namespace.
-func setBridgeSTP(ns *Namespace, name string, on bool) error {
-	link, err := ns.Handle.LinkByName(name)
-	if err != nil {
-		return err
-	}
-	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_ACK)
-	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
-	msg.Index = int32(link.Attrs().Index)
-	req.AddData(msg)
-	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
-	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("bridge"))
-	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
-	state := uint32(0)
-	if on {
-		state = 1
-	}
-	data.AddRtAttr(nl.IFLA_BR_STP_STATE, nl.Uint32Attr(state))
-	req.AddData(info)
-	return ns.Do(func() error {
-		_, err := req.Execute(unix.NETLINK_ROUTE, 0)
-		return err
-	})
 }
 
 // setBondOptions fills a bond made by NewLinkBond (every field "not sent")

@@ -17,7 +17,9 @@ import (
 func sysctlPath(dev, key string) string { return filepath.Join("/proc/sys/net/ipv6/conf", dev, key) }
 
 // ReadIPv6Sysctls reads the IPv6 settings hostnetd manages for the named
-// devices; devices that do not exist are left out.
+// devices; devices that do not exist are left out. A device with an MTU
+// below 1280 has no IPv6 at all (the kernel removes its settings): it is
+// reported as disabled.
 func ReadIPv6Sysctls(ns *Namespace, names []string) (map[string]map[string]string, error) {
 	out := make(map[string]map[string]string, len(names))
 	err := ns.Do(func() error {
@@ -26,6 +28,9 @@ func ReadIPv6Sysctls(ns *Namespace, names []string) (map[string]map[string]strin
 			for _, key := range netconf.IPv6SysctlKeys {
 				data, err := os.ReadFile(sysctlPath(dev, key))
 				if errors.Is(err, os.ErrNotExist) {
+					if _, ierr := os.Stat(filepath.Join("/proc/sys/net/ipv4/conf", dev)); ierr == nil {
+						out[dev] = map[string]string{"disable_ipv6": "1"}
+					}
 					break
 				}
 				if err != nil {
@@ -44,6 +49,10 @@ func ReadIPv6Sysctls(ns *Namespace, names []string) (map[string]map[string]strin
 
 func writeSysctl(ns *Namespace, dev, key, value string) error {
 	return ns.Do(func() error {
-		return os.WriteFile(sysctlPath(dev, key), []byte(value), 0o644)
+		err := os.WriteFile(sysctlPath(dev, key), []byte(value), 0o644)
+		if errors.Is(err, os.ErrNotExist) && key == "disable_ipv6" && value == "1" {
+			return nil // no IPv6 on the device at all (MTU below 1280)
+		}
+		return err
 	})
 }

@@ -1,0 +1,163 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strconv"
+
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
+)
+
+// The bridge options hostnetd manages are IFLA_BR_* attributes, most of
+// which vishvananda/netlink's Bridge type does not carry; they are read and
+// written with raw RTM_GETLINK and RTM_NEWLINK requests, sent from a thread
+// inside the namespace (the library offers no raw request on a handle).
+
+type bridgeAttr struct {
+	id   int
+	size int // bytes: 1, 2 or 4
+}
+
+// bridgeAttrs maps bridge_opts names (sysfs's, which oVirt uses) to
+// attributes. Times are in centiseconds, as in sysfs.
+var bridgeAttrs = map[string]bridgeAttr{
+	"forward_delay":      {nl.IFLA_BR_FORWARD_DELAY, 4},
+	"hello_time":         {nl.IFLA_BR_HELLO_TIME, 4},
+	"max_age":            {nl.IFLA_BR_MAX_AGE, 4},
+	"ageing_time":        {nl.IFLA_BR_AGEING_TIME, 4},
+	"stp_state":          {nl.IFLA_BR_STP_STATE, 4},
+	"priority":           {nl.IFLA_BR_PRIORITY, 2},
+	"vlan_filtering":     {nl.IFLA_BR_VLAN_FILTERING, 1},
+	"group_fwd_mask":     {nl.IFLA_BR_GROUP_FWD_MASK, 2},
+	"multicast_router":   {nl.IFLA_BR_MCAST_ROUTER, 1},
+	"multicast_snooping": {nl.IFLA_BR_MCAST_SNOOPING, 1},
+}
+
+// ReadBridgeOptions reads the managed options of the named bridges; names
+// that are not bridges, or do not exist, are left out.
+func ReadBridgeOptions(ns *Namespace, names []string) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	err := ns.Do(func() error {
+		for _, name := range names {
+			req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_ACK)
+			req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+			req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
+			msgs, err := req.Execute(unix.NETLINK_ROUTE, unix.RTM_NEWLINK)
+			if err != nil || len(msgs) == 0 {
+				continue // gone; the planner creates it
+			}
+			if opts := parseBridgeOptions(msgs[0]); opts != nil {
+				out[name] = opts
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func parseBridgeOptions(msg []byte) map[string]string {
+	if len(msg) < unix.SizeofIfInfomsg {
+		return nil
+	}
+	attrs, err := nl.ParseRouteAttr(msg[unix.SizeofIfInfomsg:])
+	if err != nil {
+		return nil
+	}
+	for _, a := range attrs {
+		if a.Attr.Type != unix.IFLA_LINKINFO {
+			continue
+		}
+		info, err := nl.ParseRouteAttr(a.Value)
+		if err != nil {
+			return nil
+		}
+		var kind string
+		var data []byte
+		for _, i := range info {
+			switch i.Attr.Type {
+			case nl.IFLA_INFO_KIND:
+				kind = string(i.Value[:clen(i.Value)])
+			case nl.IFLA_INFO_DATA:
+				data = i.Value
+			}
+		}
+		if kind != "bridge" {
+			return nil
+		}
+		fields, err := nl.ParseRouteAttr(data)
+		if err != nil {
+			return nil
+		}
+		opts := map[string]string{}
+		for name, spec := range bridgeAttrs {
+			for _, f := range fields {
+				if int(f.Attr.Type) == spec.id && len(f.Value) >= spec.size {
+					opts[name] = strconv.FormatUint(readUint(f.Value, spec.size), 10)
+				}
+			}
+		}
+		return opts
+	}
+	return nil
+}
+
+func clen(b []byte) int {
+	for i, c := range b {
+		if c == 0 {
+			return i
+		}
+	}
+	return len(b)
+}
+
+func readUint(b []byte, size int) uint64 {
+	switch size {
+	case 1:
+		return uint64(b[0])
+	case 2:
+		return uint64(binary.NativeEndian.Uint16(b))
+	}
+	return uint64(binary.NativeEndian.Uint32(b))
+}
+
+// setBridgeOptions writes bridge options in one RTM_NEWLINK.
+func setBridgeOptions(ns *Namespace, name string, opts map[string]string) error {
+	if len(opts) == 0 {
+		return nil
+	}
+	link, err := ns.Handle.LinkByName(name)
+	if err != nil {
+		return err
+	}
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_ACK)
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Index = int32(link.Attrs().Index)
+	req.AddData(msg)
+	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("bridge"))
+	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
+	for key, value := range opts {
+		spec, ok := bridgeAttrs[key]
+		if !ok {
+			return fmt.Errorf("bridge option %s is not supported", key)
+		}
+		v, err := strconv.ParseUint(value, 0, 32)
+		if err != nil {
+			return fmt.Errorf("bridge option %s=%s: %w", key, value, err)
+		}
+		switch spec.size {
+		case 1:
+			data.AddRtAttr(spec.id, nl.Uint8Attr(uint8(v)))
+		case 2:
+			data.AddRtAttr(spec.id, nl.Uint16Attr(uint16(v)))
+		default:
+			data.AddRtAttr(spec.id, nl.Uint32Attr(uint32(v)))
+		}
+	}
+	req.AddData(info)
+	return ns.Do(func() error {
+		_, err := req.Execute(unix.NETLINK_ROUTE, 0)
+		return err
+	})
+}
