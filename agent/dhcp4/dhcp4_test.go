@@ -1,0 +1,536 @@
+package dhcp4
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/vishvananda/netlink"
+	"go.uber.org/zap"
+
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+	"github.com/hostnetd/hostnetd/test/nstest"
+)
+
+const shortLease = 6 * time.Second // T1 3 s, T2 5.25 s
+
+// (1) A lease from dnsmasq: the address is on the link with a finite
+// lifetime; router and name server are reported; renew (unicast) and rebind
+// (broadcast) against dnsmasq are ACKed.
+func TestLeaseFromDnsmasq(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	dm := startDnsmasq(t, bed)
+	ev := newEvents()
+	c := start(t, bed, "eth0", ev, nil)
+
+	l := ev.next(t, 15*time.Second)
+	if !l.Bound || !netip.MustParsePrefix("192.0.2.0/24").Contains(l.Address.Addr()) || l.Address.Bits() != 24 {
+		t.Fatalf("lease %+v; want a bound 192.0.2.x/24", l)
+	}
+	if l.Router != serverIP || !slices.Equal(l.DNS, []netip.Addr{dnsIP}) || l.ServerID != serverIP {
+		t.Errorf("router %s, DNS %v, server %s; want %s, [%s], %s", l.Router, l.DNS, l.ServerID, serverIP, dnsIP, serverIP)
+	}
+	if l.LeaseTime != 2*time.Minute || l.T1 != time.Minute || l.T2 != 105*time.Second {
+		t.Errorf("lease %s, T1 %s, T2 %s; want 2m, 1m, 1m45s", l.LeaseTime, l.T1, l.T2)
+	}
+	if got, ok := c.Lease(); !ok || got.Address != l.Address {
+		t.Errorf("Lease() = %+v, %v; want %s bound", got, ok, l.Address)
+	}
+	requireDynamic(t, bed.ns, "eth0", l.Address, 120)
+	dm.waitLog(t, "DHCPACK(srv0) "+l.Address.Addr().String(), time.Second)
+
+	// The renew and rebind exchanges, called directly: dnsmasq's leases
+	// are too long for the timers.
+	for _, rebind := range []bool{false, true} {
+		got, err := c.extend(context.Background(), l, rebind, time.Now().Add(10*time.Second))
+		if err != nil {
+			t.Fatalf("extend(rebind=%v): %v", rebind, err)
+		}
+		if got.Address != l.Address || !got.Acquired.After(l.Acquired) || got.LeaseTime != 2*time.Minute {
+			t.Errorf("extend(rebind=%v) = %+v; want %s again, acquired later", rebind, got, l.Address)
+		}
+	}
+	// dnsmasq may log after the client has its answer.
+	eventually(t, 2*time.Second, "dnsmasq logs 3 ACKs (bind, renew, rebind)", func() bool {
+		return strings.Count(dm.output(), "DHCPACK(srv0) "+l.Address.Addr().String()) == 3
+	})
+}
+
+// (2) Renewal at T1 against a stub with 6 s leases: the address stays past
+// the first lease's expiry, its lifetime refreshed.
+func TestRenew(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	srv := startStub(t, bed, shortLease)
+	ev := newEvents()
+	c := start(t, bed, "eth0", ev, nil)
+
+	first := ev.next(t, 10*time.Second)
+	if !first.Bound || first.T1 != 3*time.Second || first.T2 != 5250*time.Millisecond {
+		t.Fatalf("first lease %+v; want bound, T1 3s, T2 5.25s", first)
+	}
+	requireDynamic(t, bed.ns, "eth0", first.Address, 6)
+
+	renewed := ev.next(t, 5*time.Second)
+	at := renewed.Acquired.Sub(first.Acquired)
+	if !renewed.Bound || renewed.Address != first.Address || at < first.T1 || at >= first.T2 {
+		t.Fatalf("renewed lease %+v, %s after the first; want %s renewed between T1 and T2", renewed, at, first.Address)
+	}
+	if lft := requireDynamic(t, bed.ns, "eth0", first.Address, 6); lft < 5 {
+		t.Errorf("valid_lft after the renewal is %d; want refreshed to ≥ 5", lft)
+	}
+	var renewal *stubMsg
+	for _, m := range srv.messages() {
+		if m.typ == dhcpv4.MessageTypeRequest && m.ciaddr == first.Address.Addr() {
+			renewal = &m
+			break
+		}
+	}
+	if renewal == nil || renewal.serverID || renewal.requested.IsValid() {
+		t.Fatalf("renewal REQUEST %+v; want ciaddr %s, no server id, no requested address", renewal, first.Address.Addr())
+	}
+	if !bytes.Equal(renewal.clientID, append([]byte{1}, bed.mac...)) || renewal.chaddr != bed.mac.String() {
+		t.Errorf("renewal client id %x, chaddr %s; want 01%x, %s", renewal.clientID, renewal.chaddr, []byte(bed.mac), bed.mac)
+	}
+
+	// Past the first lease's end, the address is still there.
+	time.Sleep(time.Until(first.Expiry().Add(time.Second)))
+	requireDynamic(t, bed.ns, "eth0", first.Address, 6)
+	if l, ok := c.Lease(); !ok || l.Address != first.Address {
+		t.Errorf("Lease() = %+v, %v after the first lease's end; want %s", l, ok, first.Address)
+	}
+}
+
+// (2) Rebinding at T2 when the server ignores the unicast renewals.
+func TestRebind(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	srv := startStub(t, bed, shortLease)
+	ev := newEvents()
+	start(t, bed, "eth0", ev, nil)
+
+	first := ev.next(t, 10*time.Second)
+	srv.set(func(s *stub) { s.dropRenewalsUntil = first.Acquired.Add(first.T2) })
+	rebound := ev.next(t, 6*time.Second)
+	at := rebound.Acquired.Sub(first.Acquired)
+	if !rebound.Bound || rebound.Address != first.Address || at < first.T2 || at >= first.LeaseTime {
+		t.Fatalf("rebound lease %+v, %s after the first; want %s rebound between T2 and expiry", rebound, at, first.Address)
+	}
+	var dropped, answered int
+	for _, m := range srv.messages() {
+		if m.typ == dhcpv4.MessageTypeRequest && m.ciaddr == first.Address.Addr() {
+			if m.answered {
+				answered++
+			} else {
+				dropped++
+			}
+		}
+	}
+	if dropped == 0 || answered == 0 {
+		t.Errorf("%d renewals ignored, %d answered; want both", dropped, answered)
+	}
+	time.Sleep(time.Until(first.Expiry().Add(500 * time.Millisecond)))
+	requireDynamic(t, bed.ns, "eth0", first.Address, 6)
+}
+
+// (2) A NAK to the renewal: the address goes, OnChange hears it, and the
+// client discovers again.
+func TestNakRediscovers(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	srv := startStub(t, bed, shortLease)
+	ev := newEvents()
+	c := start(t, bed, "eth0", ev, nil)
+
+	first := ev.next(t, 10*time.Second)
+	srv.set(func(s *stub) { s.nak = 1 })
+	lost := ev.next(t, 5*time.Second)
+	if lost.Bound || lost.Address != first.Address {
+		t.Fatalf("after the NAK: %+v; want %s lost", lost, first.Address)
+	}
+	again := ev.next(t, 10*time.Second)
+	if !again.Bound || again.Address == first.Address {
+		t.Fatalf("after the rediscovery: %+v; want a new bound address", again)
+	}
+	if _, ok := kernelAddr(t, bed.ns, "eth0", first.Address); ok {
+		t.Errorf("%s is still on eth0 after the NAK", first.Address)
+	}
+	requireDynamic(t, bed.ns, "eth0", again.Address, 6)
+	if l, ok := c.Lease(); !ok || l.Address != again.Address {
+		t.Errorf("Lease() = %+v, %v; want %s", l, ok, again.Address)
+	}
+	var discovers int
+	for _, m := range srv.messages() {
+		if m.typ == dhcpv4.MessageTypeDiscover {
+			discovers++
+		}
+	}
+	if discovers != 2 {
+		t.Errorf("%d DISCOVERs; want 2", discovers)
+	}
+}
+
+// (2) Expiry with the server gone: the address is removed at the end of the
+// lease and OnChange hears Bound false.
+func TestExpiry(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	srv := startStub(t, bed, shortLease)
+	ev := newEvents()
+	c := start(t, bed, "eth0", ev, nil)
+
+	first := ev.next(t, 10*time.Second)
+	srv.stop()
+	lost := ev.next(t, 8*time.Second)
+	if lost.Bound || lost.Address != first.Address {
+		t.Fatalf("OnChange %+v; want %s lost", lost, first.Address)
+	}
+	if late := time.Since(first.Expiry()); late < 0 || late > time.Second {
+		t.Errorf("lost %s after the expiry; want within a second after it", late)
+	}
+	if _, ok := kernelAddr(t, bed.ns, "eth0", first.Address); ok {
+		t.Errorf("%s is still on eth0 after expiry", first.Address)
+	}
+	if l, ok := c.Lease(); ok || l.Bound {
+		t.Errorf("Lease() = %+v, %v after expiry; want unbound", l, ok)
+	}
+}
+
+// (3) No server: Start returns at once, nothing is configured, the client
+// keeps trying, and a server started later gives it a lease.
+func TestNoServerThenServer(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	ev := newEvents()
+	c := start(t, bed, "eth0", ev, nil) // fails the test if Start blocks
+
+	ev.none(t, 2500*time.Millisecond)
+	if l, ok := c.Lease(); ok || l.Address.IsValid() {
+		t.Fatalf("Lease() = %+v, %v without a server", l, ok)
+	}
+	if got := globalV4(t, bed.ns, "eth0"); len(got) != 0 {
+		t.Fatalf("eth0 has %v without a server", got)
+	}
+	startDnsmasq(t, bed)
+	l := ev.next(t, 20*time.Second)
+	if !l.Bound {
+		t.Fatalf("lease %+v; want bound", l)
+	}
+	requireDynamic(t, bed.ns, "eth0", l.Address, 120)
+}
+
+// (4) The lease file: a restarted client asks for its address again
+// (INIT-REBOOT) and gets it, although a DISCOVER would get another; a NAK of
+// that request falls back to DISCOVER.
+func TestLeaseFile(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	srv := startStub(t, bed, time.Minute)
+	file := filepath.Join(t.TempDir(), "state", "eth0.lease")
+	withFile := func(cfg *Config) { cfg.LeaseFile = file }
+
+	ev := newEvents()
+	c := start(t, bed, "eth0", ev, withFile)
+	first := ev.next(t, 10*time.Second)
+	if err := c.Close(false); err != nil {
+		t.Fatalf("Close(false): %v", err)
+	}
+	var stored leaseFile
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("reading the lease file: %v", err)
+	}
+	if err := json.Unmarshal(data, &stored); err != nil || stored.Address != first.Address ||
+		stored.HWAddr != bed.mac.String() || stored.ServerID != serverIP || stored.LeaseTime != 60 {
+		t.Fatalf("lease file %s (%v); want %s from %s for %s", data, err, first.Address, serverIP, bed.mac)
+	}
+	requireDynamic(t, bed.ns, "eth0", first.Address, 60) // Close(false) leaves it
+
+	ev = newEvents()
+	c = start(t, bed, "eth0", ev, withFile)
+	again := ev.next(t, 10*time.Second)
+	if again.Address != first.Address {
+		t.Fatalf("after a restart: %s; want %s again", again.Address, first.Address)
+	}
+	msgs := srv.messages()
+	last := msgs[len(msgs)-1]
+	if len(msgs) != 3 || last.typ != dhcpv4.MessageTypeRequest || last.requested != first.Address.Addr() ||
+		last.serverID || (last.ciaddr.IsValid() && !last.ciaddr.IsUnspecified()) {
+		t.Fatalf("messages %+v; want DISCOVER, REQUEST, then an INIT-REBOOT REQUEST for %s", msgs, first.Address.Addr())
+	}
+	c.Close(false)
+
+	// The server refuses the remembered address: DISCOVER, another one.
+	srv.set(func(s *stub) { s.nak = 1 })
+	ev = newEvents()
+	start(t, bed, "eth0", ev, withFile)
+	other := ev.next(t, 10*time.Second)
+	if !other.Bound || other.Address == first.Address {
+		t.Fatalf("after a NAK of the remembered address: %+v; want another address", other)
+	}
+	if _, ok := kernelAddr(t, bed.ns, "eth0", first.Address); ok {
+		t.Errorf("the refused %s is still on eth0", first.Address)
+	}
+	eventually(t, time.Second, "the lease file holds the new address", func() bool {
+		data, _ := os.ReadFile(file)
+		return json.Unmarshal(data, &stored) == nil && stored.Address == other.Address
+	})
+}
+
+// (5) The bridgeless → bridged move: the same HWAddr on a bridge that took
+// the NIC's MAC gets the same lease; a bridge re-created under the same name
+// gets the address back.
+func TestMoveToBridge(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	startDnsmasq(t, bed)
+	ev := newEvents()
+	c := start(t, bed, "eth0", ev, nil)
+	first := ev.next(t, 15*time.Second)
+	if err := c.Close(false); err != nil {
+		t.Fatalf("Close(false): %v", err)
+	}
+	// What the agent does: the address leaves the NIC, which becomes a
+	// port of a bridge whose MAC is pinned to the NIC's.
+	eth0 := nstest.Link(t, bed.ns, "eth0")
+	if err := bed.ns.Handle.AddrDel(eth0, &netlink.Addr{IPNet: ipNet(first.Address)}); err != nil {
+		t.Fatalf("removing the address from eth0: %v", err)
+	}
+	mkBridge := func() {
+		attrs := netlink.NewLinkAttrs()
+		attrs.Name = "br0"
+		attrs.HardwareAddr = bed.mac
+		if err := bed.ns.Handle.LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil {
+			t.Fatalf("adding br0: %v", err)
+		}
+		br := nstest.SetUp(t, bed.ns, "br0")
+		if err := bed.ns.Handle.LinkSetMaster(eth0, br); err != nil {
+			t.Fatalf("enslaving eth0: %v", err)
+		}
+	}
+	mkBridge()
+
+	ev = newEvents()
+	c = start(t, bed, "br0", ev, func(cfg *Config) { cfg.linkCheck = 200 * time.Millisecond })
+	bridged := ev.next(t, 15*time.Second)
+	if bridged.Address != first.Address {
+		t.Fatalf("on the bridge: %s; want %s again", bridged.Address, first.Address)
+	}
+	requireDynamic(t, bed.ns, "br0", first.Address, 120)
+
+	// The bridge is deleted and created again (new ifindex): the client
+	// puts the address back and says so.
+	oldIndex := nstest.Link(t, bed.ns, "br0").Attrs().Index
+	if err := bed.ns.Handle.LinkDel(nstest.Link(t, bed.ns, "br0")); err != nil {
+		t.Fatalf("deleting br0: %v", err)
+	}
+	mkBridge()
+	if nstest.Link(t, bed.ns, "br0").Attrs().Index == oldIndex {
+		t.Fatalf("br0 kept ifindex %d", oldIndex)
+	}
+	again := ev.next(t, 3*time.Second)
+	if !again.Bound || again.Address != first.Address {
+		t.Fatalf("after the re-creation: %+v; want %s", again, first.Address)
+	}
+	requireDynamic(t, bed.ns, "br0", first.Address, 120)
+	// And the sockets open on the new device: a renewal works.
+	if _, err := c.extend(context.Background(), again, false, time.Now().Add(10*time.Second)); err != nil {
+		t.Fatalf("renewing on the re-created bridge: %v", err)
+	}
+}
+
+// (6) Close(true) sends a DHCPRELEASE, removes the address and the lease
+// file; a second Close is a no-op.
+func TestReleaseOnClose(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	dm := startDnsmasq(t, bed)
+	file := filepath.Join(t.TempDir(), "eth0.lease")
+	ev := newEvents()
+	c := start(t, bed, "eth0", ev, func(cfg *Config) { cfg.LeaseFile = file })
+	l := ev.next(t, 15*time.Second)
+	if err := c.Close(true); err != nil {
+		t.Fatalf("Close(true): %v", err)
+	}
+	dm.waitLog(t, "DHCPRELEASE(srv0) "+l.Address.Addr().String(), 2*time.Second)
+	if _, ok := kernelAddr(t, bed.ns, "eth0", l.Address); ok {
+		t.Errorf("%s is still on eth0 after Close(true)", l.Address)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the lease file is still there: %v", err)
+	}
+	if got, ok := c.Lease(); ok || got.Bound {
+		t.Errorf("Lease() = %+v, %v after Close(true)", got, ok)
+	}
+	begin := time.Now()
+	if err := c.Close(true); err != nil || time.Since(begin) > 10*time.Millisecond {
+		t.Errorf("second Close: %v after %s; want nil at once", err, time.Since(begin))
+	}
+}
+
+// (6) Close(true) of a restarted client that has not re-acquired its
+// remembered lease yet releases that lease and removes its address.
+func TestReleaseRemembered(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	srv := startStub(t, bed, time.Minute)
+	file := filepath.Join(t.TempDir(), "eth0.lease")
+	withFile := func(cfg *Config) { cfg.LeaseFile = file }
+	ev := newEvents()
+	c := start(t, bed, "eth0", ev, withFile)
+	l := ev.next(t, 10*time.Second)
+	c.Close(false)
+
+	srv.set(func(s *stub) { s.ignoreRequests = true })
+	c = start(t, bed, "eth0", nil, withFile)
+	eventually(t, 3*time.Second, "the INIT-REBOOT REQUEST", func() bool {
+		msgs := srv.messages()
+		return len(msgs) == 3 && msgs[2].typ == dhcpv4.MessageTypeRequest
+	})
+	if err := c.Close(true); err != nil {
+		t.Fatalf("Close(true): %v", err)
+	}
+	eventually(t, 2*time.Second, "the DHCPRELEASE", func() bool {
+		msgs := srv.messages()
+		m := msgs[len(msgs)-1]
+		return m.typ == dhcpv4.MessageTypeRelease && m.ciaddr == l.Address.Addr() &&
+			bytes.Equal(m.clientID, append([]byte{1}, bed.mac...))
+	})
+	if _, ok := kernelAddr(t, bed.ns, "eth0", l.Address); ok {
+		t.Errorf("%s is still on eth0 after Close(true)", l.Address)
+	}
+}
+
+// (7) No goroutine outlives Close: a bound client, a client in the middle
+// of an exchange with no server, a client whose link does not exist.
+// Not parallel, so that the count is this test's alone.
+func TestNoGoroutineLeak(t *testing.T) {
+	bed := newTestbed(t)
+	log := zap.NewNop()
+	runtime.GC()
+	before := runtime.NumGoroutine()
+
+	srv := startStub(t, bed, shortLease)
+	ev := newEvents()
+	c, err := Start(context.Background(), Config{Namespace: bed.ns, Link: "eth0", HWAddr: bed.mac, Log: log,
+		OnChange: ev.onChange})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.next(t, 10*time.Second)
+	closeFast(t, c, true)
+	srv.stop()
+
+	for _, link := range []string{"eth0", "nosuchdev"} {
+		c, err := Start(context.Background(), Config{Namespace: bed.ns, Link: link, HWAddr: bed.mac, Log: log,
+			Retry: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		closeFast(t, c, false)
+	}
+
+	// A cancelled context stops the client too; Close still returns.
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err = Start(ctx, Config{Namespace: bed.ns, Link: "eth0", HWAddr: bed.mac, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	closeFast(t, c, false)
+
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func closeFast(t *testing.T, c *Client, release bool) {
+	t.Helper()
+	begin := time.Now()
+	if err := c.Close(release); err != nil {
+		t.Errorf("Close(%v): %v", release, err)
+	}
+	if d := time.Since(begin); d > time.Second {
+		t.Errorf("Close(%v) took %s", release, d)
+	}
+}
+
+// Start rejects an incomplete configuration (no root needed).
+func TestStartValidates(t *testing.T) {
+	log := zap.NewNop()
+	mac := net.HardwareAddr{2, 0, 0, 0, 0, 1}
+	ns := &kernel.Namespace{Handle: &netlink.Handle{}} // never used: validation fails first
+	for name, cfg := range map[string]Config{
+		"no namespace": {Link: "eth0", HWAddr: mac, Log: log},
+		"no link":      {Namespace: ns, HWAddr: mac, Log: log},
+		"no hwaddr":    {Namespace: ns, Link: "eth0", Log: log},
+		"long hwaddr":  {Namespace: ns, Link: "eth0", HWAddr: make(net.HardwareAddr, 20), Log: log},
+		"no log":       {Namespace: ns, Link: "eth0", HWAddr: mac},
+	} {
+		if _, err := Start(context.Background(), cfg); err == nil {
+			t.Errorf("%s: Start succeeded", name)
+		}
+	}
+}
+
+// parseAck's defaults and fix-ups (no root needed).
+func TestParseAck(t *testing.T) {
+	mk := func(opts ...dhcpv4.Option) *dhcpv4.DHCPv4 {
+		m, err := dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeAck), dhcpv4.WithYourIP(net.IPv4(10, 1, 2, 3)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range opts {
+			m.UpdateOption(o)
+		}
+		return m
+	}
+	now := time.Now()
+	l, err := parseAck(mk(dhcpv4.OptIPAddressLeaseTime(time.Hour)), now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Address != netip.MustParsePrefix("10.1.2.3/8") || l.T1 != 30*time.Minute || l.T2 != 52*time.Minute+30*time.Second ||
+		l.Router.IsValid() || !l.Acquired.Equal(now) {
+		t.Errorf("defaults: %+v", l)
+	}
+	// T1 after T2 and T2 after the lease: the RFC defaults instead.
+	l, _ = parseAck(mk(dhcpv4.OptIPAddressLeaseTime(100*time.Second), dhcpv4.OptRenewTimeValue(90*time.Second),
+		dhcpv4.OptRebindingTimeValue(200*time.Second), dhcpv4.OptSubnetMask(net.CIDRMask(26, 32))), now, nil)
+	if l.T1 != 50*time.Second || l.T2 != 87500*time.Millisecond || l.Address.Bits() != 26 {
+		t.Errorf("fix-ups: %+v", l)
+	}
+	// A terse renewal ACK keeps the mask, router and DNS it left out.
+	prev := Lease{Address: netip.MustParsePrefix("10.1.2.3/24"), Router: netip.MustParseAddr("10.1.2.1"),
+		DNS: []netip.Addr{netip.MustParseAddr("10.1.2.53")}, LeaseTime: time.Hour, ServerID: netip.MustParseAddr("10.1.2.1")}
+	l, _ = parseAck(mk(), now, &prev)
+	if l.Address != prev.Address || l.Router != prev.Router || !slices.Equal(l.DNS, prev.DNS) ||
+		l.LeaseTime != time.Hour || l.ServerID != prev.ServerID {
+		t.Errorf("terse renewal: %+v", l)
+	}
+	if _, err := parseAck(mk(), now, nil); err == nil {
+		t.Error("an ACK without a lease time was accepted")
+	}
+	if l, _ := parseAck(mk(dhcpv4.OptIPAddressLeaseTime(infiniteLease)), now, nil); !l.Infinite() || !l.Expiry().IsZero() {
+		t.Errorf("infinite lease: %+v", l)
+	}
+}

@@ -1,0 +1,356 @@
+package dhcp4
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
+	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
+)
+
+// nakError is a DHCPNAK from the server.
+type nakError struct {
+	msg string
+}
+
+func (e *nakError) Error() string {
+	if e.msg != "" {
+		return "the server answered DHCPNAK: " + e.msg
+	}
+	return "the server answered DHCPNAK"
+}
+
+func nak(m *dhcpv4.DHCPv4) error { return &nakError{msg: m.Message()} }
+
+// requestedOptions are the parameters the client asks for (option 55).
+var requestedOptions = []dhcpv4.OptionCode{
+	dhcpv4.OptionSubnetMask,
+	dhcpv4.OptionRouter,
+	dhcpv4.OptionDomainNameServer,
+	dhcpv4.OptionDomainName,
+	dhcpv4.OptionIPAddressLeaseTime,
+	dhcpv4.OptionRenewTimeValue,
+	dhcpv4.OptionRebindingTimeValue,
+}
+
+// clientID is option 61: hardware type 1 (Ethernet) and the hardware address.
+func (c *Client) clientID() []byte {
+	return append([]byte{byte(1)}, c.cfg.HWAddr...)
+}
+
+// common are the modifiers of every message the client sends.
+func (c *Client) common() []dhcpv4.Modifier {
+	return []dhcpv4.Modifier{
+		dhcpv4.WithHwAddr(c.cfg.HWAddr),
+		dhcpv4.WithOption(dhcpv4.OptClientIdentifier(c.clientID())),
+		dhcpv4.WithOption(dhcpv4.OptMaxMessageSize(nclient4.MaxMessageSize)),
+		dhcpv4.WithRequestedOptions(requestedOptions...),
+	}
+}
+
+// acquire gets a lease from nothing: INIT-REBOOT for an unexpired remembered
+// lease, then DISCOVER (asking for the remembered address, if any).
+//
+// The client has no address yet, so it talks through a raw socket. It sets
+// the broadcast flag, so that the answers reach it even when the device's
+// MAC is not HWAddr. refused reports that the server refused hint: the
+// caller must forget it.
+func (c *Client) acquire(ctx context.Context, hint *Lease) (l Lease, refused bool, err error) {
+	nc, err := c.rawClient()
+	if err != nil {
+		return Lease{}, false, err
+	}
+	defer nc.Close()
+	mods := append(c.common(), dhcpv4.WithBroadcast(true))
+
+	if hint != nil && (hint.Infinite() || time.Now().Before(hint.Expiry())) {
+		l, err := c.initReboot(ctx, nc, hint.Address.Addr(), mods)
+		switch {
+		case err == nil:
+			return l, false, nil
+		case ctx.Err() != nil:
+			return Lease{}, false, ctx.Err()
+		case errors.As(err, new(*nakError)):
+			// Forget it: off the device (a restart may have left it
+			// there), out of the lease file, not to be released.
+			c.log.Info("the DHCPv4 server refused the remembered address", zap.Stringer("address", hint.Address))
+			c.removeAddress(hint.Address)
+			c.removeLeaseFile()
+			c.mu.Lock()
+			c.stored = nil
+			c.mu.Unlock()
+			hint, refused = nil, true
+		default:
+			c.log.Info("no answer for the remembered DHCPv4 address; discovering", zap.Stringer("address", hint.Address),
+				zap.Error(err))
+		}
+	}
+
+	discover := mods
+	if hint != nil {
+		discover = append(discover[:len(discover):len(discover)],
+			dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(hint.Address.Addr().AsSlice())))
+	}
+	offer, err := nc.DiscoverOffer(ctx, discover...)
+	if err != nil {
+		return Lease{}, refused, err
+	}
+	sent := time.Now()
+	res, err := nc.RequestFromOffer(ctx, offer, mods...)
+	if err != nil {
+		if n := (*nclient4.ErrNak)(nil); errors.As(err, &n) {
+			return Lease{}, refused, nak(n.Nak)
+		}
+		return Lease{}, refused, err
+	}
+	l, err = parseAck(res.ACK, sent, nil)
+	return l, refused, err
+}
+
+// initReboot is RFC 2131's INIT-REBOOT: a broadcast REQUEST for addr, with
+// no server identifier and no ciaddr.
+func (c *Client) initReboot(ctx context.Context, nc *nclient4.Client, addr netip.Addr, mods []dhcpv4.Modifier) (Lease, error) {
+	ctx, cancel := context.WithTimeout(ctx, initRebootWait)
+	defer cancel()
+	req, err := dhcpv4.New(append(mods,
+		dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest),
+		dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(addr.AsSlice())))...)
+	if err != nil {
+		return Lease{}, err
+	}
+	sent := time.Now()
+	resp, err := nc.SendAndRead(ctx, nclient4.DefaultServers, req,
+		nclient4.IsMessageType(dhcpv4.MessageTypeAck, dhcpv4.MessageTypeNak))
+	if err != nil {
+		return Lease{}, err
+	}
+	if resp.MessageType() == dhcpv4.MessageTypeNak {
+		return Lease{}, nak(resp)
+	}
+	return parseAck(resp, sent, nil)
+}
+
+// extend renews (unicast to the server that granted the lease) or rebinds
+// (broadcast, any server) the lease, giving up at deadline. It talks from
+// the leased address through a kernel UDP socket.
+func (c *Client) extend(ctx context.Context, l Lease, rebind bool, deadline time.Time) (Lease, error) {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	dest := &net.UDPAddr{IP: l.ServerID.AsSlice(), Port: nclient4.ServerPort}
+	match := nclient4.IsAll(nclient4.IsMessageType(dhcpv4.MessageTypeAck, dhcpv4.MessageTypeNak),
+		nclient4.IsCorrectServer(l.ServerID.AsSlice()))
+	if rebind || !l.ServerID.IsValid() {
+		dest = &net.UDPAddr{IP: net.IPv4bcast, Port: nclient4.ServerPort}
+		match = nclient4.IsMessageType(dhcpv4.MessageTypeAck, dhcpv4.MessageTypeNak)
+	}
+	nc, err := c.udpClient(l.Address.Addr())
+	if err != nil {
+		return Lease{}, err
+	}
+	defer nc.Close()
+	// RFC 2131 §4.3.2, RENEWING and REBINDING: ciaddr is the leased
+	// address, no requested address, no server identifier.
+	req, err := dhcpv4.New(append(c.common(),
+		dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest),
+		dhcpv4.WithClientIP(l.Address.Addr().AsSlice()),
+		dhcpv4.WithBroadcast(false))...)
+	if err != nil {
+		return Lease{}, err
+	}
+	sent := time.Now()
+	resp, err := nc.SendAndRead(ctx, dest, req, match)
+	if err != nil {
+		return Lease{}, err
+	}
+	if resp.MessageType() == dhcpv4.MessageTypeNak {
+		return Lease{}, nak(resp)
+	}
+	return parseAck(resp, sent, &l)
+}
+
+// release sends a DHCPRELEASE for l, unicast to its server from its address.
+func (c *Client) release(ctx context.Context, l Lease) error {
+	if !l.ServerID.IsValid() {
+		return fmt.Errorf("releasing %s: the lease has no server identifier", l.Address)
+	}
+	nc, err := c.udpClient(l.Address.Addr())
+	if err != nil {
+		return fmt.Errorf("releasing %s: %w", l.Address, err)
+	}
+	defer nc.Close()
+	ack, err := dhcpv4.New(
+		dhcpv4.WithHwAddr(c.cfg.HWAddr),
+		dhcpv4.WithYourIP(l.Address.Addr().AsSlice()),
+		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(l.ServerID.AsSlice())))
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- nc.Release(&nclient4.Lease{ACK: ack},
+			dhcpv4.WithOption(dhcpv4.OptClientIdentifier(c.clientID())))
+	}()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		nc.Close() // unblocks the write
+		err = <-done
+	}
+	if err != nil {
+		return fmt.Errorf("releasing %s: %w", l.Address, err)
+	}
+	return nil
+}
+
+// rawClient opens an nclient4 client on an AF_PACKET socket on the device,
+// inside the namespace.
+func (c *Client) rawClient() (*nclient4.Client, error) {
+	var nc *nclient4.Client
+	err := c.cfg.Namespace.Do(func() error {
+		var err error
+		nc, err = nclient4.New(c.cfg.Link, c.clientOpts()...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening a DHCP socket on %s: %w", c.cfg.Link, err)
+	}
+	return nc, nil
+}
+
+// udpClient opens an nclient4 client on a kernel UDP socket bound to
+// addr:68 and to the device, inside the namespace. IP_FREEBIND lets it bind
+// while the address is (briefly) not installed.
+func (c *Client) udpClient(addr netip.Addr) (*nclient4.Client, error) {
+	var nc *nclient4.Client
+	err := c.cfg.Namespace.Do(func() error {
+		lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			err := rc.Control(func(fd uintptr) {
+				for _, o := range []struct{ level, opt int }{
+					{unix.SOL_SOCKET, unix.SO_REUSEADDR},
+					{unix.SOL_SOCKET, unix.SO_BROADCAST},
+					{unix.SOL_IP, unix.IP_FREEBIND},
+				} {
+					if serr = unix.SetsockoptInt(int(fd), o.level, o.opt, 1); serr != nil {
+						return
+					}
+				}
+				serr = unix.BindToDevice(int(fd), c.cfg.Link)
+			})
+			if err != nil {
+				return err
+			}
+			return serr
+		}}
+		pc, err := lc.ListenPacket(context.Background(), "udp4",
+			netip.AddrPortFrom(addr, nclient4.ClientPort).String())
+		if err != nil {
+			return err
+		}
+		nc, err = nclient4.NewWithConn(pc, c.cfg.HWAddr, c.clientOpts()...)
+		if err != nil {
+			pc.Close()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening a DHCP socket on %s for %s: %w", c.cfg.Link, addr, err)
+	}
+	return nc, nil
+}
+
+func (c *Client) clientOpts() []nclient4.ClientOpt {
+	return []nclient4.ClientOpt{
+		nclient4.WithHWAddr(c.cfg.HWAddr),
+		nclient4.WithTimeout(msgTimeout),
+		nclient4.WithRetry(msgTries),
+		nclient4.WithLogger(zapLogger{c.log}),
+	}
+}
+
+// parseAck turns an ACK into a Lease. prev, for a renewal, supplies what a
+// terse server left out of its ACK (mask, router, name servers).
+func parseAck(ack *dhcpv4.DHCPv4, sent time.Time, prev *Lease) (Lease, error) {
+	ip, ok := netip.AddrFromSlice(ack.YourIPAddr.To4())
+	if !ok || ip.IsUnspecified() {
+		return Lease{}, errors.New("the DHCPACK has no address")
+	}
+	l := Lease{Bound: true, Acquired: sent}
+	bits := -1
+	if mask := ack.SubnetMask(); mask != nil {
+		if ones, size := mask.Size(); size == 32 {
+			bits = ones
+		}
+	}
+	if bits < 0 && prev != nil && prev.Address.Addr() == ip {
+		bits = prev.Address.Bits()
+	}
+	if bits < 0 { // classful, as RFC 2132 §3.3 allows
+		bits, _ = net.IP(ip.AsSlice()).DefaultMask().Size()
+	}
+	l.Address = netip.PrefixFrom(ip, bits)
+	for _, r := range ack.Router() {
+		if a, ok := netip.AddrFromSlice(r.To4()); ok && !a.IsUnspecified() {
+			l.Router = a
+			break
+		}
+	}
+	for _, d := range ack.DNS() {
+		if a, ok := netip.AddrFromSlice(d.To4()); ok && !a.IsUnspecified() {
+			l.DNS = append(l.DNS, a)
+		}
+	}
+	if prev != nil && prev.Address.Addr() == ip {
+		if !l.Router.IsValid() && ack.Options.Get(dhcpv4.OptionRouter) == nil {
+			l.Router = prev.Router
+		}
+		if len(l.DNS) == 0 && ack.Options.Get(dhcpv4.OptionDomainNameServer) == nil {
+			l.DNS = prev.DNS
+		}
+	}
+	if sid, ok := netip.AddrFromSlice(ack.ServerIdentifier().To4()); ok && !sid.IsUnspecified() {
+		l.ServerID = sid
+	} else if prev != nil {
+		l.ServerID = prev.ServerID
+	}
+	l.LeaseTime = ack.IPAddressLeaseTime(0)
+	if l.LeaseTime <= 0 {
+		if prev == nil {
+			return Lease{}, errors.New("the DHCPACK has no lease time")
+		}
+		l.LeaseTime = prev.LeaseTime
+	}
+	l.LeaseTime = l.LeaseTime.Truncate(time.Second)
+	// RFC 2131 §4.4.5: T1 defaults to half the lease, T2 to 7/8; a server
+	// giving inconsistent times gets the defaults.
+	l.T1 = ack.IPAddressRenewalTime(l.LeaseTime / 2)
+	l.T2 = ack.IPAddressRebindingTime(l.LeaseTime / 8 * 7)
+	if l.T2 <= 0 || l.T2 > l.LeaseTime {
+		l.T2 = l.LeaseTime / 8 * 7
+	}
+	if l.T1 <= 0 || l.T1 > l.T2 {
+		l.T1 = min(l.LeaseTime/2, l.T2)
+	}
+	return l, nil
+}
+
+// zapLogger adapts nclient4's logger to zap, at debug level.
+type zapLogger struct{ log *zap.Logger }
+
+func (z zapLogger) Printf(format string, v ...any) {
+	z.log.Debug("nclient4: " + fmt.Sprintf(format, v...))
+}
+
+func (z zapLogger) PrintMessage(prefix string, m *dhcpv4.DHCPv4) {
+	if ce := z.log.Check(zap.DebugLevel, "nclient4: "+prefix); ce != nil {
+		ce.Write(zap.Stringer("type", m.MessageType()), zap.Stringer("xid", m.TransactionID),
+			zap.Stringer("yiaddr", m.YourIPAddr), zap.Stringer("ciaddr", m.ClientIPAddr))
+	}
+}
