@@ -59,6 +59,8 @@ type Agent struct {
 	restored chan struct{}
 	// check is the connectivity check a transaction may be waiting on.
 	check connectivityCheck
+	// dhcp runs the DHCP clients of the running configuration.
+	dhcp *dhcpClients
 
 	// mu guards the fields that follow: the committed catalogue and
 	// running configuration, replaced whole (never mutated) by a commit,
@@ -107,6 +109,7 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	}
 	a := &Agent{log: log, opts: opts, hostID: hostID, writer: make(chan struct{}, 1), restored: make(chan struct{}),
 		networks: stored.Networks, running: stored.Running}
+	a.dhcp = newDHCPClients(log, opts.Namespace, opts.StateDir)
 	if a.persistent, err = a.loadPersistent(); err != nil {
 		return nil, fmt.Errorf("agent.New: %w", err)
 	}
@@ -160,6 +163,8 @@ func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 	if err := <-restoreErr; err != nil && ctx.Err() == nil {
 		runErr = errors.Join(runErr, fmt.Errorf("restoring the persistent configuration: %w", err))
 	}
+	// Leases are kept, not released: a restarted hostnetd takes them over.
+	a.dhcp.closeAll()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

@@ -36,6 +36,7 @@ func (a *Agent) restoreAtBoot(ctx context.Context) error {
 	marker := filepath.Join(a.opts.RunDir, restoredMarker)
 	if _, err := os.Stat(marker); err == nil {
 		a.log.Info("restore skipped: already done in this boot; keeping the running configuration")
+		a.reconcileDHCP(ctx)
 		return nil
 	}
 	unlock, err := a.lockWriter(ctx)

@@ -144,6 +144,7 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 	if err := a.commitRunning(cfg, nets); err != nil {
 		return txResult{Writes: writes}, err
 	}
+	a.reconcileDHCP(ctx)
 	log.Info("transaction applied")
 	a.log.Debug("plan", zap.String("plan", plan.String()))
 	return txResult{Running: cfg, Plan: plan, Writes: writes}, nil
@@ -338,4 +339,15 @@ func (a *Agent) readSysctls(st *netconf.State, names []string) error {
 		return fmt.Errorf("reading bridge options: %w", err)
 	}
 	return nil
+}
+
+// reconcileDHCP runs the DHCP clients the running configuration needs.
+func (a *Agent) reconcileDHCP(ctx context.Context) {
+	st, err := a.readState()
+	if err != nil {
+		a.log.Error("cannot start DHCP clients", zap.Error(err))
+		return
+	}
+	nets, running := a.snapshot()
+	a.dhcp.reconcile(ctx, running, nets, st)
 }

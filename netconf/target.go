@@ -210,29 +210,54 @@ func SourceRouteTable(top string) int { return int(adler32.Checksum([]byte(top))
 // send traffic from and to its subnet there, so replies leave through the
 // network they came in on.
 func addRouting(top *Device, a Attachment, net *Network) {
-	owner := net.HasUsage(UsageDefaultRoute)
 	for _, cfg := range []IPConfig{a.IPv4, a.IPv6} {
 		if cfg.Method != BootStatic || !cfg.Gateway.IsValid() || len(cfg.Addrs) == 0 {
 			continue
 		}
-		any := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
-		if cfg.Gateway.Is6() {
-			any = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
-		}
-		if owner {
-			top.Routes = append(top.Routes, Route{Dst: any, Gateway: cfg.Gateway, Link: top.Name, Table: MainTable})
-		}
-		if !cfg.Gateway.Is4() {
-			continue
-		}
-		table, subnet := SourceRouteTable(top.Name), cfg.Addrs[0].Masked()
-		top.Routes = append(top.Routes,
-			Route{Dst: any, Gateway: cfg.Gateway, Link: top.Name, Table: table},
-			Route{Dst: subnet, Link: top.Name, Table: table})
-		top.Rules = append(top.Rules,
-			Rule{Priority: SourceRoutePriority, Src: subnet, Table: table},
-			Rule{Priority: SourceRoutePriority, Dst: subnet, Table: table})
+		routes, rules := GatewayRouting(top.Name, cfg.Addrs[0], cfg.Gateway, net.HasUsage(UsageDefaultRoute))
+		top.Routes = append(top.Routes, routes...)
+		top.Rules = append(top.Rules, rules...)
 	}
+}
+
+// GatewayRouting is the routing of a network whose top device has the
+// primary address addr and the gateway gw, static or learned from DHCP:
+// the main table's default route when the network owns it (owner), and for
+// IPv4 its own table (a default route and its subnet) with the rules that
+// send traffic from and to its subnet there.
+func GatewayRouting(top string, addr netip.Prefix, gw netip.Addr, owner bool) ([]Route, []Rule) {
+	any := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+	if gw.Is6() {
+		any = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	}
+	var routes []Route
+	if owner {
+		routes = append(routes, Route{Dst: any, Gateway: gw, Link: top, Table: MainTable})
+	}
+	if !gw.Is4() {
+		return routes, nil
+	}
+	table, subnet := SourceRouteTable(top), addr.Masked()
+	routes = append(routes,
+		Route{Dst: any, Gateway: gw, Link: top, Table: table},
+		Route{Dst: subnet, Link: top, Table: table})
+	rules := []Rule{
+		{Priority: SourceRoutePriority, Src: subnet, Table: table},
+		{Priority: SourceRoutePriority, Dst: subnet, Table: table},
+	}
+	return routes, rules
+}
+
+// TopDevice is the device that holds a network's addresses: its bridge, or
+// its VLAN device, or its NIC or bond.
+func TopDevice(a Attachment, net *Network) string {
+	switch {
+	case net.Bridged():
+		return net.Name
+	case net.VLAN != nil:
+		return VLANDeviceName(a.Nic, *net.VLAN)
+	}
+	return a.Nic
 }
 
 // AttachmentDevices names the devices that realise an attachment: its NIC

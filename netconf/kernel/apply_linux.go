@@ -66,7 +66,10 @@ func applyStep(ns *Namespace, s netconf.Step) error {
 	case netconf.OpSysctl:
 		return writeSysctl(ns, s.Link, s.Key, s.Value)
 	case netconf.OpRuleAdd:
-		return h.RuleAdd(toNetlinkRule(s.Rule))
+		if err := h.RuleAdd(toNetlinkRule(s.Rule)); err != nil && !errors.Is(err, unix.EEXIST) {
+			return err
+		}
+		return nil
 	case netconf.OpRuleDel:
 		if err := h.RuleDel(toNetlinkRule(s.Rule)); err != nil && !errors.Is(err, unix.ENOENT) {
 			return err

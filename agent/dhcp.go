@@ -1,0 +1,174 @@
+package agent
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/hostnetd/hostnetd/agent/dhcp4"
+	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+)
+
+// leasesDir, under --state-dir, holds one lease file per DHCP attachment,
+// so a restarted hostnetd asks for the same address.
+const leasesDir = "leases"
+
+// dhcpClients runs one DHCPv4 client per attachment whose IPv4 boot
+// protocol is dhcp, on the network's top device, identified by the MAC of
+// its NIC or bond (which a bridge takes too), so the lease survives a move
+// between bridgeless and bridged. Transactions never wait for DHCP.
+type dhcpClients struct {
+	log *zap.Logger
+	ns  *kernel.Namespace
+	dir string
+
+	// mu guards the fields that follow.
+	mu      sync.Mutex
+	clients map[string]*dhcpClient // by attachment id
+}
+
+type dhcpClient struct {
+	link, hwaddr string
+	owner        bool // the network owns the default route
+	client       *dhcp4.Client
+	// mu guards the routing installed for the current lease.
+	mu     sync.Mutex
+	routes []netconf.Route
+	rules  []netconf.Rule
+}
+
+func newDHCPClients(log *zap.Logger, ns *kernel.Namespace, stateDir string) *dhcpClients {
+	return &dhcpClients{log: log.Named("dhcp"), ns: ns, dir: filepath.Join(stateDir, leasesDir), clients: map[string]*dhcpClient{}}
+}
+
+// reconcile makes the running clients match the configuration: it starts
+// the missing ones, restarts those whose device or identity changed, and
+// stops (releasing their lease) those whose attachment is gone or no longer
+// uses DHCP.
+func (d *dhcpClients) reconcile(ctx context.Context, cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	wanted := map[string]bool{}
+	for _, at := range cfg.Attachments {
+		i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
+		if at.IPv4.Method != netconf.BootDHCP || i < 0 {
+			continue
+		}
+		net := nets[i]
+		link := netconf.TopDevice(at, net)
+		south, ok := st.Link(at.Nic)
+		if !ok || south.MAC == "" {
+			d.log.Warn("cannot start DHCP: the NIC or bond has no MAC", zap.String("nic", at.Nic))
+			continue
+		}
+		wanted[at.ID] = true
+		owner := net.HasUsage(netconf.UsageDefaultRoute)
+		if c := d.clients[at.ID]; c != nil {
+			if c.link == link && c.hwaddr == south.MAC && c.owner == owner {
+				continue
+			}
+			// The device changed (bridgeless ↔ bridged): same identity and
+			// lease file, so the new client asks for the same address.
+			d.stop(at.ID, false)
+		}
+		d.start(ctx, at.ID, link, south.MAC, owner)
+	}
+	for id := range d.clients {
+		if !wanted[id] {
+			d.stop(id, true)
+			os.Remove(filepath.Join(d.dir, id+".json"))
+		}
+	}
+}
+
+func (d *dhcpClients) start(ctx context.Context, id, link, mac string, owner bool) {
+	hw, err := net.ParseMAC(mac)
+	if err != nil {
+		d.log.Error("[unexpected] bad MAC", zap.String("mac", mac), zap.Error(err))
+		return
+	}
+	if err := os.MkdirAll(d.dir, 0o700); err != nil {
+		d.log.Error("cannot create the lease directory", zap.Error(err))
+	}
+	c := &dhcpClient{link: link, hwaddr: mac, owner: owner}
+	client, err := dhcp4.Start(context.WithoutCancel(ctx), dhcp4.Config{
+		Namespace: d.ns, Link: link, HWAddr: hw,
+		LeaseFile: filepath.Join(d.dir, id+".json"),
+		Log:       d.log.With(zap.String("link", link)),
+		OnChange:  func(l dhcp4.Lease) { d.route(c, l) },
+	})
+	if err != nil {
+		d.log.Error("cannot start the DHCP client", zap.String("link", link), zap.Error(err))
+		return
+	}
+	c.client = client
+	d.clients[id] = c
+	d.log.Info("DHCP client started", zap.String("link", link), zap.String("hwaddr", mac))
+}
+
+// stop closes a client; with release the lease is given back and the
+// address and the routes it brought are removed.
+func (d *dhcpClients) stop(id string, release bool) {
+	c := d.clients[id]
+	delete(d.clients, id)
+	if err := c.client.Close(release); err != nil {
+		d.log.Warn("closing the DHCP client", zap.String("link", c.link), zap.Error(err))
+	}
+	if release {
+		d.route(c, dhcp4.Lease{})
+	}
+}
+
+// route installs the routing of a lease, as for a static gateway: the main
+// default route if the network owns it, its own table and rules otherwise
+// too; and removes what the previous lease had that this one has not.
+func (d *dhcpClients) route(c *dhcpClient, l dhcp4.Lease) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var routes []netconf.Route
+	var rules []netconf.Rule
+	if l.Bound && l.Router.IsValid() {
+		routes, rules = netconf.GatewayRouting(c.link, l.Address, l.Router, c.owner)
+	}
+	var plan netconf.Plan
+	for _, r := range c.routes {
+		if !slices.Contains(routes, r) {
+			plan = append(plan, netconf.Step{Op: netconf.OpRouteDel, Link: r.Link, Route: r})
+		}
+	}
+	for _, r := range c.rules {
+		if !slices.Contains(rules, r) {
+			plan = append(plan, netconf.Step{Op: netconf.OpRuleDel, Rule: r})
+		}
+	}
+	for _, r := range routes {
+		plan = append(plan, netconf.Step{Op: netconf.OpRouteAdd, Link: r.Link, Route: r})
+	}
+	for _, r := range rules {
+		plan = append(plan, netconf.Step{Op: netconf.OpRuleAdd, Rule: r})
+	}
+	if _, err := kernel.Apply(context.Background(), d.ns, plan); err != nil {
+		d.log.Error("installing the routing of a DHCP lease", zap.String("link", c.link), zap.Error(err))
+		return
+	}
+	c.routes, c.rules = routes, rules
+	if l.Bound {
+		d.log.Info("DHCP lease", zap.String("link", c.link), zap.Stringer("address", l.Address), zap.Stringer("router", l.Router))
+	}
+}
+
+// closeAll stops every client without releasing: a restarted hostnetd
+// takes its leases over from the lease files.
+func (d *dhcpClients) closeAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id := range d.clients {
+		d.stop(id, false)
+	}
+}

@@ -1,0 +1,96 @@
+package integration
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+	"github.com/hostnetd/hostnetd/test/agenttest"
+	"github.com/hostnetd/hostnetd/test/nstest"
+)
+
+// startDnsmasq serves DHCP for 192.0.3.0/24 (router 192.0.3.1) on iface of
+// ns, the test's stand-in for the site's DHCP server.
+func startDnsmasq(t *testing.T, ns *kernel.Namespace, iface string) {
+	t.Helper()
+	addAddr(t, ns.Handle, nstest.Link(t, ns, iface), "192.0.3.1/24", 0)
+	cmd := exec.Command("ip", "netns", "exec", ns.Name, "dnsmasq", "--conf-file=/dev/null", "--dhcp-authoritative",
+		"-p", "0", "-d", "--bind-dynamic", "-i", iface, "--dhcp-option=3,192.0.3.1", "--dhcp-option=6", "--no-ping",
+		"--dhcp-range=192.0.3.10,192.0.3.200,2m", "--user=root", "--pid-file=", "--leasefile-ro")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting dnsmasq: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("dnsmasq:\n%s", out.String())
+		}
+	})
+}
+
+// waitAddr waits for a dynamic IPv4 address on dev and returns it.
+func waitAddr(t *testing.T, ns *kernel.Namespace, dev string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if l, err := ns.Handle.LinkByName(dev); err == nil {
+			addrs, _ := ns.Handle.AddrList(l, netlink.FAMILY_V4)
+			for _, a := range addrs {
+				if a.ValidLft > 0 && a.ValidLft < 1<<31 {
+					return a.IPNet.String()
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no DHCP address on %s within 30 s", dev)
+	return ""
+}
+
+func TestDHCPLeaseSurvivesBridgingAndIsReleased(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	startDnsmasq(t, peer, "p0")
+	ag := agenttest.Start(t, host)
+	id := addNetwork(t, ag, `<network><name>dyn</name><usages><usage>default_route</usage></usages></network>`)
+	dhcp := modified(`<network_attachment><network><name>dyn</name></network><host_nic><name>eth0</name></host_nic>
+<ip_address_assignments><ip_address_assignment><assignment_method>dhcp</assignment_method></ip_address_assignment></ip_address_assignments></network_attachment>`)
+	setup(t, ag, dhcp) // returns before the lease: DHCP never blocks a transaction
+	addr := waitAddr(t, host, "eth0")
+	nic := parseXML(t, ag.Get(t, ag.HostPath()+"/nics/eth0"))
+	if text(nic, "boot_protocol") != "dhcp" || text(nic, "ip", "gateway") != "192.0.3.1" {
+		t.Errorf("eth0 reports %s", nic.Canonical())
+	}
+	if !contains(routesOf(t, host), "254 0.0.0.0/0 via 192.0.3.1 dev eth0") {
+		t.Errorf("the default-route network's lease did not install the default route: %v", routesOf(t, host))
+	}
+	if writes := setup(t, ag, dhcp); writes != 0 {
+		t.Errorf("re-applying a DHCP attachment made %d kernel writes", writes)
+	}
+
+	// Bridged now: the bridge takes eth0's MAC, so the lease is the same.
+	if r := ag.Do(t, "PUT", "/ovirt-engine/api/networks/"+id, []byte(`<network><usages><usage>vm</usage><usage>default_route</usage></usages></network>`)); r.Status != 200 {
+		t.Fatalf("PUT network: %d\n%s", r.Status, r.Body)
+	}
+	if got := waitAddr(t, host, "dyn"); got != addr {
+		t.Errorf("after bridging the lease is %s; want the same %s", got, addr)
+	}
+
+	setup(t, ag, `<action><removed_network_attachments><network_attachment><network><name>dyn</name></network></network_attachment></removed_network_attachments></action>`)
+	time.Sleep(500 * time.Millisecond)
+	for _, r := range routesOf(t, host) {
+		if strings.Contains(r, "192.0.3.1") {
+			t.Errorf("route left behind after release: %s", r)
+		}
+	}
+	if _, _, addrs := linkState(t, host, "eth0"); len(addrs) != 0 {
+		t.Errorf("eth0 addresses after removal: %v", addrs)
+	}
+}
