@@ -94,3 +94,51 @@ func TestDHCPLeaseSurvivesBridgingAndIsReleased(t *testing.T) {
 		t.Errorf("eth0 addresses after removal: %v", addrs)
 	}
 }
+
+// startRA advertises fdb3:84e5:4ff4:55e3::/64 for SLAAC on iface of ns.
+func startRA(t *testing.T, ns *kernel.Namespace, iface string) {
+	t.Helper()
+	addAddr(t, ns.Handle, nstest.Link(t, ns, iface), "fdb3:84e5:4ff4:55e3::1/64", 0)
+	cmd := exec.Command("ip", "netns", "exec", ns.Name, "dnsmasq", "--conf-file=/dev/null", "-p", "0", "-d",
+		"--bind-dynamic", "-i", iface, "--enable-ra", "--dhcp-range=fdb3:84e5:4ff4:55e3::,slaac,64,2m",
+		"--ra-param="+iface+",3", "--user=root", "--pid-file=", "--leasefile-ro")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting dnsmasq: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("dnsmasq:\n%s", out.String())
+		}
+	})
+}
+
+// TestIPv6AutoconfGetsASLAACAddress: autoconf enables router
+// advertisements and SLAAC on the network's device; the address that forms
+// is reported with ipv6_boot_protocol autoconf.
+func TestIPv6AutoconfGetsASLAACAddress(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	startRA(t, peer, "p0")
+	ag := agenttest.Start(t, host)
+	addNetwork(t, ag, `<network><name>v6</name></network>`)
+	setup(t, ag, modified(`<network_attachment><network><name>v6</name></network><host_nic><name>eth0</name></host_nic>
+<ip_address_assignments><ip_address_assignment><assignment_method>autoconf</assignment_method><ip><version>v6</version></ip></ip_address_assignment></ip_address_assignments></network_attachment>`))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		nic := parseXML(t, ag.Get(t, ag.HostPath()+"/nics/eth0"))
+		if strings.HasPrefix(text(nic, "ipv6", "address"), "fdb3:84e5:4ff4:55e3:") {
+			if got := text(nic, "ipv6_boot_protocol"); got != "autoconf" {
+				t.Errorf("ipv6_boot_protocol = %q; want autoconf", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no SLAAC address within 30 s:\n%s", nic.Canonical())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
