@@ -38,6 +38,9 @@ type Options struct {
 	// ConnectivityProbes are tcp:HOST:PORT targets whose reachability over
 	// a new configuration confirms connectivity; optional.
 	ConnectivityProbes []string
+	// ResolvConf is the resolv.conf whose top hostnetd manages; optional
+	// (empty: name servers are not written).
+	ResolvConf string
 	// StepDelay is a test hook: a pause before each kernel write, so that
 	// crash tests can kill the daemon in the middle of a plan.
 	StepDelay time.Duration
@@ -61,6 +64,8 @@ type Agent struct {
 	check connectivityCheck
 	// dhcp runs the DHCP clients of the running configuration.
 	dhcp *dhcpClients
+	// dnsWrite serialises the rewrites of resolv.conf.
+	dnsWrite sync.Mutex
 
 	// mu guards the fields that follow: the committed catalogue and
 	// running configuration, replaced whole (never mutated) by a commit,
@@ -110,6 +115,7 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	a := &Agent{log: log, opts: opts, hostID: hostID, writer: make(chan struct{}, 1), restored: make(chan struct{}),
 		networks: stored.Networks, running: stored.Running}
 	a.dhcp = newDHCPClients(log, opts.Namespace, opts.StateDir)
+	a.dhcp.onLease = a.updateDNS
 	if a.persistent, err = a.loadPersistent(); err != nil {
 		return nil, fmt.Errorf("agent.New: %w", err)
 	}

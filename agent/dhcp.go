@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,16 +28,24 @@ type dhcpClients struct {
 	log *zap.Logger
 	ns  *kernel.Namespace
 	dir string
+	// onLease runs, on the client's goroutine, after a lease changed (the
+	// agent updates resolv.conf); optional.
+	onLease func()
 
-	// mu guards the fields that follow.
+	// mu guards the fields that follow. A client's OnChange never takes
+	// it: reconcile holds it while Close waits for that client.
 	mu      sync.Mutex
 	clients map[string]*dhcpClient // by attachment id
+
+	// dnsMu guards the name servers of the current leases.
+	dnsMu sync.Mutex
+	dns   map[string][]netip.Addr // by attachment id
 }
 
 type dhcpClient struct {
-	link, hwaddr string
-	owner        bool // the network owns the default route
-	client       *dhcp4.Client
+	id, link, hwaddr string
+	owner            bool // the network owns the default route
+	client           *dhcp4.Client
 	// mu guards the routing installed for the current lease.
 	mu     sync.Mutex
 	routes []netconf.Route
@@ -44,7 +53,8 @@ type dhcpClient struct {
 }
 
 func newDHCPClients(log *zap.Logger, ns *kernel.Namespace, stateDir string) *dhcpClients {
-	return &dhcpClients{log: log.Named("dhcp"), ns: ns, dir: filepath.Join(stateDir, leasesDir), clients: map[string]*dhcpClient{}}
+	return &dhcpClients{log: log.Named("dhcp"), ns: ns, dir: filepath.Join(stateDir, leasesDir),
+		clients: map[string]*dhcpClient{}, dns: map[string][]netip.Addr{}}
 }
 
 // reconcile makes the running clients match the configuration: it starts
@@ -96,12 +106,17 @@ func (d *dhcpClients) start(ctx context.Context, id, link, mac string, owner boo
 	if err := os.MkdirAll(d.dir, 0o700); err != nil {
 		d.log.Error("cannot create the lease directory", zap.Error(err))
 	}
-	c := &dhcpClient{link: link, hwaddr: mac, owner: owner}
+	c := &dhcpClient{id: id, link: link, hwaddr: mac, owner: owner}
 	client, err := dhcp4.Start(context.WithoutCancel(ctx), dhcp4.Config{
 		Namespace: d.ns, Link: link, HWAddr: hw,
 		LeaseFile: filepath.Join(d.dir, id+".json"),
 		Log:       d.log.With(zap.String("link", link)),
-		OnChange:  func(l dhcp4.Lease) { d.route(c, l) },
+		OnChange: func(l dhcp4.Lease) {
+			d.route(c, l)
+			if d.onLease != nil {
+				d.onLease()
+			}
+		},
 	})
 	if err != nil {
 		d.log.Error("cannot start the DHCP client", zap.String("link", link), zap.Error(err))
@@ -158,9 +173,19 @@ func (d *dhcpClients) route(c *dhcpClient, l dhcp4.Lease) {
 		return
 	}
 	c.routes, c.rules = routes, rules
+	d.dnsMu.Lock()
+	d.dns[c.id] = l.DNS
+	d.dnsMu.Unlock()
 	if l.Bound {
 		d.log.Info("DHCP lease", zap.String("link", c.link), zap.Stringer("address", l.Address), zap.Stringer("router", l.Router))
 	}
+}
+
+// leaseDNS is the name servers of an attachment's current lease.
+func (d *dhcpClients) leaseDNS(id string) []netip.Addr {
+	d.dnsMu.Lock()
+	defer d.dnsMu.Unlock()
+	return d.dns[id]
 }
 
 // closeAll stops every client without releasing: a restarted hostnetd

@@ -145,6 +145,7 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 		return txResult{Writes: writes}, err
 	}
 	a.reconcileDHCP(ctx)
+	a.updateDNS()
 	log.Info("transaction applied")
 	a.log.Debug("plan", zap.String("plan", plan.String()))
 	return txResult{Running: cfg, Plan: plan, Writes: writes}, nil

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -40,6 +41,7 @@ type args struct {
 	writeWait    time.Duration
 	maxConnWait  int
 	stepDelay    time.Duration
+	resolvConf   string
 }
 
 type listFlag []string
@@ -59,6 +61,7 @@ func parseArgs(argv []string) (args, error) {
 	fs.StringVar(&a.sandboxName, "sandbox-name", "hostnetd-sandbox", "name of the sandbox namespace (its switch is NAME-sw)")
 	fs.StringVar(&a.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Int64Var(&a.maxBodyBytes, "max-body-bytes", agent.DefaultMaxBodyBytes, "largest request body accepted")
+	fs.StringVar(&a.resolvConf, "resolv-conf", "", "resolv.conf whose top gets the default-route network's name servers (default /etc/resolv.conf; /etc/netns/NAME/resolv.conf with --netns; RUN-DIR/resolv.conf with --sandbox; \"none\" to leave DNS alone)")
 	fs.DurationVar(&a.stepDelay, "test-step-delay", 0, "for crash tests only: pause before each kernel write")
 	var probes listFlag
 	fs.Var(&probes, "connectivity-probe", "tcp:HOST:PORT reached over a new configuration confirms connectivity; repeatable")
@@ -82,6 +85,18 @@ func parseArgs(argv []string) (args, error) {
 	}
 	if a.sandbox && a.netns != "" {
 		return a, errors.New("--sandbox and --netns exclude each other")
+	}
+	switch {
+	case a.resolvConf == "none":
+		a.resolvConf = ""
+	case a.resolvConf != "":
+	case a.sandbox:
+		a.resolvConf = filepath.Join(a.runDir, "resolv.conf")
+	case a.netns != "":
+		// Where ip netns exec finds a namespace's resolv.conf.
+		a.resolvConf = filepath.Join("/etc/netns", a.netns, "resolv.conf")
+	default:
+		a.resolvConf = "/etc/resolv.conf"
 	}
 	return a, nil
 }
@@ -139,6 +154,7 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 		MaxConnectivityTimeout: a.maxConnWait,
 		ConnectivityProbes:     a.probes,
 		StepDelay:              a.stepDelay,
+		ResolvConf:             a.resolvConf,
 	})
 	if err != nil {
 		return err

@@ -63,7 +63,7 @@ func startDaemon(t *testing.T, ns *kernel.Namespace, dir string, extra ...string
 	t.Helper()
 	d := &daemon{socket: filepath.Join(dir, "hostnetd.sock"), log: &syncWriter{}}
 	args := append([]string{"--netns", ns.Name, "--state-dir", filepath.Join(dir, "state"), "--run-dir", filepath.Join(dir, "run"),
-		"--listen", "unix:" + d.socket}, extra...)
+		"--listen", "unix:" + d.socket, "--resolv-conf", "none"}, extra...)
 	d.cmd = exec.Command(hostnetdBinary(t), args...)
 	d.cmd.Stdout, d.cmd.Stderr = io.Discard, d.log
 	if err := d.cmd.Start(); err != nil {

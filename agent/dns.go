@@ -1,0 +1,102 @@
+package agent
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/hostnetd/hostnetd/netconf"
+)
+
+// hostnetd's name servers stand in a marked block at the top of
+// resolv.conf, so the host's own resolvers follow them and a later change
+// replaces exactly what hostnetd wrote.
+const (
+	dnsBlockBegin = "# hostnetd: name servers of the default-route network"
+	dnsBlockEnd   = "# hostnetd: end"
+)
+
+// updateDNS writes the name servers of the default-route network at the top
+// of resolv.conf: its static ones, or those of its DHCP lease. Without any,
+// the host's resolvers are left as they are. It runs after a transaction
+// commits and when a lease changes, never inside a transaction.
+func (a *Agent) updateDNS() {
+	if a.opts.ResolvConf == "" {
+		return
+	}
+	a.dnsWrite.Lock()
+	defer a.dnsWrite.Unlock()
+	servers := a.wantedNameservers()
+	data, err := os.ReadFile(a.opts.ResolvConf)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		a.log.Error("reading resolv.conf", zap.String("path", a.opts.ResolvConf), zap.Error(err))
+		return
+	}
+	next := withNameservers(string(data), servers)
+	if next == string(data) {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(a.opts.ResolvConf), 0o755); err != nil {
+		a.log.Error("creating the directory of resolv.conf", zap.Error(err))
+		return
+	}
+	if err := writeFileAtomic(a.opts.ResolvConf, []byte(next), 0o644); err != nil {
+		a.log.Error("writing resolv.conf", zap.Error(err))
+		return
+	}
+	a.log.Info("resolv.conf updated", zap.Strings("nameservers", servers))
+}
+
+func (a *Agent) wantedNameservers() []string {
+	nets, running := a.snapshot()
+	for _, at := range running.Attachments {
+		i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
+		if i < 0 || !nets[i].HasUsage(netconf.UsageDefaultRoute) {
+			continue
+		}
+		if len(at.DNS) > 0 {
+			return at.DNS // static name servers win over DHCP's
+		}
+		var out []string
+		for _, s := range a.dhcp.leaseDNS(at.ID) {
+			out = append(out, s.String())
+		}
+		return out
+	}
+	return nil
+}
+
+// withNameservers replaces hostnetd's block in a resolv.conf text.
+func withNameservers(text string, servers []string) string {
+	var rest []string
+	inBlock := false
+	for _, line := range strings.SplitAfter(text, "\n") {
+		switch strings.TrimSpace(line) {
+		case dnsBlockBegin:
+			inBlock = true
+			continue
+		case dnsBlockEnd:
+			inBlock = false
+			continue
+		}
+		if !inBlock && line != "" {
+			rest = append(rest, line)
+		}
+	}
+	var b strings.Builder
+	if len(servers) > 0 {
+		b.WriteString(dnsBlockBegin + "\n")
+		for _, s := range servers {
+			b.WriteString("nameserver " + s + "\n")
+		}
+		b.WriteString(dnsBlockEnd + "\n")
+	}
+	for _, l := range rest {
+		b.WriteString(l)
+	}
+	return b.String()
+}

@@ -1,0 +1,56 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/test/agenttest"
+	"github.com/hostnetd/hostnetd/test/nstest"
+)
+
+// TestNameserversOfTheDefaultRouteNetwork: its name servers go to the top
+// of resolv.conf, ahead of the host's own, which are kept; removing them
+// gives the file back as it was.
+func TestNameserversOfTheDefaultRouteNetwork(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	resolv := filepath.Join(t.TempDir(), "resolv.conf")
+	original := "search example.org\nnameserver 9.9.9.9\n"
+	if err := os.WriteFile(resolv, []byte(original), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) { o.ResolvConf = resolv })
+	addNetwork(t, ag, `<network><name>mgmt</name><usages><usage>default_route</usage></usages></network>`)
+	withDNS := func(servers ...string) string {
+		dns := ""
+		for _, s := range servers {
+			dns += "<name_server>" + s + "</name_server>"
+		}
+		return modified(`<network_attachment><network><name>mgmt</name></network><host_nic><name>eth0</name></host_nic>
+<ip_address_assignments><ip_address_assignment><assignment_method>static</assignment_method>
+<ip><address>192.0.2.10</address><netmask>24</netmask><gateway>192.0.2.1</gateway></ip></ip_address_assignment></ip_address_assignments>
+<dns_resolver_configuration><name_servers>` + dns + `</name_servers></dns_resolver_configuration></network_attachment>`)
+	}
+	setup(t, ag, withDNS("192.0.2.53", "2001:db8::53"))
+	data, _ := os.ReadFile(resolv)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	var servers []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "nameserver ") {
+			servers = append(servers, strings.TrimPrefix(l, "nameserver "))
+		}
+	}
+	if strings.Join(servers, " ") != "192.0.2.53 2001:db8::53 9.9.9.9" {
+		t.Errorf("name servers in order = %v; want the network's first, then the host's\n%s", servers, data)
+	}
+	if !strings.Contains(string(data), "search example.org") {
+		t.Errorf("the host's search line was lost:\n%s", data)
+	}
+	setup(t, ag, withDNS())
+	if data, _ := os.ReadFile(resolv); string(data) != original {
+		t.Errorf("after removing the name servers resolv.conf is\n%s\nwant it as it was\n%s", data, original)
+	}
+}
