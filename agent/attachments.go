@@ -9,8 +9,9 @@ import (
 )
 
 // attachmentViews lists the running attachments, optionally those on one
-// NIC, with their networks.
-func (a *Agent) attachmentViews(nic string) []xmlapi.AttachmentView {
+// NIC, with their networks and, when st is given, how each compares with
+// the kernel.
+func (a *Agent) attachmentViews(nic string, st *netconf.State) []xmlapi.AttachmentView {
 	nets, running := a.snapshot()
 	var out []xmlapi.AttachmentView
 	for i := range running.Attachments {
@@ -22,7 +23,11 @@ func (a *Agent) attachmentViews(nic string) []xmlapi.AttachmentView {
 		if j < 0 {
 			continue
 		}
-		out = append(out, xmlapi.AttachmentView{Attachment: at, Network: nets[j]})
+		v := xmlapi.AttachmentView{Attachment: at, Network: nets[j]}
+		if st != nil {
+			v.Reported = netconf.Drift(*at, nets[j], st)
+		}
+		out = append(out, v)
 	}
 	return out
 }
@@ -60,7 +65,11 @@ func (a *Agent) listAttachments(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	views := a.attachmentViews(nic)
+	st, err := a.readState()
+	if err != nil {
+		return response{}, err
+	}
+	views := a.attachmentViews(nic, st)
 	if limit >= 0 && limit < len(views) {
 		views = views[:limit]
 	}
@@ -73,7 +82,11 @@ func (a *Agent) findAttachment(r *request) (xmlapi.AttachmentView, string, error
 		return xmlapi.AttachmentView{}, "", err
 	}
 	id := r.param("attachment")
-	for _, v := range a.attachmentViews(nic) {
+	st, err := a.readState()
+	if err != nil {
+		return xmlapi.AttachmentView{}, "", err
+	}
+	for _, v := range a.attachmentViews(nic, st) {
 		if v.Attachment.ID == id {
 			return v, nic, nil
 		}
@@ -86,7 +99,7 @@ func (a *Agent) getAttachment(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(xmlapi.NetworkAttachmentNode(a.ctx(), v.Attachment, v.Network)), nil
+	return ok(xmlapi.AttachmentViewNode(a.ctx(), v)), nil
 }
 
 func (a *Agent) decodeAttachment(r *request) (netconf.AttachmentChange, error) {

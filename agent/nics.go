@@ -44,7 +44,7 @@ func (a *Agent) listNics(r *request) (response, error) {
 	if limit >= 0 && limit < len(links) {
 		links = links[:limit]
 	}
-	return ok(xmlapi.HostNics(a.ctx(), st, links)), nil
+	return ok(xmlapi.HostNics(a.nicCtx(st), st, links)), nil
 }
 
 // findNic resolves a NIC path parameter, which may be the stable id or the
@@ -71,7 +71,7 @@ func (a *Agent) getNic(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(xmlapi.HostNic(a.ctx(), st, l)), nil
+	return ok(xmlapi.HostNic(a.nicCtx(st), st, l)), nil
 }
 
 func (a *Agent) getNicStatistics(r *request) (response, error) {
@@ -80,4 +80,21 @@ func (a *Agent) getNicStatistics(r *request) (response, error) {
 		return response{}, err
 	}
 	return ok(xmlapi.Statistics(a.ctx(), l)), nil
+}
+
+// nicCtx is the rendering context of NICs: custom_configuration is true on
+// an interface that carries a network which drifted from its configuration.
+func (a *Agent) nicCtx(st *netconf.State) xmlapi.Context {
+	c := a.ctx()
+	nets, running := a.snapshot()
+	drifted := map[string]bool{}
+	for id := range outOfSync(running, nets, st) {
+		for _, at := range running.Attachments {
+			if at.ID == id {
+				drifted[at.Nic] = true
+			}
+		}
+	}
+	c.NicOutOfSync = func(name string) bool { return drifted[name] }
+	return c
 }

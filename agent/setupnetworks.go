@@ -47,3 +47,26 @@ func (a *Agent) checkSynced(ids []string) error {
 	}
 	return nil
 }
+
+// syncAllNetworks is POST /hosts/{id}/syncallnetworks: one transaction that
+// re-applies every attachment that drifted from its configuration.
+func (a *Agent) syncAllNetworks(r *request) (response, error) {
+	if err := a.checkHost(r); err != nil {
+		return response{}, err
+	}
+	st, err := a.readState()
+	if err != nil {
+		return response{}, err
+	}
+	nets, running := a.snapshot()
+	var ids []string
+	for id := range outOfSync(running, nets, st) {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	res, err := a.transact(r.Context(), change{request: netconf.ChangeSet{SyncedAttachments: ids}})
+	if err != nil {
+		return response{}, err
+	}
+	return response{status: http.StatusOK, doc: xmlapi.ActionStatus(a.ctx(), "complete"), writes: res.Writes}, nil
+}

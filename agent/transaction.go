@@ -87,6 +87,7 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error)
 		NicName:                a.nicNameResolver(cur, running),
 		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
 		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
+		OutOfSync:              outOfSync(running, nets, cur),
 	})
 	if err != nil {
 		return txResult{}, ruleFault(err)
@@ -351,4 +352,20 @@ func (a *Agent) reconcileDHCP(ctx context.Context) {
 	}
 	nets, running := a.snapshot()
 	a.dhcp.reconcile(ctx, running, nets, st)
+}
+
+// outOfSync lists the differences of each running attachment that drifted
+// from its configuration.
+func outOfSync(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) map[string][]string {
+	out := map[string][]string{}
+	for _, at := range cfg.Attachments {
+		i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
+		if i < 0 {
+			continue
+		}
+		if ok, diffs := netconf.InSync(netconf.Drift(at, nets[i], st)); !ok {
+			out[at.ID] = diffs
+		}
+	}
+	return out
 }

@@ -20,6 +20,10 @@ type MergeInput struct {
 	NewAttachmentID func(networkID string) string
 	// MaxConnectivityTimeout bounds connectivity_timeout, in seconds.
 	MaxConnectivityTimeout int
+	// OutOfSync lists, by attachment id, how running attachments differ
+	// from the kernel (Drift); such an attachment may be modified only
+	// together with its synchronisation.
+	OutOfSync map[string][]string
 }
 
 // Merge applies the request to the running configuration and validates the
@@ -343,6 +347,11 @@ func (m *merger) modifyAttachment(ac AttachmentChange) error {
 	if net == nil {
 		net = m.network(m.cfg.Attachments[i].NetworkID)
 	}
+	if i >= 0 {
+		if err := m.checkInSync(m.cfg.Attachments[i].ID, net, ac); err != nil {
+			return err
+		}
+	}
 	if m.touchedNets[net.ID] {
 		return ruleErr(CodeSameNetworkTwice, "network %s is attached twice in one request", net.Name)
 	}
@@ -355,6 +364,17 @@ func (m *merger) modifyAttachment(ac AttachmentChange) error {
 		i = len(m.cfg.Attachments) - 1
 	}
 	return m.mergeAttachment(&m.cfg.Attachments[i], net, ac)
+}
+
+// checkInSync refuses to modify an attachment that drifted from its
+// configuration unless the request synchronises it (the engine's rule).
+func (m *merger) checkInSync(id string, net *Network, ac AttachmentChange) error {
+	diffs := m.in.OutOfSync[id]
+	if len(diffs) == 0 || ac.Override || slices.Contains(m.in.Request.SyncedAttachments, id) {
+		return nil
+	}
+	return conflictErr(CodeNetworkNotInSync, "network %s is out of sync (%s); synchronise it with override_configuration or synchronized_network_attachments",
+		net.Name, strings.Join(diffs, "; "))
 }
 
 func (m *merger) mergeAttachment(a *Attachment, net *Network, ac AttachmentChange) error {

@@ -25,6 +25,7 @@ func conflictErr(code, format string, args ...any) *RuleError {
 // Rule codes, from semantics §8.
 const (
 	CodeConnectivityTimeoutInvalid  = "VALIDATION_CONNECTIVITY_TIMEOUT_INVALID"
+	CodeNetworkNotInSync            = "NETWORK_NOT_IN_SYNC"
 	CodeNullAttachment              = "NULL_PASSED_AS_NETWORK_ATTACHMENT"
 	CodeAttachmentNotExists         = "MODIFIED_NETWORK_ATTACHMENT_DOES_NOT_EXISTS"
 	CodeAttachmentNetworkNotSet     = "NETWORK_ATTACHMENT_NETWORK_ID_OR_NAME_IS_NOT_SET"

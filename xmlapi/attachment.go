@@ -3,6 +3,7 @@ package xmlapi
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hostnetd/hostnetd/netconf"
@@ -225,17 +226,45 @@ func (e elem) properties() (*map[string]string, error) {
 type AttachmentView struct {
 	Attachment *netconf.Attachment
 	Network    *netconf.Network
+	// Reported is how the attachment compares with the kernel; nil when
+	// not computed (in sync is then reported).
+	Reported []netconf.Reported
 }
 
 // NetworkAttachments renders the <network_attachments> collection.
 func NetworkAttachments(c Context, items []AttachmentView) *Node {
 	n := Elem("network_attachments")
 	for _, it := range items {
-		item := NetworkAttachmentNode(c, it.Attachment, it.Network)
+		item := AttachmentViewNode(c, it)
 		item.Repeated = true
 		n.Add(item)
 	}
 	return n
+}
+
+// AttachmentViewNode renders an attachment with how it compares with the
+// kernel: in_sync, and a reported_configuration per field compared.
+func AttachmentViewNode(c Context, v AttachmentView) *Node {
+	n := NetworkAttachmentNode(c, v.Attachment, v.Network)
+	if v.Reported == nil {
+		return n
+	}
+	inSync, _ := netconf.InSync(v.Reported)
+	items := make([]*Node, 0, len(v.Reported))
+	for _, r := range v.Reported {
+		items = append(items, Elem("reported_configuration",
+			Text("name", r.Name),
+			OptText("expected_value", r.Expected),
+			OptText("actual_value", r.Actual),
+			Bool("in_sync", r.InSync),
+		))
+	}
+	for _, c := range n.Children {
+		if c.Name == "in_sync" {
+			c.Text = strconv.FormatBool(inSync)
+		}
+	}
+	return n.Add(List("reported_configurations", items...))
 }
 
 // NetworkAttachmentNode renders one attachment as a <network_attachment>.

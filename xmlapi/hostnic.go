@@ -56,7 +56,7 @@ func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
 	n.Add(
 		Text("boot_protocol", bootProtocol4(v4)),
 		Bool("bridged", isBridgePort(st, l)),
-		Bool("custom_configuration", false),
+		Bool("custom_configuration", c.NicOutOfSync != nil && c.NicOutOfSync(l.Name)),
 		ipNode("ip", v4, st, addrLink),
 		ipNode("ipv6", v6, st, addrLink),
 		Text("ipv6_boot_protocol", bootProtocol6(addrLink)),

@@ -12,6 +12,9 @@ type Context struct {
 	// NicNetwork tells which network an interface carries and the device
 	// that holds the network's addresses (its bridge, or itself); optional.
 	NicNetwork func(name string) (networkID, top string, ok bool)
+	// NicOutOfSync tells whether a network on the interface drifted from
+	// its configuration (custom_configuration); optional.
+	NicOutOfSync func(name string) bool
 }
 
 func (c Context) nicNetwork(name string) (string, string, bool) {

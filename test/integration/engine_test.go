@@ -50,7 +50,19 @@ func setup(t *testing.T, ag *agenttest.Agent, action string) int {
 	if err != nil {
 		t.Fatalf("no kernel write count: %v", err)
 	}
+	checkAllInSync(t, ag)
 	return n
+}
+
+// checkAllInSync fails the test if any attachment is reported out of sync
+// right after hostnetd applied it: a false positive.
+func checkAllInSync(t *testing.T, ag *agenttest.Agent) {
+	t.Helper()
+	for _, att := range parseXML(t, ag.Get(t, ag.HostPath()+"/networkattachments")).All("network_attachment") {
+		if text(att, "in_sync") != "true" {
+			t.Errorf("an attachment is out of sync right after apply:\n%s", att.Canonical())
+		}
+	}
 }
 
 func staticAttachment(network, nic, addr, mask string) string {

@@ -129,6 +129,7 @@ func (e *vmEnv) setup(body string) agenttest.Response {
 	if doc.Name != "action" || text(doc, "status") != "complete" {
 		e.t.Fatalf("setupnetworks answer is not a complete action:\n%s", r.Body)
 	}
+	checkAllInSync(e.t, e.ag)
 	return r
 }
 

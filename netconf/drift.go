@@ -1,0 +1,138 @@
+package netconf
+
+import (
+	"net"
+	"strconv"
+)
+
+// Reported is one field of an attachment as configured and as the kernel
+// has it (oVirt's reported_configuration).
+type Reported struct {
+	Name     string
+	Expected string
+	Actual   string
+	InSync   bool
+}
+
+// Drift compares an attachment with the kernel, field by field, in
+// canonical form (MTU 0 is 1500, IPv6 compressed, netmask as the engine
+// writes it, gateways looked up in the network's own table too), so that a
+// host that matches its configuration is never reported out of sync. A DHCP
+// network whose lease is still pending is in sync.
+func Drift(a Attachment, net *Network, st *State) []Reported {
+	var out []Reported
+	add := func(name, expected, actual string) {
+		out = append(out, Reported{Name: name, Expected: expected, Actual: actual, InSync: expected == actual})
+	}
+	topName := TopDevice(a, net)
+	top, topOK := st.Link(topName)
+	carrier := a.Nic
+	if net.VLAN != nil {
+		carrier = VLANDeviceName(a.Nic, *net.VLAN)
+	}
+	c, carrierOK := st.Link(carrier)
+
+	actualMTU := "absent"
+	if topOK {
+		actualMTU = strconv.Itoa(top.MTU)
+	}
+	add("mtu", strconv.Itoa(net.EffectiveMTU()), actualMTU)
+	add("bridged", strconv.FormatBool(net.Bridged()), strconv.FormatBool(carrierOK && net.Bridged() && c.Master == net.Name && topOK && top.Kind == KindBridge))
+	expectedVLAN, actualVLAN := "", ""
+	if net.VLAN != nil {
+		expectedVLAN = strconv.Itoa(*net.VLAN)
+	}
+	if carrierOK && c.VLAN != nil {
+		actualVLAN = strconv.Itoa(c.VLAN.ID)
+	}
+	add("vlan", expectedVLAN, actualVLAN)
+	if !topOK {
+		return out
+	}
+	for _, fam := range []struct {
+		prefix string
+		cfg    IPConfig
+		family int
+	}{{"ipv4", a.IPv4, 4}, {"ipv6", a.IPv6, 6}} {
+		primary := primaryAddr(top, fam.family)
+		actualProto := string(BootNone)
+		if primary != nil {
+			actualProto = string(BootStatic)
+			if primary.Dynamic {
+				actualProto = string(BootDHCP)
+			}
+		}
+		expectedProto := string(fam.cfg.Method)
+		if fam.cfg.Method != BootStatic && fam.cfg.Method != BootNone {
+			// Dynamic methods: a lease may be pending, and SLAAC and DHCPv6
+			// look alike; the address is the server's to choose.
+			if primary == nil || primary.Dynamic {
+				actualProto = expectedProto
+			}
+		}
+		add(fam.prefix+"_boot_protocol", expectedProto, actualProto)
+		if fam.cfg.Method != BootStatic || len(fam.cfg.Addrs) == 0 {
+			continue
+		}
+		want := fam.cfg.Addrs[0]
+		actualAddr, actualMask := "", ""
+		if primary != nil {
+			actualAddr, actualMask = primary.Prefix.Addr().String(), maskText(primary.Prefix.Bits(), fam.family)
+		}
+		maskName := map[int]string{4: "ipv4_netmask", 6: "ipv6_prefix"}[fam.family]
+		add(fam.prefix+"_address", want.Addr().String(), actualAddr)
+		add(maskName, maskText(want.Bits(), fam.family), actualMask)
+		if fam.cfg.Gateway.IsValid() {
+			gw, _ := st.DefaultGateway(topName, fam.family)
+			actualGW := ""
+			if gw.IsValid() {
+				actualGW = gw.String()
+			}
+			add(fam.prefix+"_gateway", fam.cfg.Gateway.String(), actualGW)
+		}
+	}
+	if net.HasUsage(UsageDefaultRoute) && a.IPv4.Method == BootStatic && a.IPv4.Gateway.IsValid() {
+		owns := false
+		for _, r := range st.Routes {
+			owns = owns || r.Link == topName && r.Table == MainTable && r.IsDefault() && r.Gateway.Is4()
+		}
+		add("default_route", "true", strconv.FormatBool(owns))
+	}
+	return out
+}
+
+// InSync reports whether every field is in sync, and the differences.
+func InSync(r []Reported) (bool, []string) {
+	var diffs []string
+	for _, x := range r {
+		if !x.InSync {
+			diffs = append(diffs, x.Name+": expected "+quote(x.Expected)+", actual "+quote(x.Actual))
+		}
+	}
+	return len(diffs) == 0, diffs
+}
+
+func quote(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func primaryAddr(l *Link, family int) *Addr {
+	for i := range l.Addrs {
+		a := &l.Addrs[i]
+		if a.LinkLocal || (family == 4) != a.Prefix.Addr().Is4() {
+			continue
+		}
+		return a
+	}
+	return nil
+}
+
+func maskText(bits, family int) string {
+	if family == 4 {
+		return net.IP(net.CIDRMask(bits, 32)).String()
+	}
+	return strconv.Itoa(bits)
+}
