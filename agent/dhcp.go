@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hostnetd/hostnetd/agent/dhcp4"
+	"github.com/hostnetd/hostnetd/agent/dhcp6"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
@@ -21,7 +22,8 @@ import (
 const leasesDir = "leases"
 
 // dhcpClients runs one DHCPv4 client per attachment whose IPv4 boot
-// protocol is dhcp, on the network's top device, identified by the MAC of
+// protocol is dhcp, and one DHCPv6 client per attachment whose IPv6 boot
+// protocol is dhcp or poly_dhcp_autoconf, on the network's top device, identified by the MAC of
 // its NIC or bond (which a bridge takes too), so the lease survives a move
 // between bridgeless and bridged. Transactions never wait for DHCP.
 type dhcpClients struct {
@@ -45,7 +47,7 @@ type dhcpClients struct {
 type dhcpClient struct {
 	id, link, hwaddr string
 	owner            bool // the network owns the default route
-	client           *dhcp4.Client
+	client           interface{ Close(release bool) error }
 	// mu guards the routing installed for the current lease.
 	mu     sync.Mutex
 	routes []netconf.Route
@@ -67,27 +69,36 @@ func (d *dhcpClients) reconcile(ctx context.Context, cfg *netconf.Config, nets [
 	wanted := map[string]bool{}
 	for _, at := range cfg.Attachments {
 		i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
-		if at.IPv4.Method != netconf.BootDHCP || i < 0 {
+		if i < 0 {
 			continue
 		}
-		net := nets[i]
-		link := netconf.TopDevice(at, net)
-		south, ok := st.Link(at.Nic)
-		if !ok || south.MAC == "" {
-			d.log.Warn("cannot start DHCP: the NIC or bond has no MAC", zap.String("nic", at.Nic))
-			continue
-		}
-		wanted[at.ID] = true
-		owner := net.HasUsage(netconf.UsageDefaultRoute)
-		if c := d.clients[at.ID]; c != nil {
-			if c.link == link && c.hwaddr == south.MAC && c.owner == owner {
+		v6 := at.IPv6.Method == netconf.BootDHCP || at.IPv6.Method == netconf.BootPolyDHCPAutoconf
+		for _, fam := range []struct {
+			on  bool
+			key string
+		}{{at.IPv4.Method == netconf.BootDHCP, at.ID}, {v6, at.ID + "-v6"}} {
+			if !fam.on {
 				continue
 			}
-			// The device changed (bridgeless ↔ bridged): same identity and
-			// lease file, so the new client asks for the same address.
-			d.stop(at.ID, false)
+			net := nets[i]
+			link := netconf.TopDevice(at, net)
+			south, ok := st.Link(at.Nic)
+			if !ok || south.MAC == "" {
+				d.log.Warn("cannot start DHCP: the NIC or bond has no MAC", zap.String("nic", at.Nic))
+				continue
+			}
+			wanted[fam.key] = true
+			owner := net.HasUsage(netconf.UsageDefaultRoute)
+			if c := d.clients[fam.key]; c != nil {
+				if c.link == link && c.hwaddr == south.MAC && c.owner == owner {
+					continue
+				}
+				// The device changed (bridgeless ↔ bridged): same identity
+				// and lease file, so the new client asks for the same address.
+				d.stop(fam.key, false)
+			}
+			d.start(ctx, fam.key, link, south.MAC, owner, fam.key != at.ID)
 		}
-		d.start(ctx, at.ID, link, south.MAC, owner)
 	}
 	for id := range d.clients {
 		if !wanted[id] {
@@ -97,7 +108,7 @@ func (d *dhcpClients) reconcile(ctx context.Context, cfg *netconf.Config, nets [
 	}
 }
 
-func (d *dhcpClients) start(ctx context.Context, id, link, mac string, owner bool) {
+func (d *dhcpClients) start(ctx context.Context, id, link, mac string, owner, v6 bool) {
 	hw, err := net.ParseMAC(mac)
 	if err != nil {
 		d.log.Error("[unexpected] bad MAC", zap.String("mac", mac), zap.Error(err))
@@ -107,22 +118,37 @@ func (d *dhcpClients) start(ctx context.Context, id, link, mac string, owner boo
 		d.log.Error("cannot create the lease directory", zap.Error(err))
 	}
 	c := &dhcpClient{id: id, link: link, hwaddr: mac, owner: owner}
-	client, err := dhcp4.Start(context.WithoutCancel(ctx), dhcp4.Config{
-		Namespace: d.ns, Link: link, HWAddr: hw,
-		LeaseFile: filepath.Join(d.dir, id+".json"),
-		Log:       d.log.With(zap.String("link", link)),
-		OnChange: func(l dhcp4.Lease) {
-			d.route(c, l)
-			if d.onLease != nil {
-				d.onLease()
-			}
-		},
-	})
+	if v6 {
+		// DHCPv6 brings an address and name servers; routes come from
+		// router advertisements.
+		c.client, err = dhcp6.Start(context.WithoutCancel(ctx), dhcp6.Config{
+			Namespace: d.ns, Link: link, HWAddr: hw,
+			LeaseFile: filepath.Join(d.dir, id+".json"),
+			Log:       d.log.With(zap.String("link", link), zap.String("family", "v6")),
+			OnChange: func(l dhcp6.Lease) {
+				d.setDNS(id, l.Bound, l.DNS)
+				if d.onLease != nil {
+					d.onLease()
+				}
+			},
+		})
+	} else {
+		c.client, err = dhcp4.Start(context.WithoutCancel(ctx), dhcp4.Config{
+			Namespace: d.ns, Link: link, HWAddr: hw,
+			LeaseFile: filepath.Join(d.dir, id+".json"),
+			Log:       d.log.With(zap.String("link", link)),
+			OnChange: func(l dhcp4.Lease) {
+				d.route(c, l)
+				if d.onLease != nil {
+					d.onLease()
+				}
+			},
+		})
+	}
 	if err != nil {
 		d.log.Error("cannot start the DHCP client", zap.String("link", link), zap.Error(err))
 		return
 	}
-	c.client = client
 	d.clients[id] = c
 	d.log.Info("DHCP client started", zap.String("link", link), zap.String("hwaddr", mac))
 }
@@ -138,6 +164,7 @@ func (d *dhcpClients) stop(id string, release bool) {
 	if release {
 		d.route(c, dhcp4.Lease{})
 	}
+	d.setDNS(id, false, nil)
 }
 
 // route installs the routing of a lease, as for a static gateway: the main
@@ -173,19 +200,27 @@ func (d *dhcpClients) route(c *dhcpClient, l dhcp4.Lease) {
 		return
 	}
 	c.routes, c.rules = routes, rules
-	d.dnsMu.Lock()
-	d.dns[c.id] = l.DNS
-	d.dnsMu.Unlock()
+	d.setDNS(c.id, l.Bound, l.DNS)
 	if l.Bound {
 		d.log.Info("DHCP lease", zap.String("link", c.link), zap.Stringer("address", l.Address), zap.Stringer("router", l.Router))
 	}
 }
 
-// leaseDNS is the name servers of an attachment's current lease.
+func (d *dhcpClients) setDNS(key string, bound bool, dns []netip.Addr) {
+	d.dnsMu.Lock()
+	defer d.dnsMu.Unlock()
+	if !bound {
+		dns = nil
+	}
+	d.dns[key] = dns
+}
+
+// leaseDNS is the name servers of an attachment's current leases, IPv4's
+// first.
 func (d *dhcpClients) leaseDNS(id string) []netip.Addr {
 	d.dnsMu.Lock()
 	defer d.dnsMu.Unlock()
-	return d.dns[id]
+	return append(slices.Clone(d.dns[id]), d.dns[id+"-v6"]...)
 }
 
 // closeAll stops every client without releasing: a restarted hostnetd

@@ -142,3 +142,38 @@ func TestIPv6AutoconfGetsASLAACAddress(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestDHCPv6LeaseIsInstalledAndReported: an attachment with IPv6 dhcp gets
+// an address from a DHCPv6 server, reported as ipv6_boot_protocol dhcp.
+func TestDHCPv6LeaseIsInstalledAndReported(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	addAddr(t, peer.Handle, nstest.Link(t, peer, "p0"), "fdb3:84e5:4ff4:55e3::1/64", 0)
+	cmd := exec.Command("ip", "netns", "exec", peer.Name, "dnsmasq", "--conf-file=/dev/null", "-p", "0", "-d",
+		"--bind-dynamic", "-i", "p0", "--dhcp-range=fdb3:84e5:4ff4:55e3::a,fdb3:84e5:4ff4:55e3::64,2m",
+		"--user=root", "--pid-file=", "--leasefile-ro", "--no-ping")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	ag := agenttest.Start(t, host)
+	addNetwork(t, ag, `<network><name>v6</name></network>`)
+	setup(t, ag, modified(`<network_attachment><network><name>v6</name></network><host_nic><name>eth0</name></host_nic>
+<ip_address_assignments><ip_address_assignment><assignment_method>dhcp</assignment_method><ip><version>v6</version></ip></ip_address_assignment></ip_address_assignments></network_attachment>`))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		nic := parseXML(t, ag.Get(t, ag.HostPath()+"/nics/eth0"))
+		if strings.HasPrefix(text(nic, "ipv6", "address"), "fdb3:84e5:4ff4:55e3::") {
+			if got := text(nic, "ipv6_boot_protocol"); got != "dhcp" {
+				t.Errorf("ipv6_boot_protocol = %q; want dhcp", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no DHCPv6 address within 30 s:\n%s\ndnsmasq:\n%s", nic.Canonical(), out.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
