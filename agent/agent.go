@@ -66,6 +66,8 @@ type Agent struct {
 	dhcp *dhcpClients
 	// dnsWrite serialises the rewrites of resolv.conf.
 	dnsWrite sync.Mutex
+	// events is what happened to the host's network, for GET events.
+	events *eventLog
 
 	// mu guards the fields that follow: the committed catalogue and
 	// running configuration, replaced whole (never mutated) by a commit,
@@ -114,8 +116,10 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	}
 	a := &Agent{log: log, opts: opts, hostID: hostID, writer: make(chan struct{}, 1), restored: make(chan struct{}),
 		networks: stored.Networks, running: stored.Running}
+	a.events = &eventLog{log: log.Named("events")}
 	a.dhcp = newDHCPClients(log, opts.Namespace, opts.StateDir)
 	a.dhcp.onLease = a.updateDNS
+	a.dhcp.record = a.events.record
 	if a.persistent, err = a.loadPersistent(); err != nil {
 		return nil, fmt.Errorf("agent.New: %w", err)
 	}
@@ -140,6 +144,11 @@ func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 	if err := a.recoverJournal(ctx); err != nil {
 		return fmt.Errorf("agent.Run: %w", err)
 	}
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		a.watchDrift(ctx)
+	}()
 	restoreErr := make(chan error, 1)
 	go func() {
 		err := a.restoreAtBoot(ctx)
@@ -171,6 +180,7 @@ func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 	}
 	// Leases are kept, not released: a restarted hostnetd takes them over.
 	a.dhcp.closeAll()
+	<-watching
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

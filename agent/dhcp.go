@@ -33,6 +33,8 @@ type dhcpClients struct {
 	// onLease runs, on the client's goroutine, after a lease changed (the
 	// agent updates resolv.conf); optional.
 	onLease func()
+	// record records an event; optional.
+	record func(severity, code, description string)
 
 	// mu guards the fields that follow. A client's OnChange never takes
 	// it: reconcile holds it while Close waits for that client.
@@ -52,6 +54,7 @@ type dhcpClient struct {
 	mu     sync.Mutex
 	routes []netconf.Route
 	rules  []netconf.Rule
+	bound  bool
 }
 
 func newDHCPClients(log *zap.Logger, ns *kernel.Namespace, stateDir string) *dhcpClients {
@@ -201,6 +204,14 @@ func (d *dhcpClients) route(c *dhcpClient, l dhcp4.Lease) {
 	}
 	c.routes, c.rules = routes, rules
 	d.setDNS(c.id, l.Bound, l.DNS)
+	if l.Bound != c.bound && d.record != nil {
+		if l.Bound {
+			d.record("normal", "DHCP_LEASE_ACQUIRED", "DHCP lease "+l.Address.String()+" on "+c.link)
+		} else {
+			d.record("warning", "DHCP_LEASE_LOST", "DHCP lease on "+c.link+" lost or released")
+		}
+	}
+	c.bound = l.Bound
 	if l.Bound {
 		d.log.Info("DHCP lease", zap.String("link", c.link), zap.Stringer("address", l.Address), zap.Stringer("router", l.Router))
 	}

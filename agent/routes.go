@@ -23,6 +23,7 @@ func (a *Agent) routes() {
 	a.router.handle("hosts/{host}/commitnetconfig", m{http.MethodPost: a.commitNetConfig})
 	a.router.handle("hosts/{host}/confirmconnectivity", m{http.MethodPost: a.confirmConnectivity})
 	a.router.handle("hosts/{host}/syncallnetworks", m{http.MethodPost: a.syncAllNetworks})
+	a.router.handle("hosts/{host}/events", get(a.listEvents))
 	a.router.handle("networks", m{http.MethodGet: a.listNetworks, http.MethodPost: a.addNetwork})
 	a.router.handle("networks/{network}", m{http.MethodGet: a.getNetwork, http.MethodPut: a.updateNetwork, http.MethodDelete: a.deleteNetwork})
 }

@@ -148,6 +148,9 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 	a.reconcileDHCP(ctx)
 	a.updateDNS()
 	log.Info("transaction applied")
+	if len(plan) > 0 {
+		a.events.record("normal", "NETWORK_CHANGE_APPLIED", fmt.Sprintf("network configuration applied and verified: %d kernel writes", writes))
+	}
 	a.log.Debug("plan", zap.String("plan", plan.String()))
 	return txResult{Running: cfg, Plan: plan, Writes: writes}, nil
 }
@@ -187,12 +190,12 @@ func (a *Agent) rollBack(ctx context.Context, j *journal, done int, cause *Fault
 	// The rollback must run to the end even if the request was cancelled.
 	rbErr := a.restoreSnapshot(context.WithoutCancel(ctx), j)
 	if rbErr != nil {
-		a.log.Error("ROLLBACK FAILED: the host may be half-configured", zap.Error(rbErr), zap.NamedError("cause", cause))
+		a.events.record("error", "ROLLBACK_FAILED", fmt.Sprintf("%s; rolling it back failed too: %v", cause.Detail, rbErr))
 		a.setAsideJournal(rbErr)
 		return newFault(http.StatusInternalServerError, cause.Code, "Operation Failed",
 			"%s; rolling it back failed too (%v): the host may be half-configured", cause.Detail, rbErr)
 	}
-	a.log.Warn("rolled back", zap.Int("steps_undone", done), zap.String("code", cause.Code))
+	a.events.record("warning", cause.Code, fmt.Sprintf("%s (%d steps undone)", cause.Detail, done))
 	if err := a.removeJournal(); err != nil {
 		return errors.Join(cause, err)
 	}

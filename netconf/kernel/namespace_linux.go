@@ -91,6 +91,15 @@ func bind(name string, fd netns.NsHandle) (*Namespace, error) {
 // speed returns the speed of the named link in bits/s, 0 when unknown.
 func (ns *Namespace) speed(name string) uint64 { return linkSpeed(ns.ethtoolFD, name) }
 
+// NsHandle is the namespace for netlink subscriptions: nil for the
+// process's own.
+func (ns *Namespace) NsHandle() *netns.NsHandle {
+	if ns.Name == "" {
+		return nil
+	}
+	return &ns.fd
+}
+
 // FD returns the namespace file descriptor, for netlink attributes that move
 // a device into this namespace (netlink.NsFd).
 func (ns *Namespace) FD() int { return int(ns.fd) }
