@@ -103,12 +103,38 @@ func (d *dhcpClients) reconcile(ctx context.Context, cfg *netconf.Config, nets [
 			d.start(ctx, fam.key, link, south.MAC, owner, fam.key != at.ID)
 		}
 	}
+	d.stopUnwantedLocked(wanted)
+}
+
+// stopUnwanted releases, before a transaction applies cfg, the clients cfg
+// no longer wants, so that their leases' routes go before the new
+// configuration's (a static gateway may want the very same routes). It
+// reports whether it stopped any.
+func (d *dhcpClients) stopUnwanted(cfg *netconf.Config) bool {
+	wanted := map[string]bool{}
+	for _, at := range cfg.Attachments {
+		if at.IPv4.Method == netconf.BootDHCP {
+			wanted[at.ID] = true
+		}
+		if at.IPv6.Method == netconf.BootDHCP || at.IPv6.Method == netconf.BootPolyDHCPAutoconf {
+			wanted[at.ID+"-v6"] = true
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stopUnwantedLocked(wanted)
+}
+
+func (d *dhcpClients) stopUnwantedLocked(wanted map[string]bool) bool {
+	stopped := false
 	for id := range d.clients {
 		if !wanted[id] {
 			d.stop(id, true)
 			os.Remove(filepath.Join(d.dir, id+".json"))
+			stopped = true
 		}
 	}
+	return stopped
 }
 
 func (d *dhcpClients) start(ctx context.Context, id, link, mac string, owner, v6 bool) {

@@ -127,6 +127,15 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 	if nets != nil {
 		newNets = nets
 	}
+	if a.dhcp.stopUnwanted(cfg) {
+		// Their leases' addresses and routes are gone: plan from the kernel
+		// as it is now. A rollback restores the addresses, and the clients
+		// of the configuration that runs again are started again.
+		var err error
+		if cur, err = a.readState(); err != nil {
+			return txResult{}, err
+		}
+	}
 	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
 	if err := a.readSysctls(cur, netconf.DeviceNames(oldT, newT)); err != nil {
 		return txResult{}, err
@@ -140,6 +149,7 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 	log := a.log.With(zap.Int("steps", len(plan)), zap.Int("kernel_writes", writes), zap.Duration("duration", time.Since(start)))
 	if err != nil {
 		log.Warn("transaction failed", zap.Error(err))
+		a.reconcileDHCP(ctx) // the configuration that runs again may need its clients back
 		return txResult{Writes: writes}, err
 	}
 	if err := a.commitRunning(cfg, nets); err != nil {

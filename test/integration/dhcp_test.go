@@ -2,12 +2,14 @@ package integration
 
 import (
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
@@ -17,10 +19,16 @@ import (
 // ns, the test's stand-in for the site's DHCP server.
 func startDnsmasq(t *testing.T, ns *kernel.Namespace, iface string) {
 	t.Helper()
-	addAddr(t, ns.Handle, nstest.Link(t, ns, iface), "192.0.3.1/24", 0)
+	startDnsmasqOn(t, ns, iface, "192.0.3")
+}
+
+// startDnsmasqOn serves DHCP for NET.0/24, router NET.1, on iface of ns.
+func startDnsmasqOn(t *testing.T, ns *kernel.Namespace, iface, subnet string) {
+	t.Helper()
+	addAddr(t, ns.Handle, nstest.Link(t, ns, iface), subnet+".1/24", 0)
 	cmd := exec.Command("ip", "netns", "exec", ns.Name, "dnsmasq", "--conf-file=/dev/null", "--dhcp-authoritative",
-		"-p", "0", "-d", "--bind-dynamic", "-i", iface, "--dhcp-option=3,192.0.3.1", "--dhcp-option=6", "--no-ping",
-		"--dhcp-range=192.0.3.10,192.0.3.200,2m", "--user=root", "--pid-file=", "--leasefile-ro")
+		"-p", "0", "-d", "--bind-dynamic", "-i", iface, "--dhcp-option=3,"+subnet+".1", "--dhcp-option=6", "--no-ping",
+		"--dhcp-range="+subnet+".10,"+subnet+".200,2m", "--user=root", "--pid-file=", "--leasefile-ro")
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -175,5 +183,51 @@ func TestDHCPv6LeaseIsInstalledAndReported(t *testing.T) {
 			t.Fatalf("no DHCPv6 address within 30 s:\n%s\ndnsmasq:\n%s", nic.Canonical(), out.String())
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestTwoDHCPNetworksOnlyTheOwnerHasTheDefaultRoute: both leases give a
+// router; only the default-route network's becomes the main default route,
+// the other's goes to its own table; then dhcp → static with the server
+// still running releases the lease and keeps only the static address.
+func TestTwoDHCPNetworksOnlyTheOwnerHasTheDefaultRoute(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	nstest.Veth(t, host, "eth1", peer, "p1")
+	startDnsmasqOn(t, peer, "p0", "192.0.3")
+	startDnsmasqOn(t, peer, "p1", "192.0.4")
+	ag := agenttest.Start(t, host)
+	addNetwork(t, ag, `<network><name>mgmt</name><usages><usage>default_route</usage></usages></network>`)
+	addNetwork(t, ag, `<network><name>data</name></network>`)
+	dhcpOn := func(net, nic string) string {
+		return `<network_attachment><network><name>` + net + `</name></network><host_nic><name>` + nic + `</name></host_nic>
+<ip_address_assignments><ip_address_assignment><assignment_method>dhcp</assignment_method></ip_address_assignment></ip_address_assignments></network_attachment>`
+	}
+	setup(t, ag, modified(dhcpOn("mgmt", "eth0"), dhcpOn("data", "eth1")))
+	waitAddr(t, host, "eth0")
+	waitAddr(t, host, "eth1")
+	deadline := time.Now().Add(5 * time.Second)
+	table := strconv.Itoa(netconf.SourceRouteTable("eth1"))
+	for {
+		routes := routesOf(t, host)
+		if contains(routes, "254 0.0.0.0/0 via 192.0.3.1 dev eth0") && contains(routes, table+" 0.0.0.0/0 via 192.0.4.1 dev eth1") {
+			if contains(routes, "254 0.0.0.0/0 via 192.0.4.1 dev eth1") {
+				t.Errorf("the network without default_route installed a main default route: %v", routes)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("routes from the leases: %v", routes)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	setup(t, ag, modified(staticWithGateway("data", "eth1", "192.0.4.250", "192.0.4.1")))
+	time.Sleep(300 * time.Millisecond)
+	if _, _, addrs := linkState(t, host, "eth1"); strings.Join(addrs, " ") != "192.0.4.250/24" {
+		t.Errorf("eth1 after dhcp → static: %v; want only the static address", addrs)
+	}
+	if text(parseXML(t, ag.Get(t, ag.HostPath()+"/nics/eth1")), "boot_protocol") != "static" {
+		t.Error("eth1 is not reported static")
 	}
 }
