@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hostnetd/hostnetd/agent/internal/atomicfile"
 	"github.com/hostnetd/hostnetd/netconf"
 )
 
@@ -44,7 +45,7 @@ func (a *Agent) updateDNS() {
 		a.log.Error("creating the directory of resolv.conf", zap.Error(err))
 		return
 	}
-	if err := writeFileAtomic(a.opts.ResolvConf, []byte(next), 0o644); err != nil {
+	if err := atomicfile.Write(a.opts.ResolvConf, []byte(next), 0o644); err != nil {
 		a.log.Error("writing resolv.conf", zap.Error(err))
 		return
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hostnetd/hostnetd/agent/internal/atomicfile"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
@@ -30,7 +31,7 @@ func loadHostID(stateDir string) (string, error) {
 		return "", fmt.Errorf("reading host id: %w", err)
 	}
 	id := uuid.NewString()
-	if err := writeFileAtomic(path, []byte(id+"\n"), 0o644); err != nil {
+	if err := atomicfile.Write(path, []byte(id+"\n"), 0o644); err != nil {
 		return "", err
 	}
 	return id, nil

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hostnetd/hostnetd/agent/internal/atomicfile"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
@@ -45,7 +46,7 @@ func (a *Agent) removeJournal() error {
 	if err := os.Remove(a.journalPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing the transaction journal: %w", err)
 	}
-	return syncDir(a.opts.StateDir)
+	return atomicfile.SyncDir(a.opts.StateDir)
 }
 
 // recoverJournal rolls back a transaction interrupted by a crash. A journal

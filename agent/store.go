@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/hostnetd/hostnetd/agent/internal/atomicfile"
 	"github.com/hostnetd/hostnetd/netconf"
 )
 
@@ -41,7 +42,7 @@ func saveJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", path, err)
 	}
-	return writeFileAtomic(path, append(data, '\n'), 0o600)
+	return atomicfile.Write(path, append(data, '\n'), 0o600)
 }
 
 func loadStoredState(dir string) (*storedState, error) {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/hostnetd/hostnetd/agent/internal/atomicfile"
 )
 
 // leaseFile is the JSON form of a persisted lease. Durations are seconds.
@@ -52,7 +54,7 @@ func (c *Client) saveLease(l Lease) error {
 	if err := os.MkdirAll(filepath.Dir(c.cfg.LeaseFile), 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", c.cfg.LeaseFile, err)
 	}
-	return writeFileAtomic(c.cfg.LeaseFile, append(data, '\n'), 0o644)
+	return atomicfile.Write(c.cfg.LeaseFile, append(data, '\n'), 0o644)
 }
 
 // loadStored reads the lease file at start. A missing, unreadable or
@@ -107,45 +109,6 @@ func (c *Client) removeLeaseFile() error {
 	}
 	if err := os.Remove(c.cfg.LeaseFile); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing the DHCPv6 lease file: %w", err)
-	}
-	return nil
-}
-
-// writeFileAtomic replaces path with data so that a crash leaves either the
-// old or the new content: temporary file, fsync, rename, fsync of the
-// directory.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replacing %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
 	}
 	return nil
 }

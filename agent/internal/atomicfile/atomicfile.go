@@ -1,4 +1,7 @@
-package agent
+// Package atomicfile replaces files so that a crash leaves either the old
+// or the new content, never a mix: the daemon's stores, the transaction
+// journal and the DHCP lease files all go through it.
+package atomicfile
 
 import (
 	"fmt"
@@ -6,10 +9,9 @@ import (
 	"path/filepath"
 )
 
-// writeFileAtomic replaces path with data so that a crash leaves either the
-// old or the new content: temporary file, fsync, rename, fsync of the
-// directory.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+// Write replaces path with data: temporary file in the same directory,
+// fsync, rename, fsync of the directory.
+func Write(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -34,10 +36,11 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("replacing %s: %w", path, err)
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
-func syncDir(dir string) error {
+// SyncDir makes a directory's entries (a rename, a removal) durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("syncing directory %s: %w", dir, err)
