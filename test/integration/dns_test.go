@@ -4,9 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
 )
@@ -22,7 +24,12 @@ func TestNameserversOfTheDefaultRouteNetwork(t *testing.T) {
 	if err := os.WriteFile(resolv, []byte(original), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) { o.ResolvConf = resolv })
+	var failAt atomic.Int64
+	failAt.Store(-1)
+	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
+		o.ResolvConf = resolv
+		o.FailStep = func(i int, _ netconf.Step) bool { return int64(i) == failAt.Load() }
+	})
 	addNetwork(t, ag, `<network><name>mgmt</name><usages><usage>default_route</usage></usages></network>`)
 	withDNS := func(servers ...string) string {
 		dns := ""
@@ -48,6 +55,15 @@ func TestNameserversOfTheDefaultRouteNetwork(t *testing.T) {
 	}
 	if !strings.Contains(string(data), "search example.org") {
 		t.Errorf("the host's search line was lost:\n%s", data)
+	}
+	// A change of name servers and address that fails and is rolled back
+	// leaves resolv.conf as it was.
+	failAt.Store(0)
+	r := ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(strings.Replace(withDNS("192.0.2.99"), "192.0.2.10", "192.0.2.11", 1)))
+	expectFault(t, r, 400, netconf.CodeFailedIfup)
+	failAt.Store(-1)
+	if after, _ := os.ReadFile(resolv); string(after) != string(data) {
+		t.Errorf("a rolled-back change altered resolv.conf:\n%s", after)
 	}
 	setup(t, ag, withDNS())
 	if data, _ := os.ReadFile(resolv); string(data) != original {
