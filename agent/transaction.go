@@ -82,7 +82,7 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error)
 	if err != nil {
 		return txResult{}, err
 	}
-	cfg, err := netconf.Merge(netconf.MergeInput{
+	cfg, resynced, err := netconf.MergeAndSync(netconf.MergeInput{
 		Request: ch.request, Running: running, Networks: nets, Kernel: cur,
 		NicName:                a.nicNameResolver(cur, running),
 		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
@@ -92,7 +92,7 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error)
 	if err != nil {
 		return txResult{}, ruleFault(err)
 	}
-	how := applyHow{synced: ch.request.SyncedAttachments}
+	how := applyHow{synced: append(ch.request.SyncedAttachments, resynced...)}
 	if ch.request.CheckConnectivity {
 		how.await = a.connectivityTimeout(ch.request)
 	}

@@ -30,6 +30,14 @@ type MergeInput struct {
 // result completely. It never touches the kernel: the configuration it
 // returns is the desired state, or the error is the first rule broken.
 func Merge(in MergeInput) (*Config, error) {
+	cfg, _, err := MergeAndSync(in)
+	return cfg, err
+}
+
+// MergeAndSync is Merge that also returns the drifted attachments the
+// request names without changing them: re-sending an attachment as it is
+// configured re-applies it, as a synchronisation does.
+func MergeAndSync(in MergeInput) (*Config, []string, error) {
 	m := &merger{in: in, cfg: in.Running.Clone()}
 	steps := []func() error{
 		m.checkActionOptions,
@@ -43,11 +51,11 @@ func Merge(in MergeInput) (*Config, error) {
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	m.cfg.sort()
-	return m.cfg, nil
+	return m.cfg, m.resynced, nil
 }
 
 type merger struct {
@@ -59,6 +67,7 @@ type merger struct {
 	newSlaves    map[string]string // slave → bond, for slaves this request adds
 	removedBonds map[string]bool
 	namedBonds   map[string]bool // bonds the request modifies
+	resynced     []string        // drifted attachments named unchanged
 }
 
 func (m *merger) network(id string) *Network {
@@ -347,10 +356,10 @@ func (m *merger) modifyAttachment(ac AttachmentChange) error {
 	if net == nil {
 		net = m.network(m.cfg.Attachments[i].NetworkID)
 	}
+	var before *Attachment
 	if i >= 0 {
-		if err := m.checkInSync(m.cfg.Attachments[i].ID, net, ac); err != nil {
-			return err
-		}
+		b := m.cfg.Clone().Attachments[i]
+		before = &b
 	}
 	if m.touchedNets[net.ID] {
 		return ruleErr(CodeSameNetworkTwice, "network %s is attached twice in one request", net.Name)
@@ -363,14 +372,26 @@ func (m *merger) modifyAttachment(ac AttachmentChange) error {
 		})
 		i = len(m.cfg.Attachments) - 1
 	}
-	return m.mergeAttachment(&m.cfg.Attachments[i], net, ac)
+	if err := m.mergeAttachment(&m.cfg.Attachments[i], net, ac); err != nil {
+		return err
+	}
+	if before != nil {
+		return m.checkInSync(*before, m.cfg.Attachments[i], net, ac)
+	}
+	return nil
 }
 
 // checkInSync refuses to modify an attachment that drifted from its
-// configuration unless the request synchronises it (the engine's rule).
-func (m *merger) checkInSync(id string, net *Network, ac AttachmentChange) error {
+// configuration unless the request synchronises it (the engine's rule). An
+// attachment sent back unchanged is re-applied, as a sync.
+func (m *merger) checkInSync(before, after Attachment, net *Network, ac AttachmentChange) error {
+	id := before.ID
 	diffs := m.in.OutOfSync[id]
 	if len(diffs) == 0 || ac.Override || slices.Contains(m.in.Request.SyncedAttachments, id) {
+		return nil
+	}
+	if before.equal(after) {
+		m.resynced = append(m.resynced, id)
 		return nil
 	}
 	return conflictErr(CodeNetworkNotInSync, "network %s is out of sync (%s); synchronise it with override_configuration or synchronized_network_attachments",

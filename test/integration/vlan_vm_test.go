@@ -187,6 +187,7 @@ func TestVMVLANDeviceDeletedBehindOurBack(t *testing.T) {
 // (override_configuration) to repair.
 func TestVMRequestIsADelta(t *testing.T) {
 	e := vmStart(t, 2)
+	e.driftExpected = true
 	e.network(vmNetA, "net_a", "")
 	e.network(vmNetB, "net_b", `<vlan id="200"/>`)
 	e.attach(vmNetA, "eth0", vmStatic4("192.0.2.10", "24", ""))
