@@ -26,9 +26,18 @@ func startDnsmasq(t *testing.T, ns *kernel.Namespace, iface string) {
 func startDnsmasqOn(t *testing.T, ns *kernel.Namespace, iface, subnet string) {
 	t.Helper()
 	addAddr(t, ns.Handle, nstest.Link(t, ns, iface), subnet+".1/24", 0)
-	cmd := exec.Command("ip", "netns", "exec", ns.Name, "dnsmasq", "--conf-file=/dev/null", "--dhcp-authoritative",
-		"-p", "0", "-d", "--bind-dynamic", "-i", iface, "--dhcp-option=3,"+subnet+".1", "--dhcp-option=6", "--no-ping",
-		"--dhcp-range="+subnet+".10,"+subnet+".200,2m", "--user=root", "--pid-file=", "--leasefile-ro")
+	runDnsmasq(t, ns, iface, "--dhcp-authoritative", "--dhcp-option=3,"+subnet+".1", "--dhcp-option=6", "--no-ping",
+		"--dhcp-range="+subnet+".10,"+subnet+".200,2m")
+}
+
+// runDnsmasq runs dnsmasq in ns, serving only iface, with no configuration
+// file, no DNS service and nothing written to disk, until the test ends;
+// its log is shown if the test fails.
+func runDnsmasq(t *testing.T, ns *kernel.Namespace, iface string, args ...string) {
+	t.Helper()
+	base := []string{"netns", "exec", ns.Name, "dnsmasq", "--conf-file=/dev/null", "-p", "0", "-d",
+		"--bind-dynamic", "-i", iface, "--user=root", "--pid-file=", "--leasefile-ro"}
+	cmd := exec.Command("ip", append(base, args...)...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -107,21 +116,7 @@ func TestDHCPLeaseSurvivesBridgingAndIsReleased(t *testing.T) {
 func startRA(t *testing.T, ns *kernel.Namespace, iface string) {
 	t.Helper()
 	addAddr(t, ns.Handle, nstest.Link(t, ns, iface), "fdb3:84e5:4ff4:55e3::1/64", 0)
-	cmd := exec.Command("ip", "netns", "exec", ns.Name, "dnsmasq", "--conf-file=/dev/null", "-p", "0", "-d",
-		"--bind-dynamic", "-i", iface, "--enable-ra", "--dhcp-range=fdb3:84e5:4ff4:55e3::,slaac,64,2m",
-		"--ra-param="+iface+",3", "--user=root", "--pid-file=", "--leasefile-ro")
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting dnsmasq: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("dnsmasq:\n%s", out.String())
-		}
-	})
+	runDnsmasq(t, ns, iface, "--enable-ra", "--dhcp-range=fdb3:84e5:4ff4:55e3::,slaac,64,2m", "--ra-param="+iface+",3")
 }
 
 // TestIPv6AutoconfGetsASLAACAddress: autoconf enables router
@@ -157,15 +152,7 @@ func TestDHCPv6LeaseIsInstalledAndReported(t *testing.T) {
 	host, peer := nstest.New(t), nstest.New(t)
 	nstest.Veth(t, host, "eth0", peer, "p0")
 	addAddr(t, peer.Handle, nstest.Link(t, peer, "p0"), "fdb3:84e5:4ff4:55e3::1/64", 0)
-	cmd := exec.Command("ip", "netns", "exec", peer.Name, "dnsmasq", "--conf-file=/dev/null", "-p", "0", "-d",
-		"--bind-dynamic", "-i", "p0", "--dhcp-range=fdb3:84e5:4ff4:55e3::a,fdb3:84e5:4ff4:55e3::64,2m",
-		"--user=root", "--pid-file=", "--leasefile-ro", "--no-ping")
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	runDnsmasq(t, peer, "p0", "--dhcp-range=fdb3:84e5:4ff4:55e3::a,fdb3:84e5:4ff4:55e3::64,2m", "--no-ping")
 	ag := agenttest.Start(t, host)
 	addNetwork(t, ag, `<network><name>v6</name></network>`)
 	setup(t, ag, modified(`<network_attachment><network><name>v6</name></network><host_nic><name>eth0</name></host_nic>
@@ -180,7 +167,7 @@ func TestDHCPv6LeaseIsInstalledAndReported(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no DHCPv6 address within 30 s:\n%s\ndnsmasq:\n%s", nic.Canonical(), out.String())
+			t.Fatalf("no DHCPv6 address within 30 s:\n%s", nic.Canonical())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
