@@ -33,39 +33,36 @@ func (a *Agent) attachmentViews(nic string, st *netconf.State) []xmlapi.Attachme
 }
 
 // nicScope resolves the {nic} of a …/nics/{nic}/networkattachments path to
-// a device name; empty for the host-wide collection.
-func (a *Agent) nicScope(r *request) (string, error) {
+// a device name (empty for the host-wide collection) and returns the kernel
+// state it read, for the caller to reuse.
+func (a *Agent) nicScope(r *request) (string, *netconf.State, error) {
 	if err := a.checkHost(r); err != nil {
-		return "", err
-	}
-	key := r.param("nic")
-	if key == "" {
-		return "", nil
+		return "", nil, err
 	}
 	st, err := a.readState()
 	if err != nil {
-		return "", err
+		return "", nil, err
+	}
+	key := r.param("nic")
+	if key == "" {
+		return "", st, nil
 	}
 	_, running := a.snapshot()
 	if name, ok := a.nicNameResolver(st, running)(key); ok {
-		return name, nil
+		return name, st, nil
 	}
 	if _, ok := st.Link(key); ok {
-		return key, nil
+		return key, st, nil
 	}
-	return "", notFound("host_nic", key)
+	return "", nil, notFound("host_nic", key)
 }
 
 func (a *Agent) listAttachments(r *request) (response, error) {
-	nic, err := a.nicScope(r)
+	nic, st, err := a.nicScope(r)
 	if err != nil {
 		return response{}, err
 	}
 	limit, err := maxParam(r)
-	if err != nil {
-		return response{}, err
-	}
-	st, err := a.readState()
 	if err != nil {
 		return response{}, err
 	}
@@ -77,15 +74,11 @@ func (a *Agent) listAttachments(r *request) (response, error) {
 }
 
 func (a *Agent) findAttachment(r *request) (xmlapi.AttachmentView, string, error) {
-	nic, err := a.nicScope(r)
+	nic, st, err := a.nicScope(r)
 	if err != nil {
 		return xmlapi.AttachmentView{}, "", err
 	}
 	id := r.param("attachment")
-	st, err := a.readState()
-	if err != nil {
-		return xmlapi.AttachmentView{}, "", err
-	}
 	for _, v := range a.attachmentViews(nic, st) {
 		if v.Attachment.ID == id {
 			return v, nic, nil
@@ -114,7 +107,7 @@ func (a *Agent) decodeAttachment(r *request) (netconf.AttachmentChange, error) {
 // addAttachment attaches a network: a one-attachment setupnetworks. Under
 // …/nics/{nic} the NIC comes from the path.
 func (a *Agent) addAttachment(r *request) (response, error) {
-	nic, err := a.nicScope(r)
+	nic, _, err := a.nicScope(r)
 	if err != nil {
 		return response{}, err
 	}

@@ -252,6 +252,13 @@ func (d *dhcpClients) setDNS(key string, bound bool, dns []netip.Addr) {
 	d.dns[key] = dns
 }
 
+// active reports whether any client runs.
+func (d *dhcpClients) active() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.clients) > 0
+}
+
 // leaseDNS is the name servers of an attachment's current leases, IPv4's
 // first.
 func (d *dhcpClients) leaseDNS(id string) []netip.Addr {

@@ -356,15 +356,26 @@ func (a *Agent) readSysctls(st *netconf.State, names []string) error {
 	return nil
 }
 
-// reconcileDHCP runs the DHCP clients the running configuration needs.
+// reconcileDHCP runs the DHCP clients the running configuration needs. It
+// reads the kernel (for the NICs' MACs) only when there is something to
+// reconcile: most transactions on most hosts involve no DHCP.
 func (a *Agent) reconcileDHCP(ctx context.Context) {
+	nets, running := a.snapshot()
+	if !a.dhcp.active() && !usesDHCP(running) {
+		return
+	}
 	st, err := a.readState()
 	if err != nil {
 		a.log.Error("cannot start DHCP clients", zap.Error(err))
 		return
 	}
-	nets, running := a.snapshot()
 	a.dhcp.reconcile(ctx, running, nets, st)
+}
+
+func usesDHCP(cfg *netconf.Config) bool {
+	return slices.ContainsFunc(cfg.Attachments, func(at netconf.Attachment) bool {
+		return at.IPv4.Method == netconf.BootDHCP || at.IPv6.Method == netconf.BootDHCP || at.IPv6.Method == netconf.BootPolyDHCPAutoconf
+	})
 }
 
 // outOfSync lists the differences of each running attachment that drifted
