@@ -19,6 +19,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"go.uber.org/zap"
 
+	"github.com/hostnetd/hostnetd/agent/internal/linkaddr"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/nstest"
 )
@@ -305,7 +306,7 @@ func TestMoveToBridge(t *testing.T) {
 	// What the agent does: the address leaves the NIC, which becomes a
 	// port of a bridge whose MAC is pinned to the NIC's.
 	eth0 := nstest.Link(t, bed.ns, "eth0")
-	if err := bed.ns.Handle.AddrDel(eth0, &netlink.Addr{IPNet: ipNet(first.Address)}); err != nil {
+	if err := bed.ns.Handle.AddrDel(eth0, &netlink.Addr{IPNet: linkaddr.IPNet(first.Address)}); err != nil {
 		t.Fatalf("removing the address from eth0: %v", err)
 	}
 	mkBridge := func() {

@@ -16,6 +16,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/hostnetd/hostnetd/agent/internal/linkaddr"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/nstest"
 )
@@ -38,7 +39,7 @@ func newTestbed(t *testing.T) *testbed {
 	peer := nstest.New(t)
 	eth0 := nstest.Veth(t, ns, "eth0", peer, "srv0")
 	srv0 := nstest.Link(t, peer, "srv0")
-	if err := peer.Handle.AddrAdd(srv0, &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(serverIP, 24))}); err != nil {
+	if err := peer.Handle.AddrAdd(srv0, &netlink.Addr{IPNet: linkaddr.IPNet(netip.PrefixFrom(serverIP, 24))}); err != nil {
 		t.Fatalf("adding the server address: %v", err)
 	}
 	return &testbed{ns: ns, peer: peer, mac: eth0.Attrs().HardwareAddr}

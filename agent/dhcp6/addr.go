@@ -1,14 +1,14 @@
 package dhcp6
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/hostnetd/hostnetd/agent/internal/linkaddr"
 )
 
 // installAddress puts the leased address on the device as a /128 with
@@ -25,7 +25,7 @@ func (c *Client) installAddress(l Lease) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("finding %s: %w", c.cfg.Link, err)
 	}
-	addr := &netlink.Addr{IPNet: ipNet(l.Address), Flags: unix.IFA_F_NODAD}
+	addr := &netlink.Addr{IPNet: linkaddr.IPNet(l.Address), Flags: unix.IFA_F_NODAD}
 	if !l.Infinite() {
 		left := time.Until(l.Expiry())
 		if left <= 0 {
@@ -55,37 +55,10 @@ func seconds(d time.Duration) int {
 // removeAddress deletes the address from the device; an address or device
 // that is already gone is not an error.
 func (c *Client) removeAddress(p netip.Prefix) error {
-	h := c.cfg.Namespace.Handle
-	link, err := h.LinkByName(c.cfg.Link)
-	if err != nil {
-		if errors.As(err, new(netlink.LinkNotFoundError)) {
-			return nil
-		}
-		return fmt.Errorf("finding %s: %w", c.cfg.Link, err)
-	}
-	err = h.AddrDel(link, &netlink.Addr{IPNet: ipNet(p)})
-	if err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENODEV) {
-		return fmt.Errorf("removing %s from %s: %w", p, c.cfg.Link, err)
-	}
-	return nil
+	return linkaddr.Remove(c.cfg.Namespace.Handle, c.cfg.Link, p)
 }
 
 // hasAddress reports whether link carries p.
 func (c *Client) hasAddress(link netlink.Link, p netip.Prefix) bool {
-	addrs, err := c.cfg.Namespace.Handle.AddrList(link, netlink.FAMILY_V6)
-	if err != nil {
-		return true // cannot tell; do not churn
-	}
-	for _, a := range addrs {
-		ip, ok := netip.AddrFromSlice(a.IP)
-		ones, _ := a.Mask.Size()
-		if ok && ip == p.Addr() && ones == p.Bits() {
-			return true
-		}
-	}
-	return false
-}
-
-func ipNet(p netip.Prefix) *net.IPNet {
-	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), 128)}
+	return linkaddr.Has(c.cfg.Namespace.Handle, link, p)
 }
