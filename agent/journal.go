@@ -87,9 +87,6 @@ func (a *Agent) restoreSnapshot(ctx context.Context, j *journal) error {
 	if err != nil {
 		return err
 	}
-	if err := a.readSysctls(now, j.Names); err != nil {
-		return err
-	}
 	if _, err := kernel.Apply(ctx, a.opts.Namespace, netconf.MakePlan(now, j.Next, j.Snapshot)); err != nil {
 		return err
 	}

@@ -137,9 +137,6 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 		}
 	}
 	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
-	if err := a.readSysctls(cur, netconf.DeviceNames(oldT, newT)); err != nil {
-		return txResult{}, err
-	}
 	var scope []string
 	if !how.full {
 		scope = append(netconf.ChangedDevices(oldT, newT), syncedDevices(cfg, newNets, how.synced)...)
@@ -236,9 +233,6 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []
 		if st, err = a.readState(); err != nil {
 			return err
 		}
-		if err = a.readSysctls(st, netconf.DeviceNames(oldT, newT)); err != nil {
-			return err
-		}
 		if err = netconf.VerifyScoped(oldT, newT, st, scope); err == nil {
 			return nil
 		}
@@ -333,27 +327,6 @@ func syncedDevices(cfg *netconf.Config, nets []*netconf.Network, ids []string) [
 		}
 	}
 	return names
-}
-
-// readSysctls adds the IPv6 settings of the named devices, and the options
-// of those that are bridges, to st: read only for the devices a
-// transaction touches, since each costs a read.
-func (a *Agent) readSysctls(st *netconf.State, names []string) error {
-	v, err := kernel.ReadIPv6Sysctls(a.opts.Namespace, names)
-	if err != nil {
-		return fmt.Errorf("reading IPv6 settings: %w", err)
-	}
-	st.IPv6Sysctls = v
-	var bridges []string
-	for _, name := range names {
-		if l, ok := st.Link(name); ok && l.Kind == netconf.KindBridge {
-			bridges = append(bridges, name)
-		}
-	}
-	if st.BridgeOpts, err = kernel.ReadBridgeOptions(a.opts.Namespace, bridges); err != nil {
-		return fmt.Errorf("reading bridge options: %w", err)
-	}
-	return nil
 }
 
 // reconcileDHCP runs the DHCP clients the running configuration needs. It

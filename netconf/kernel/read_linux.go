@@ -13,14 +13,16 @@ import (
 	"github.com/hostnetd/hostnetd/netconf"
 )
 
-// ReadState reads the links, addresses and routes of the namespace in one
-// pass: one link dump, one address dump and one route dump.
+// ReadState reads the links (with their IPv6 settings and bridge
+// options), addresses, routes and rules of the namespace in one pass: one
+// dump of each.
 func ReadState(ns *Namespace) (*netconf.State, error) {
 	h := ns.Handle
-	links, err := retryDump("links", h.LinkList)
+	dump, err := retryDump("links", func() (linkDump, error) { return dumpLinks(ns) })
 	if err != nil {
 		return nil, err
 	}
+	links := dump.links
 	addrs, err := retryDump("addresses", func() ([]netlink.Addr, error) {
 		return h.AddrList(nil, netlink.FAMILY_ALL)
 	})
@@ -48,7 +50,7 @@ func ReadState(ns *Namespace) (*netconf.State, error) {
 		byIndex[a.LinkIndex] = append(byIndex[a.LinkIndex], convertAddr(a))
 	}
 
-	st := &netconf.State{Links: make([]netconf.Link, 0, len(links))}
+	st := &netconf.State{Links: make([]netconf.Link, 0, len(links)), IPv6Sysctls: dump.ipv6Sysctls, BridgeOpts: dump.bridgeOpts}
 	for _, l := range links {
 		st.Links = append(st.Links, convertLink(l, names, byIndex[l.Attrs().Index], ns.speed))
 	}
