@@ -42,6 +42,7 @@ type args struct {
 	maxConnWait  int
 	stepDelay    time.Duration
 	resolvConf   string
+	cpuProfile   string
 }
 
 type listFlag []string
@@ -63,6 +64,7 @@ func parseArgs(argv []string) (args, error) {
 	fs.Int64Var(&a.maxBodyBytes, "max-body-bytes", agent.DefaultMaxBodyBytes, "largest request body accepted")
 	fs.StringVar(&a.resolvConf, "resolv-conf", "", "resolv.conf whose top gets the default-route network's name servers (default /etc/resolv.conf; /etc/netns/NAME/resolv.conf with --netns; RUN-DIR/resolv.conf with --sandbox; \"none\" to leave DNS alone)")
 	fs.DurationVar(&a.stepDelay, "test-step-delay", 0, "for crash tests only: pause before each kernel write")
+	fs.StringVar(&a.cpuProfile, "cpu-profile", "", "for benchmarks: write a CPU profile of the whole run to this file")
 	var probes listFlag
 	fs.Var(&probes, "connectivity-probe", "tcp:HOST:PORT reached over a new configuration confirms connectivity; repeatable")
 	fs.DurationVar(&a.writeWait, "write-wait", agent.DefaultWriteWait, "how long a write waits for the running one before 409")
@@ -138,6 +140,11 @@ func newLogger(level string) (*zap.Logger, error) {
 }
 
 func run(ctx context.Context, log *zap.Logger, a args) (err error) {
+	stopProfile, err := startCPUProfile(a.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, stopProfile()) }()
 	ns, cleanup, err := openManagedNamespace(log, a)
 	if err != nil {
 		return err

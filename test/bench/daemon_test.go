@@ -1,0 +1,228 @@
+//go:build bench
+
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+)
+
+// daemon is a hostnetd process (the real binary, as make builds it)
+// managing one namespace, serving a Unix socket in its directory.
+type daemon struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	dir    string
+	socket string
+	client *http.Client
+	log    *syncBuffer
+	hostID string
+	// started is when the process was started; ready when it first
+	// answered with the host up (restore at boot finished).
+	started, ready time.Time
+}
+
+// hostnetdBinary is $HOSTNETD_BINARY: a build inside the emulated VM would
+// take minutes, so make bench builds it on the host.
+func hostnetdBinary(t *testing.T) string {
+	t.Helper()
+	b := os.Getenv("HOSTNETD_BINARY")
+	if b == "" {
+		t.Fatal("HOSTNETD_BINARY is not set: run the benchmark with make bench")
+	}
+	return b
+}
+
+// startDaemon starts hostnetd on ns with its state under dir/state (which
+// the caller may have filled) and a fresh run directory, and waits until it
+// reports the host up.
+func startDaemon(t *testing.T, ns *kernel.Namespace, dir, profile string) *daemon {
+	t.Helper()
+	d := &daemon{t: t, dir: dir, socket: filepath.Join(dir, "hostnetd.sock"), log: &syncBuffer{}}
+	args := []string{"--netns", ns.Name, "--state-dir", filepath.Join(dir, "state"), "--run-dir", filepath.Join(dir, "run"),
+		"--listen", "unix:" + d.socket, "--resolv-conf", "none", "--write-wait", "30m"}
+	if profile != "" {
+		args = append(args, "--cpu-profile", profile)
+	}
+	d.cmd = exec.Command(hostnetdBinary(t), args...)
+	d.cmd.Stdout, d.cmd.Stderr = io.Discard, d.log
+	d.client = &http.Client{Timeout: 30 * time.Minute, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var dl net.Dialer
+		return dl.DialContext(ctx, "unix", d.socket)
+	}}}
+	d.started = time.Now()
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.kill)
+	hostRE := regexp.MustCompile(`<host [^>]*id="([^"]+)"`)
+	for deadline := time.Now().Add(30 * time.Minute); ; {
+		if resp, err := d.client.Get("http://hostnetd/ovirt-engine/api/hosts"); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), "<status>up</status>") {
+				d.ready = time.Now()
+				if m := hostRE.FindSubmatch(body); m != nil {
+					d.hostID = string(m[1])
+				}
+				break
+			}
+		}
+		if d.cmd.ProcessState != nil || time.Now().After(deadline) {
+			t.Fatalf("hostnetd did not come up:\n%s", d.log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if d.hostID == "" {
+		t.Fatal("GET /hosts named no host id")
+	}
+	return d
+}
+
+// stop ends the daemon with SIGTERM, as systemd does, so that a CPU
+// profile is written out.
+func (d *daemon) stop() {
+	if d.cmd.ProcessState != nil {
+		return
+	}
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = d.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		d.kill()
+		d.t.Errorf("hostnetd did not stop on SIGTERM:\n%s", d.log)
+	}
+}
+
+func (d *daemon) kill() {
+	if d.cmd.ProcessState == nil {
+		_ = d.cmd.Process.Kill()
+		_ = d.cmd.Wait()
+	}
+}
+
+// answer is an HTTP response, read whole, and how long it took from
+// sending the request to the last byte of the body.
+type answer struct {
+	status  int
+	header  http.Header
+	body    []byte
+	elapsed time.Duration
+}
+
+func (d *daemon) do(method, path, body string) answer {
+	d.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, "http://hostnetd/ovirt-engine/api"+path, rd)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/xml")
+	}
+	start := time.Now()
+	resp, err := d.client.Do(req)
+	if err != nil {
+		d.t.Fatalf("%s %s: %v\n%s", method, path, err, d.log)
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	elapsed := time.Since(start)
+	if err != nil {
+		d.t.Fatalf("%s %s: reading the answer: %v", method, path, err)
+	}
+	return answer{status: resp.StatusCode, header: resp.Header, body: data, elapsed: elapsed}
+}
+
+// must sends a request and fails the test unless it succeeded.
+func (d *daemon) must(method, path, body string) answer {
+	d.t.Helper()
+	a := d.do(method, path, body)
+	if a.status/100 != 2 {
+		d.t.Fatalf("%s %s: status %d\n%.2000s", method, path, a.status, a.body)
+	}
+	return a
+}
+
+func (d *daemon) host(suffix string) string { return "/hosts/" + d.hostID + suffix }
+
+// writes is the X-Hostnetd-Kernel-Writes header of a write.
+func (a answer) writes(t *testing.T) int {
+	t.Helper()
+	n, err := strconv.Atoi(a.header.Get("X-Hostnetd-Kernel-Writes"))
+	if err != nil {
+		t.Fatalf("X-Hostnetd-Kernel-Writes = %q", a.header.Get("X-Hostnetd-Kernel-Writes"))
+	}
+	return n
+}
+
+// rss returns the daemon's resident and peak resident memory in bytes,
+// from /proc/PID/status.
+func (d *daemon) rss() (rss, hwm int64) {
+	d.t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	field := func(name string) int64 {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, name+":"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				return kb * 1024
+			}
+		}
+		d.t.Fatalf("no %s in /proc/PID/status", name)
+		return 0
+	}
+	return field("VmRSS"), field("VmHWM")
+}
+
+// restoreDuration is the duration restore at boot logged for itself.
+func (d *daemon) restoreDuration() time.Duration {
+	m := regexp.MustCompile(`persistent configuration restored\s+\{"duration": ([0-9.e+-]+)`).FindStringSubmatch(d.log.String())
+	if m == nil {
+		return 0
+	}
+	secs, _ := strconv.ParseFloat(m[1], 64)
+	return time.Duration(secs * float64(time.Second))
+}
+
+// syncBuffer collects a daemon's log, which exec writes from its own
+// goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
