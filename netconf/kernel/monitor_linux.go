@@ -67,6 +67,9 @@ type Monitor struct {
 	// change.
 	view *netconf.State
 	err  error // the last failure to re-dump; the view is then stale
+	// dumps counts the dumps made, of any table: on an unchanged host
+	// reads make none.
+	dumps uint64
 }
 
 // StartMonitor subscribes to the namespace's link, address, route and rule
@@ -124,6 +127,13 @@ func StartMonitor(ctx context.Context, ns *Namespace, changed func()) (*Monitor,
 	}()
 	go m.loop()
 	return m, nil
+}
+
+// Dumps is the number of table dumps the monitor has made.
+func (m *Monitor) Dumps() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.dumps
 }
 
 // Done is closed when the monitor has stopped.
@@ -322,6 +332,7 @@ func (m *Monitor) refreshLocked() error {
 	}
 	h := m.ns.Handle
 	if m.addrsStale {
+		m.dumps++
 		addrs, err := dumpAddrs(h)
 		if err != nil {
 			m.err = err
@@ -331,6 +342,7 @@ func (m *Monitor) refreshLocked() error {
 		m.addrsStale, m.view = false, nil
 	}
 	if m.routesStale {
+		m.dumps++
 		routes, err := dumpRoutes(h)
 		if err != nil {
 			m.err = err
@@ -339,6 +351,7 @@ func (m *Monitor) refreshLocked() error {
 		m.routes, m.routesStale, m.view = routes, false, nil
 	}
 	if m.rulesStale {
+		m.dumps++
 		rules, err := dumpRules(h)
 		if err != nil {
 			m.err = err
@@ -351,6 +364,7 @@ func (m *Monitor) refreshLocked() error {
 }
 
 func (m *Monitor) dumpAllLocked() error {
+	m.dumps += 4
 	t, err := dumpTables(m.ns.Handle)
 	if err != nil {
 		m.err = err

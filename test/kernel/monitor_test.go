@@ -238,3 +238,32 @@ func TestMonitorAfterAFlood(t *testing.T) {
 	}
 	requireSameAsDump(t, "after a flood", ns, m)
 }
+
+// TestMonitorReadsOfAnUnchangedHostCostNoDump: once the view is current,
+// reading it again and again (each read syncing first, as the API does)
+// makes no dump.
+func TestMonitorReadsOfAnUnchangedHostCostNoDump(t *testing.T) {
+	ns := nstest.New(t)
+	sw := nstest.New(t)
+	nstest.Veth(t, ns, "eth0", sw, "sw0")
+	m, _ := startMonitor(t, ns)
+	requireSameAsDump(t, "start", ns, m)
+	before := m.Dumps()
+	for range 100 {
+		if _, err := m.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.State(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := m.Dumps() - before; n != 0 {
+		t.Fatalf("100 reads of an unchanged host made %d dumps; want 0", n)
+	}
+	// A change costs at most the re-dump of the tables it made stale.
+	mustDo(t, "mtu", ns.Handle.LinkSetMTU(nstest.Link(t, ns, "eth0"), 1400))
+	requireSameAsDump(t, "mtu", ns, m)
+	if n := m.Dumps() - before; n == 0 || n > 3 {
+		t.Fatalf("a link change cost %d dumps; want 1 to 3 (addresses, routes)", n)
+	}
+}
