@@ -74,8 +74,9 @@ type Monitor struct {
 
 // StartMonitor subscribes to the namespace's link, address, route and rule
 // notifications, reads the full state, and follows the notifications until
-// ctx ends. changed is called, from the monitor's goroutine and without
-// locks held, after the view changed. Done is closed when it has stopped.
+// ctx ends. changed is called, without locks held, after the view changed,
+// by the monitor's goroutine or by the Sync that applied the change; it
+// must not block. Done is closed when it has stopped.
 func StartMonitor(ctx context.Context, ns *Namespace, changed func()) (*Monitor, error) {
 	groups := []uint{unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
 		unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE}
@@ -158,8 +159,17 @@ func (m *Monitor) State() (*netconf.State, error) {
 
 // Sync applies every notification queued so far and re-dumps what they
 // made stale, so that the view reflects every change the kernel has
-// finished. It reports whether the view changed.
+// finished. Like the monitor's own loop, it calls changed when the view
+// changed: whoever reads a notification first reports it.
 func (m *Monitor) Sync() (bool, error) {
+	changed, err := m.sync()
+	if changed && m.changed != nil {
+		m.changed()
+	}
+	return changed, err
+}
+
+func (m *Monitor) sync() (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
