@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -68,6 +69,10 @@ type Agent struct {
 	dnsWrite sync.Mutex
 	// events is what happened to the host's network, for GET events.
 	events *eventLog
+	// monitor keeps the kernel's state for reads; nil until Run starts it.
+	monitor atomic.Pointer[kernel.Monitor]
+	// driftKick wakes the drift watcher.
+	driftKick chan struct{}
 
 	// mu guards the fields that follow: the committed catalogue and
 	// running configuration, replaced whole (never mutated) by a commit,
@@ -115,7 +120,8 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 		return nil, fmt.Errorf("agent.New: %w", err)
 	}
 	a := &Agent{log: log, opts: opts, hostID: hostID, writer: make(chan struct{}, 1), restored: make(chan struct{}),
-		networks: stored.Networks, running: stored.Running}
+		driftKick: make(chan struct{}, 1),
+		networks:  stored.Networks, running: stored.Running}
 	a.events = &eventLog{log: log.Named("events")}
 	a.dhcp = newDHCPClients(log, opts.Namespace, opts.StateDir)
 	a.dhcp.onLease = a.updateDNS
@@ -144,11 +150,7 @@ func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 	if err := a.recoverJournal(ctx); err != nil {
 		return fmt.Errorf("agent.Run: %w", err)
 	}
-	watching := make(chan struct{})
-	go func() {
-		defer close(watching)
-		a.watchDrift(ctx)
-	}()
+	watching := a.startMonitor(ctx)
 	restoreErr := make(chan error, 1)
 	go func() {
 		err := a.restoreAtBoot(ctx)

@@ -25,7 +25,7 @@ func (a *Agent) attachmentViews(nic string, st *netconf.State) []xmlapi.Attachme
 		}
 		v := xmlapi.AttachmentView{Attachment: at, Network: nets[j]}
 		if st != nil {
-			v.Reported = netconf.Drift(*at, nets[j], st)
+			v.Reported = netconf.AttachmentDrift(running, *at, nets[j], st)
 		}
 		out = append(out, v)
 	}
@@ -39,7 +39,7 @@ func (a *Agent) nicScope(r *request) (string, *netconf.State, error) {
 	if err := a.checkHost(r); err != nil {
 		return "", nil, err
 	}
-	st, err := a.readState()
+	st, err := a.observedState()
 	if err != nil {
 		return "", nil, err
 	}

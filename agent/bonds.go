@@ -84,7 +84,7 @@ func (a *Agent) deleteBond(r *request) (response, error) {
 }
 
 func (a *Agent) bondResponse(status int, name string, res txResult) (response, error) {
-	st, err := a.readState()
+	st, err := a.observedState()
 	if err != nil {
 		return response{}, err
 	}

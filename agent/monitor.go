@@ -9,28 +9,75 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
 
 // driftSettle lets a burst of kernel notifications (one ip command sends
-// several) end before the state is read again.
+// several) end before the attachments are compared again.
 const driftSettle = 100 * time.Millisecond
 
-// watchDrift follows the kernel's notifications and records an event when
-// an attachment drifts from its configuration and when it is back in sync.
-// It stops when ctx ends and returns when it has.
-func (a *Agent) watchDrift(ctx context.Context) {
-	kick := make(chan struct{}, 1)
-	err := kernel.Subscribe(ctx, a.opts.Namespace, func() {
-		select {
-		case kick <- struct{}{}:
-		default:
-		}
-	})
+// startMonitor starts following the kernel: from now on reads are served
+// from the monitor's view, and drift is reported as it happens. Without a
+// monitor (it could not subscribe) reads fall back to dumps.
+func (a *Agent) startMonitor(ctx context.Context) (watching <-chan struct{}) {
+	done := make(chan struct{})
+	m, err := kernel.StartMonitor(ctx, a.opts.Namespace, a.kickDrift)
 	if err != nil {
-		a.log.Error("cannot follow the kernel's changes; drift is reported on reads only", zap.Error(err))
-		return
+		a.log.Error("cannot follow the kernel's changes; reads dump the kernel and drift is reported on reads only", zap.Error(err))
+		close(done)
+		return done
 	}
+	a.monitor.Store(m)
+	go func() {
+		defer close(done)
+		a.watchDrift(ctx, a.driftKick)
+		<-m.Done()
+	}()
+	return done
+}
+
+// observedState is the kernel's state for reads: the monitor's view, or a
+// dump when there is no monitor. The view is first brought up to every
+// notification already queued, so a read that follows a change (ours or an
+// administrator's) sees it; on an unchanged host that costs no dump. It is
+// shared: callers must not modify it.
+func (a *Agent) observedState() (*netconf.State, error) {
+	if m := a.monitor.Load(); m != nil {
+		if _, err := m.Sync(); err == nil {
+			if st, err := m.State(); err == nil {
+				return st, nil
+			}
+		}
+	}
+	return a.readState()
+}
+
+// syncView brings the monitor's view up to the kernel after a write, so
+// that a read that follows the write's answer sees it, and has the drift
+// watcher look again: the notifications of the write came while it was
+// not looking.
+func (a *Agent) syncView() {
+	if m := a.monitor.Load(); m != nil {
+		if _, err := m.Sync(); err != nil {
+			a.log.Warn("bringing the kernel view up to date", zap.Error(err))
+		}
+	}
+	a.kickDrift()
+}
+
+// kickDrift asks the drift watcher to compare the attachments again.
+func (a *Agent) kickDrift() {
+	select {
+	case a.driftKick <- struct{}{}:
+	default:
+	}
+}
+
+// watchDrift records an event when an attachment drifts from its
+// configuration and when it is back in sync, each time the monitor's view
+// changes. It returns when ctx ends.
+func (a *Agent) watchDrift(ctx context.Context, kick <-chan struct{}) {
 	drifted := map[string]string{} // attachment id → differences
 	for {
 		select {
@@ -50,7 +97,7 @@ func (a *Agent) watchDrift(ctx context.Context) {
 		if len(a.writer) > 0 {
 			continue // a transaction is changing the host; it reports its own outcome
 		}
-		st, err := a.readState()
+		st, err := a.observedState()
 		if err != nil {
 			a.log.Warn("reading the kernel after a change", zap.Error(err))
 			continue

@@ -36,7 +36,7 @@ func (a *Agent) listNics(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	st, err := a.readState()
+	st, err := a.observedState()
 	if err != nil {
 		return response{}, err
 	}
@@ -53,7 +53,7 @@ func (a *Agent) findNic(r *request) (*netconf.State, *netconf.Link, error) {
 	if err := a.checkHost(r); err != nil {
 		return nil, nil, err
 	}
-	st, err := a.readState()
+	st, err := a.observedState()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -79,7 +79,12 @@ func (a *Agent) getNicStatistics(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(xmlapi.Statistics(a.ctx(), l)), nil
+	// Counters change without notifications: they are read live.
+	live := *l
+	if live.Stats, err = kernel.ReadLinkStats(a.opts.Namespace, l.Name); err != nil {
+		return response{}, err
+	}
+	return ok(xmlapi.Statistics(a.ctx(), &live)), nil
 }
 
 // nicCtx is the rendering context of NICs: custom_configuration is true on

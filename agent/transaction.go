@@ -49,7 +49,10 @@ func (a *Agent) lockWriter(ctx context.Context) (func(), error) {
 	defer timer.Stop()
 	select {
 	case a.writer <- struct{}{}:
-		return func() { <-a.writer }, nil
+		return func() {
+			a.syncView() // the next read sees what this write did
+			<-a.writer
+		}, nil
 	case <-timer.C:
 		return nil, newFault(http.StatusConflict, CodeOperationInProgress, "Operation Failed",
 			"another network operation is in progress; try again later")
@@ -360,7 +363,7 @@ func outOfSync(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) 
 		if i < 0 {
 			continue
 		}
-		if ok, diffs := netconf.InSync(netconf.Drift(at, nets[i], st)); !ok {
+		if ok, diffs := netconf.InSync(netconf.AttachmentDrift(cfg, at, nets[i], st)); !ok {
 			out[at.ID] = diffs
 		}
 	}

@@ -209,16 +209,10 @@ func effectiveOptions(b *BondConfig) []BondOption {
 func changedOptions(want, have []BondOption) []BondOption {
 	var out []BondOption
 	for _, w := range want {
-		v, reported := BondOptionValue(have, w.Name)
-		if !reported && w.Name != "arp_ip_target" && w.Name != "primary" {
+		if _, reported := BondOptionValue(have, w.Name); !reported && w.Name != "arp_ip_target" && w.Name != "primary" {
 			continue
 		}
-		if spec, ok := findBondOption(w.Name); ok && v != "" {
-			if nv, ok := spec.normalize(v); ok {
-				v = nv
-			}
-		}
-		if v != w.Value {
+		if kernelOptionValue(have, w.Name) != w.Value {
 			out = append(out, w)
 		}
 	}

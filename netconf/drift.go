@@ -3,6 +3,7 @@ package netconf
 import (
 	"net"
 	"strconv"
+	"strings"
 )
 
 // Reported is one field of an attachment as configured and as the kernel
@@ -99,6 +100,66 @@ func Drift(a Attachment, net *Network, st *State) []Reported {
 		add("default_route", "true", strconv.FormatBool(owns))
 	}
 	return out
+}
+
+// ReportedBondingOptions is hostnetd's reported_configuration name for the
+// options of the bond an attachment sits on: the engine's list has none, but
+// a bond option changed behind hostnetd's back changes how the network is
+// carried, and a sync puts it back.
+const ReportedBondingOptions = "bonding_options"
+
+// AttachmentDrift is Drift, plus the options of the attachment's bond when
+// it sits on one that the configuration holds.
+func AttachmentDrift(cfg *Config, a Attachment, net *Network, st *State) []Reported {
+	out := Drift(a, net, st)
+	for i := range cfg.Bonds {
+		if cfg.Bonds[i].Name == a.Nic {
+			out = append(out, BondDrift(&cfg.Bonds[i], st))
+		}
+	}
+	return out
+}
+
+// BondDrift compares a bond's mode and options with the kernel's. Both
+// sides list the mode and the configured options, in canonical form, and
+// any other option the kernel has away from the value a sync would write.
+func BondDrift(b *BondConfig, st *State) Reported {
+	expected := []string{"mode=" + b.Mode.String()}
+	for _, o := range b.Options {
+		expected = append(expected, o.Name+"="+o.Value)
+	}
+	r := Reported{Name: ReportedBondingOptions, Expected: strings.Join(expected, " "), Actual: "absent"}
+	l, ok := st.Link(b.Name)
+	if !ok || l.Bond == nil {
+		return r
+	}
+	actual := []string{"mode=" + l.Bond.Mode.String()}
+	for _, o := range b.Options {
+		actual = append(actual, o.Name+"="+kernelOptionValue(l.Bond.Options, o.Name))
+	}
+	if l.Bond.Mode == b.Mode {
+		for _, o := range changedOptions(effectiveOptions(b), l.Bond.Options) {
+			if _, configured := BondOptionValue(b.Options, o.Name); !configured {
+				expected = append(expected, o.Name+"="+o.Value)
+				actual = append(actual, o.Name+"="+kernelOptionValue(l.Bond.Options, o.Name))
+			}
+		}
+	}
+	r.Expected, r.Actual = strings.Join(expected, " "), strings.Join(actual, " ")
+	r.InSync = r.Expected == r.Actual
+	return r
+}
+
+// kernelOptionValue is the kernel's value of an option in the notation of
+// the configuration.
+func kernelOptionValue(have []BondOption, name string) string {
+	v, _ := BondOptionValue(have, name)
+	if spec, ok := findBondOption(name); ok && v != "" {
+		if nv, ok := spec.normalize(v); ok {
+			return nv
+		}
+	}
+	return v
 }
 
 // InSync reports whether every field is in sync, and the differences.

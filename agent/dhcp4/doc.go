@@ -12,7 +12,8 @@
 //
 // The packets are built and exchanged with github.com/insomniacslk/dhcp
 // (dhcpv4/nclient4), the project's chosen DHCP library. That library has no
-// lease state machine; the timers and states here are hostnetd's.
+// lease state machine; the timers and states are hostnetd's, in the lease
+// engine this package shares with dhcp6 (agent/internal/dhcpclient).
 //
 // # Timers and lifetimes
 //

@@ -13,6 +13,8 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
+
+	"github.com/hostnetd/hostnetd/agent/internal/dhcpclient"
 )
 
 // nakError is a DHCPNAK from the server.
@@ -55,63 +57,56 @@ func (c *Client) common() []dhcpv4.Modifier {
 	}
 }
 
-// acquire gets a lease from nothing: INIT-REBOOT for an unexpired remembered
-// lease, then DISCOVER (asking for the remembered address, if any).
+// Open opens an acquisition's socket: INIT-REBOOT for an unexpired
+// remembered lease, then DISCOVER (asking for the remembered address, if
+// any).
 //
 // The client has no address yet, so it talks through a raw socket. It sets
 // the broadcast flag, so that the answers reach it even when the device's
-// MAC is not HWAddr. refused reports that the server refused hint: the
-// caller must forget it.
-func (c *Client) acquire(ctx context.Context, hint *Lease) (l Lease, refused bool, err error) {
-	nc, err := c.rawClient()
+// MAC is not HWAddr.
+func (p protocol) Open(context.Context) (dhcpclient.Session[Lease], error) {
+	nc, err := p.rawClient()
 	if err != nil {
-		return Lease{}, false, err
+		return nil, err
 	}
-	defer nc.Close()
-	mods := append(c.common(), dhcpv4.WithBroadcast(true))
+	return &session{c: p.Client, nc: nc, mods: append(p.common(), dhcpv4.WithBroadcast(true))}, nil
+}
 
-	if hint != nil && (hint.Infinite() || time.Now().Before(hint.Expiry())) {
-		l, err := c.initReboot(ctx, nc, hint.Address.Addr(), mods)
-		switch {
-		case err == nil:
-			return l, false, nil
-		case ctx.Err() != nil:
-			return Lease{}, false, ctx.Err()
-		case errors.As(err, new(*nakError)):
-			// Forget it: off the device (a restart may have left it
-			// there), out of the lease file, not to be released.
-			c.log.Info("the DHCPv4 server refused the remembered address", zap.Stringer("address", hint.Address))
-			c.removeAddress(hint.Address)
-			c.removeLeaseFile()
-			c.mu.Lock()
-			c.stored = nil
-			c.mu.Unlock()
-			hint, refused = nil, true
-		default:
-			c.log.Info("no answer for the remembered DHCPv4 address; discovering", zap.Stringer("address", hint.Address),
-				zap.Error(err))
-		}
-	}
+// session is one acquisition's raw socket.
+type session struct {
+	c    *Client
+	nc   *nclient4.Client
+	mods []dhcpv4.Modifier
+}
 
-	discover := mods
+func (s *session) Close() error { return s.nc.Close() }
+
+func (s *session) Reboot(ctx context.Context, hint Lease) (Lease, error) {
+	return s.c.initReboot(ctx, s.nc, hint.Address.Addr(), s.mods)
+}
+
+// Discover is DISCOVER, OFFER, REQUEST, ACK. A NAK of the offered address
+// forgets hint too.
+func (s *session) Discover(ctx context.Context, hint *Lease) (Lease, bool, error) {
+	discover := s.mods
 	if hint != nil {
 		discover = append(discover[:len(discover):len(discover)],
 			dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(hint.Address.Addr().AsSlice())))
 	}
-	offer, err := nc.DiscoverOffer(ctx, discover...)
+	offer, err := s.nc.DiscoverOffer(ctx, discover...)
 	if err != nil {
-		return Lease{}, refused, err
+		return Lease{}, false, err
 	}
 	sent := time.Now()
-	res, err := nc.RequestFromOffer(ctx, offer, mods...)
+	res, err := s.nc.RequestFromOffer(ctx, offer, s.mods...)
 	if err != nil {
 		if n := (*nclient4.ErrNak)(nil); errors.As(err, &n) {
-			return Lease{}, refused, nak(n.Nak)
+			return Lease{}, true, nak(n.Nak)
 		}
-		return Lease{}, refused, err
+		return Lease{}, false, err
 	}
-	l, err = parseAck(res.ACK, sent, nil)
-	return l, refused, err
+	l, err := parseAck(res.ACK, sent, nil)
+	return l, false, err
 }
 
 // initReboot is RFC 2131's INIT-REBOOT: a broadcast REQUEST for addr, with

@@ -2,17 +2,8 @@ package dhcp4
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"time"
-
-	"go.uber.org/zap"
-
-	"github.com/hostnetd/hostnetd/agent/internal/atomicfile"
 )
 
 // leaseFile is the JSON form of a persisted lease. Durations are seconds.
@@ -29,14 +20,10 @@ type leaseFile struct {
 	ServerID  netip.Addr   `json:"server_id,omitzero"`
 }
 
-// saveLease writes l to the lease file, if there is one.
-func (c *Client) saveLease(l Lease) error {
-	if c.cfg.LeaseFile == "" {
-		return nil
-	}
-	data, err := json.MarshalIndent(leaseFile{
-		HWAddr:    c.cfg.HWAddr.String(),
-		Link:      c.cfg.Link,
+func (protocol) EncodeFile(l Lease, hwaddr, link string) any {
+	return leaseFile{
+		HWAddr:    hwaddr,
+		Link:      link,
 		Address:   l.Address,
 		Router:    l.Router,
 		DNS:       l.DNS,
@@ -45,42 +32,15 @@ func (c *Client) saveLease(l Lease) error {
 		T2:        int64(l.T2 / time.Second),
 		Acquired:  l.Acquired.Round(0).UTC(),
 		ServerID:  l.ServerID,
-	}, "", "  ")
-	if err != nil {
-		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(c.cfg.LeaseFile), 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", c.cfg.LeaseFile, err)
-	}
-	return atomicfile.Write(c.cfg.LeaseFile, append(data, '\n'), 0o644)
 }
 
-// loadStored reads the lease file at start. A missing, unreadable or
-// foreign (other HWAddr) file is no lease. The result is also kept for
-// Close(true).
-func (c *Client) loadStored() *Lease {
-	if c.cfg.LeaseFile == "" {
-		return nil
-	}
-	data, err := os.ReadFile(c.cfg.LeaseFile)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			c.log.Warn("reading the DHCPv4 lease file failed", zap.Error(err))
-		}
-		return nil
-	}
+func (protocol) DecodeFile(data []byte) (l Lease, hwaddr string, ok bool, err error) {
 	var f leaseFile
 	if err := json.Unmarshal(data, &f); err != nil {
-		c.log.Warn("ignoring an unreadable DHCPv4 lease file", zap.String("file", c.cfg.LeaseFile), zap.Error(err))
-		return nil
+		return Lease{}, "", false, err
 	}
-	hw, err := net.ParseMAC(f.HWAddr)
-	if err != nil || hw.String() != c.cfg.HWAddr.String() || !f.Address.Addr().Is4() || f.LeaseTime <= 0 {
-		c.log.Warn("ignoring a DHCPv4 lease file for another client", zap.String("file", c.cfg.LeaseFile),
-			zap.String("hwaddr", f.HWAddr))
-		return nil
-	}
-	l := &Lease{
+	l = Lease{
 		Bound:     true,
 		Address:   f.Address,
 		Router:    f.Router,
@@ -91,20 +51,5 @@ func (c *Client) loadStored() *Lease {
 		Acquired:  f.Acquired,
 		ServerID:  f.ServerID,
 	}
-	c.log.Info("remembered DHCPv4 lease", zap.Stringer("address", l.Address), zap.Time("expiry", l.Expiry()))
-	c.mu.Lock()
-	c.stored = l
-	c.mu.Unlock()
-	return l
-}
-
-// removeLeaseFile deletes the lease file, if there is one.
-func (c *Client) removeLeaseFile() error {
-	if c.cfg.LeaseFile == "" {
-		return nil
-	}
-	if err := os.Remove(c.cfg.LeaseFile); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("removing the DHCPv4 lease file: %w", err)
-	}
-	return nil
+	return l, f.HWAddr, f.Address.Addr().Is4() && f.LeaseTime > 0, nil
 }

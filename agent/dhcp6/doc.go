@@ -14,8 +14,9 @@
 //
 // The messages are built and exchanged with github.com/insomniacslk/dhcp
 // (dhcpv6, and dhcpv6/nclient6 for the transmission and retransmission).
-// That library has no lease state machine; the timers and states here are
-// hostnetd's.
+// That library has no lease state machine; the timers and states are
+// hostnetd's, in the lease engine this package shares with dhcp4
+// (agent/internal/dhcpclient).
 //
 // # Timers and lifetimes
 //

@@ -17,6 +17,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
+
+	"github.com/hostnetd/hostnetd/agent/internal/dhcpclient"
 )
 
 // refusedError is a server's refusal of an address or binding: a status
@@ -122,68 +124,60 @@ func (c *Client) send(ctx context.Context, k *conn, m *dhcpv6.Message, match ncl
 	return resp, nil
 }
 
-// acquire gets a lease from nothing: a REBIND for an unexpired remembered
+// Open opens an acquisition's socket: a REBIND for an unexpired remembered
 // lease, then SOLICIT (hinting the remembered address, if any), ADVERTISE,
-// REQUEST, REPLY. refused reports that the server refused hint: the caller
-// must forget it.
-func (c *Client) acquire(ctx context.Context, hint *Lease) (l Lease, refused bool, err error) {
-	k, err := c.open(ctx)
+// REQUEST, REPLY.
+func (p protocol) Open(ctx context.Context) (dhcpclient.Session[Lease], error) {
+	k, err := p.open(ctx)
 	if err != nil {
-		return Lease{}, false, err
+		return nil, err
 	}
-	defer k.Close()
+	return &session{c: p.Client, k: k}, nil
+}
 
-	if hint != nil && hint.alive() {
-		rctx, cancel := context.WithTimeout(ctx, rebootWait)
-		l, err := c.extendOn(rctx, k, *hint, true)
-		cancel()
-		switch {
-		case err == nil:
-			return l, false, nil
-		case ctx.Err() != nil:
-			return Lease{}, false, ctx.Err()
-		case errors.As(err, new(*refusedError)):
-			// Forget it: off the device (a restart may have left it
-			// there), out of the lease file, not to be released.
-			c.log.Info("the DHCPv6 server refused the remembered address", zap.Stringer("address", hint.Address),
-				zap.Error(err))
-			c.removeAddress(hint.Address)
-			c.removeLeaseFile()
-			c.mu.Lock()
-			c.stored = nil
-			c.mu.Unlock()
-			hint, refused = nil, true
-		default:
-			c.log.Info("no answer for the remembered DHCPv6 address; soliciting", zap.Stringer("address", hint.Address),
-				zap.Error(err))
-		}
-	}
+// session is one acquisition's socket.
+type session struct {
+	c *Client
+	k *conn
+}
 
+func (s *session) Close() error { return s.k.Close() }
+
+func (s *session) Reboot(ctx context.Context, hint Lease) (Lease, error) {
+	ctx, cancel := context.WithTimeout(ctx, rebootWait)
+	defer cancel()
+	return s.c.extendOn(ctx, s.k, hint, true)
+}
+
+// Discover is SOLICIT, ADVERTISE, REQUEST, REPLY. A refusal keeps hint:
+// the address it names is removed when another one is bound.
+func (s *session) Discover(ctx context.Context, hint *Lease) (Lease, bool, error) {
+	c, k := s.c, s.k
 	var want netip.Addr
 	if hint != nil {
 		want = hint.Address.Addr()
 	}
 	sol, err := c.newMsg(dhcpv6.MessageTypeSolicit, want, nil)
 	if err != nil {
-		return Lease{}, refused, err
+		return Lease{}, false, err
 	}
 	adv, err := c.send(ctx, k, sol, c.advertises())
 	if err != nil {
-		return Lease{}, refused, err
+		return Lease{}, false, err
 	}
 	offered := c.ownIA(adv).Options.OneAddress().IPv6Addr
 	addr, _ := netip.AddrFromSlice(offered)
 	req, err := c.newMsg(dhcpv6.MessageTypeRequest, addr.Unmap(), adv.Options.ServerID().ToBytes())
 	if err != nil {
-		return Lease{}, refused, err
+		return Lease{}, false, err
 	}
 	sent := time.Now()
 	reply, err := c.send(ctx, k, req, c.fromServer(dhcpv6.MessageTypeReply))
 	if err != nil {
-		return Lease{}, refused, err
+		return Lease{}, false, err
 	}
-	l, err = c.parseReply(reply, sent, nil)
-	return l, refused, err
+	l, err := c.parseReply(reply, sent, nil)
+	return l, false, err
 }
 
 // advertises matches an ADVERTISE that offers an address in this client's

@@ -94,8 +94,8 @@ func bind(name string, fd netns.NsHandle) (*Namespace, error) {
 	return ns, nil
 }
 
-// speed returns the speed of the named link in bits/s, 0 when unknown.
-func (ns *Namespace) speed(name string) uint64 { return linkSpeed(ns.ethtoolFD, name) }
+// speed returns the speed of a link in bits/s, 0 when unknown.
+func (ns *Namespace) speed(l netlink.Link) uint64 { return linkSpeed(ns.ethtoolFD, l.Attrs().Name) }
 
 // NsHandle is the namespace for netlink subscriptions: nil for the
 // process's own.

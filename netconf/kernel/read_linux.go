@@ -1,11 +1,13 @@
 package kernel
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -17,56 +19,115 @@ import (
 // options), addresses, routes and rules of the namespace in one pass: one
 // dump of each.
 func ReadState(ns *Namespace) (*netconf.State, error) {
-	h := ns.Handle
-	dump, err := retryDump("links", func() (linkDump, error) { return dumpLinks(ns) })
+	raw, err := dumpTables(ns)
 	if err != nil {
 		return nil, err
 	}
-	links := dump.links
-	addrs, err := retryDump("addresses", func() ([]netlink.Addr, error) {
+	return raw.convert(ns.speed, time.Time{}), nil
+}
+
+// tables is the kernel's state as the dumps return it, before conversion;
+// the Monitor keeps one current from notifications.
+type tables struct {
+	links  []netlink.Link
+	addrs  []seenAddr
+	routes []netlink.Route
+	rules  []netlink.Rule
+	// ipv6Sysctls and bridgeOpts come with a link dump (see linkDump);
+	// the Monitor's view has none, since changing a setting sends no
+	// notification.
+	ipv6Sysctls, bridgeOpts map[string]map[string]string
+}
+
+// seenAddr is an address with the time it was read: the lifetimes of a
+// dynamic address count down from then.
+type seenAddr struct {
+	netlink.Addr
+	seen time.Time
+}
+
+func dumpTables(ns *Namespace) (tables, error) {
+	var t tables
+	h := ns.Handle
+	ld, err := retryDump("links", func() (linkDump, error) { return dumpLinks(ns) })
+	if err != nil {
+		return t, err
+	}
+	links := ld.links
+	t.ipv6Sysctls, t.bridgeOpts = ld.ipv6Sysctls, ld.bridgeOpts
+	addrs, err := dumpAddrs(h)
+	if err != nil {
+		return t, err
+	}
+	if t.routes, err = dumpRoutes(h); err != nil {
+		return t, err
+	}
+	if t.rules, err = dumpRules(h); err != nil {
+		return t, err
+	}
+	t.links = links
+	now := time.Now()
+	t.addrs = make([]seenAddr, len(addrs))
+	for i, a := range addrs {
+		t.addrs[i] = seenAddr{Addr: a, seen: now}
+	}
+	return t, nil
+}
+
+func dumpAddrs(h *netlink.Handle) ([]netlink.Addr, error) {
+	return retryDump("addresses", func() ([]netlink.Addr, error) {
 		return h.AddrList(nil, netlink.FAMILY_ALL)
 	})
-	if err != nil {
-		return nil, err
-	}
-	routes, err := retryDump("routes", func() ([]netlink.Route, error) {
+}
+
+func dumpRoutes(h *netlink.Handle) ([]netlink.Route, error) {
+	return retryDump("routes", func() ([]netlink.Route, error) {
 		return h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
 	})
-	if err != nil {
-		return nil, err
-	}
+}
 
-	rules, err := retryDump("rules", func() ([]netlink.Rule, error) { return h.RuleList(netlink.FAMILY_ALL) })
-	if err != nil {
-		return nil, err
-	}
+func dumpRules(h *netlink.Handle) ([]netlink.Rule, error) {
+	return retryDump("rules", func() ([]netlink.Rule, error) { return h.RuleList(netlink.FAMILY_ALL) })
+}
 
-	names := make(map[int]string, len(links))
-	for _, l := range links {
+// convert builds the model of the tables. speed gives a link's speed; now,
+// when set, is the time at which the lifetimes of dynamic addresses are
+// reported (the zero time reports them as read).
+func (t tables) convert(speed func(netlink.Link) uint64, now time.Time) *netconf.State {
+	names := make(map[int]string, len(t.links))
+	for _, l := range t.links {
 		names[l.Attrs().Index] = l.Attrs().Name
 	}
-	byIndex := make(map[int][]netconf.Addr, len(links))
-	for _, a := range addrs {
-		byIndex[a.LinkIndex] = append(byIndex[a.LinkIndex], convertAddr(a))
+	byIndex := make(map[int][]netconf.Addr, len(t.links))
+	for _, a := range t.addrs {
+		byIndex[a.LinkIndex] = append(byIndex[a.LinkIndex], convertAddr(a.Addr, elapsed(a.seen, now)))
 	}
 
-	st := &netconf.State{Links: make([]netconf.Link, 0, len(links)), IPv6Sysctls: dump.ipv6Sysctls, BridgeOpts: dump.bridgeOpts}
-	for _, l := range links {
-		st.Links = append(st.Links, convertLink(l, names, byIndex[l.Attrs().Index], ns.speed))
+	st := &netconf.State{Links: make([]netconf.Link, 0, len(t.links)), IPv6Sysctls: t.ipv6Sysctls, BridgeOpts: t.bridgeOpts}
+	for _, l := range t.links {
+		st.Links = append(st.Links, convertLink(l, names, byIndex[l.Attrs().Index], speed))
 	}
 	sort.Slice(st.Links, func(i, j int) bool { return st.Links[i].Name < st.Links[j].Name })
 	fillBondSlaves(st)
 	markEUI64(st)
 
-	for _, r := range routes {
+	for _, r := range t.routes {
 		if cr, ok := convertRoute(r, names); ok {
 			st.Routes = append(st.Routes, cr)
 		}
 	}
-	for _, r := range rules {
+	for _, r := range t.rules {
 		st.Rules = append(st.Rules, convertRule(r))
 	}
-	return st, nil
+	return st
+}
+
+// elapsed is the whole seconds from seen to now, 0 when now is unset.
+func elapsed(seen, now time.Time) uint32 {
+	if now.IsZero() || !now.After(seen) {
+		return 0
+	}
+	return uint32(now.Sub(seen) / time.Second)
 }
 
 func convertRule(r netlink.Rule) netconf.Rule {
@@ -86,7 +147,7 @@ func ipNetPrefix(n *net.IPNet) netip.Prefix {
 	return netip.PrefixFrom(ip.Unmap(), ones)
 }
 
-func convertLink(l netlink.Link, names map[int]string, addrs []netconf.Addr, speed func(string) uint64) netconf.Link {
+func convertLink(l netlink.Link, names map[int]string, addrs []netconf.Addr, speed func(netlink.Link) uint64) netconf.Link {
 	a := l.Attrs()
 	out := netconf.Link{
 		Index:     a.Index,
@@ -99,17 +160,10 @@ func convertLink(l netlink.Link, names map[int]string, addrs []netconf.Addr, spe
 		Master:    names[a.MasterIndex],
 		Addrs:     addrs,
 	}
-	if out.Kind == netconf.KindDevice || out.Kind == netconf.KindVeth || out.Kind == netconf.KindBond {
-		out.Speed = speed(a.Name)
+	if hasSpeed(l) {
+		out.Speed = speed(l)
 	}
-	if s := a.Statistics; s != nil {
-		out.Stats = netconf.LinkStats{
-			RxBytes: s.RxBytes, TxBytes: s.TxBytes,
-			RxPackets: s.RxPackets, TxPackets: s.TxPackets,
-			RxErrors: s.RxErrors, TxErrors: s.TxErrors,
-			RxDropped: s.RxDropped, TxDropped: s.TxDropped,
-		}
-	}
+	out.Stats = convertStats(a.Statistics)
 	switch v := l.(type) {
 	case *netlink.Bond:
 		out.Bond = convertBond(v, names)
@@ -120,6 +174,38 @@ func convertLink(l netlink.Link, names map[int]string, addrs []netconf.Addr, spe
 		out.BondSlave = &netconf.BondSlave{AggregatorID: int(bs.AggregatorId)}
 	}
 	return out
+}
+
+func convertStats(s *netlink.LinkStatistics) netconf.LinkStats {
+	if s == nil {
+		return netconf.LinkStats{}
+	}
+	return netconf.LinkStats{
+		RxBytes: s.RxBytes, TxBytes: s.TxBytes,
+		RxPackets: s.RxPackets, TxPackets: s.TxPackets,
+		RxErrors: s.RxErrors, TxErrors: s.TxErrors,
+		RxDropped: s.RxDropped, TxDropped: s.TxDropped,
+	}
+}
+
+// ReadLinkStats reads the counters of one link: a single request, not a
+// dump, because counters change without notifications and are read live.
+func ReadLinkStats(ns *Namespace, name string) (netconf.LinkStats, error) {
+	l, err := ns.Handle.LinkByName(name)
+	if err != nil {
+		return netconf.LinkStats{}, fmt.Errorf("reading the counters of %s: %w", name, err)
+	}
+	return convertStats(l.Attrs().Statistics), nil
+}
+
+// hasSpeed says whether a link reports a speed: NICs, veths and bonds do;
+// bridges and VLANs have none of their own.
+func hasSpeed(l netlink.Link) bool {
+	switch netconf.LinkKind(l.Type()) {
+	case netconf.KindDevice, netconf.KindVeth, netconf.KindBond:
+		return true
+	}
+	return false
 }
 
 func operState(s netlink.LinkOperState) netconf.OperState {
@@ -135,7 +221,8 @@ func operState(s netlink.LinkOperState) netconf.OperState {
 	}
 }
 
-func convertAddr(a netlink.Addr) netconf.Addr {
+// convertAddr converts an address read age seconds ago.
+func convertAddr(a netlink.Addr, age uint32) netconf.Addr {
 	ip, _ := netip.AddrFromSlice(a.IP)
 	ip = ip.Unmap()
 	ones, _ := a.Mask.Size()
@@ -148,10 +235,17 @@ func convertAddr(a netlink.Addr) netconf.Addr {
 		Tentative: a.Flags&unix.IFA_F_TENTATIVE != 0,
 	}
 	if dynamic {
-		out.ValidLft = uint32(a.ValidLft)
-		out.PreferredLft = uint32(a.PreferedLft)
+		out.ValidLft = countDown(uint32(a.ValidLft), age)
+		out.PreferredLft = countDown(uint32(a.PreferedLft), age)
 	}
 	return out
+}
+
+func countDown(lifetime, age uint32) uint32 {
+	if lifetime == 0xffffffff {
+		return lifetime
+	}
+	return lifetime - min(lifetime, age)
 }
 
 func convertRoute(r netlink.Route, names map[int]string) (netconf.Route, bool) {
