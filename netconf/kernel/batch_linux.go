@@ -61,9 +61,16 @@ func Apply(ctx context.Context, ns *Namespace, plan netconf.Plan) (int, error) {
 	b := &batcher{ns: ns, plan: plan, index: map[string]int{}, changed: map[string]bool{}}
 	for i := 0; i < len(plan); {
 		s := plan[i]
+		if j := deletionRun(plan, i); j-i >= bulkDeleteMin {
+			if err := b.deleteBulk(ctx, i, j); err != nil {
+				return b.failed(err)
+			}
+			i = j
+			continue
+		}
 		if batched(s) {
 			if err := b.add(ctx, i); err != nil {
-				return i, err
+				return b.failed(err)
 			}
 			i++
 			continue
