@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,6 +72,9 @@ type Agent struct {
 	monitor atomic.Pointer[kernel.Monitor]
 	// driftKick wakes the drift watcher.
 	driftKick chan struct{}
+	// viewStale says the kernel was written since the monitor last dumped
+	// it; the writer slot guards it.
+	viewStale bool
 
 	// mu guards the fields that follow: the committed catalogue and
 	// running configuration, replaced whole (never mutated) by a commit,
@@ -220,12 +222,12 @@ type carriedNetwork struct{ networkID, top string }
 func (a *Agent) carriedNetworks() map[string]carriedNetwork {
 	nets, running := a.snapshot()
 	out := make(map[string]carriedNetwork, len(running.Attachments))
+	byID := networksByID(nets)
 	for _, at := range running.Attachments {
-		i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
-		if i < 0 {
+		net := byID[at.NetworkID]
+		if net == nil {
 			continue
 		}
-		net := nets[i]
 		carrier := at.Nic
 		if net.VLAN != nil {
 			carrier = netconf.VLANDeviceName(at.Nic, *net.VLAN)

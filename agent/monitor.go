@@ -59,11 +59,35 @@ func (a *Agent) observedState() (*netconf.State, error) {
 // not looking.
 func (a *Agent) syncView() {
 	if m := a.monitor.Load(); m != nil {
-		if _, err := m.Sync(); err != nil {
+		if err := m.Resume(a.viewStale); err != nil {
 			a.log.Warn("bringing the kernel view up to date", zap.Error(err))
 		}
 	}
+	a.viewStale = false
 	a.kickDrift()
+}
+
+// pauseView holds the monitor's own reading of notifications while a
+// write runs (see kernel.Monitor.Pause); syncView resumes it.
+func (a *Agent) pauseView() {
+	if m := a.monitor.Load(); m != nil {
+		m.Pause()
+	}
+}
+
+// verifiedState reads the kernel for verification: a full dump, through
+// the monitor when there is one, which then needs no notification of the
+// writes made so far.
+func (a *Agent) verifiedState() (*netconf.State, error) {
+	if m := a.monitor.Load(); m != nil {
+		st, err := m.Resync()
+		if err == nil {
+			a.viewStale = false
+			return st, nil
+		}
+		a.log.Warn("reading the kernel through the monitor", zap.Error(err))
+	}
+	return a.readState()
 }
 
 // kickDrift asks the drift watcher to compare the attachments again.

@@ -71,6 +71,7 @@ func (a *Agent) restoreAtBoot(ctx context.Context) error {
 // a slave, and attachments whose network or NIC is gone.
 func (a *Agent) restorable(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) *netconf.Config {
 	out := &netconf.Config{}
+	byID := networksByID(nets)
 	for _, b := range cfg.Bonds {
 		var slaves []string
 		for _, s := range b.Slaves {
@@ -90,7 +91,7 @@ func (a *Agent) restorable(cfg *netconf.Config, nets []*netconf.Network, st *net
 	for _, at := range cfg.Attachments {
 		_, nicExists := st.Link(at.Nic)
 		isBond := slices.ContainsFunc(out.Bonds, func(b netconf.BondConfig) bool { return b.Name == at.Nic })
-		hasNet := slices.ContainsFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
+		hasNet := byID[at.NetworkID] != nil
 		switch {
 		case !hasNet:
 			a.log.Error("restore: skipping an attachment whose network is gone", zap.String("attachment", at.ID))

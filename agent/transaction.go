@@ -49,6 +49,7 @@ func (a *Agent) lockWriter(ctx context.Context) (func(), error) {
 	defer timer.Stop()
 	select {
 	case a.writer <- struct{}{}:
+		a.pauseView()
 		return func() {
 			a.syncView() // the next read sees what this write did
 			<-a.writer
@@ -81,16 +82,19 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error)
 	if ch.networks != nil {
 		nets = ch.networks
 	}
-	cur, err := a.readState()
+	// Validation and drift need the kernel's links and addresses, which
+	// the monitor's view has, up to date, without a dump; planning reads
+	// the kernel afresh, and only when there is something to plan.
+	view, err := a.observedState()
 	if err != nil {
 		return txResult{}, err
 	}
 	cfg, resynced, err := netconf.MergeAndSync(netconf.MergeInput{
-		Request: ch.request, Running: running, Networks: nets, Kernel: cur,
-		NicName:                a.nicNameResolver(cur, running),
+		Request: ch.request, Running: running, Networks: nets, Kernel: view,
+		NicName:                a.nicNameResolver(view, running),
 		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
 		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
-		OutOfSync:              outOfSync(running, nets, cur),
+		OutOfSync:              outOfSync(running, nets, view),
 	})
 	if err != nil {
 		return txResult{}, ruleFault(err)
@@ -99,7 +103,7 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error)
 	if ch.request.CheckConnectivity {
 		how.await = a.connectivityTimeout(ch.request)
 	}
-	res, err := a.applyConfig(ctx, cur, cfg, ch.networks, how)
+	res, err := a.applyConfig(ctx, nil, cfg, ch.networks, how)
 	if err == nil && ch.request.CommitOnSuccess {
 		err = a.commitPersistent()
 	}
@@ -120,7 +124,8 @@ type applyHow struct {
 
 // applyConfig makes the kernel run cfg (with the catalogue nets, or the
 // current one when nil) and, once verified, makes it the running
-// configuration. cur is the kernel as read before.
+// configuration. cur is the kernel as read before, or nil: then it is read
+// if the change touches any device.
 func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network, how applyHow) (txResult, error) {
 	start := time.Now()
 	a.mu.RLock()
@@ -134,17 +139,23 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 		// Their leases' addresses and routes are gone: plan from the kernel
 		// as it is now. A rollback restores the addresses, and the clients
 		// of the configuration that runs again are started again.
-		var err error
-		if cur, err = a.readState(); err != nil {
-			return txResult{}, err
-		}
+		cur = nil
 	}
 	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
-	var scope []string
+	var scope []string // nil: every device
 	if !how.full {
-		scope = append(netconf.ChangedDevices(oldT, newT), syncedDevices(cfg, newNets, how.synced)...)
+		scope = append(append([]string{}, netconf.ChangedDevices(oldT, newT)...), syncedDevices(cfg, newNets, how.synced)...)
 	}
-	plan := netconf.MakeScopedPlan(cur, oldT, newT, scope)
+	var plan netconf.Plan
+	if scope == nil || len(scope) > 0 {
+		if cur == nil {
+			var err error
+			if cur, err = a.readState(); err != nil {
+				return txResult{}, err
+			}
+		}
+		plan = netconf.MakeScopedPlan(cur, oldT, newT, scope)
+	}
 	writes, err := a.applyAndVerify(ctx, plan, cur, oldT, newT, scope, how.await)
 	log := a.log.With(zap.Int("steps", len(plan)), zap.Int("kernel_writes", writes), zap.Duration("duration", time.Since(start)))
 	if err != nil {
@@ -174,7 +185,8 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 		return 0, nil // nothing changes, so nothing can cut the manager off
 	}
 	names := netconf.DeviceNames(oldT, newT)
-	j := &journal{Started: time.Now(), Next: newT, Snapshot: netconf.SnapshotTarget(before, names), Names: names, Before: before}
+	j := &journal{Started: time.Now(), Next: newT, Snapshot: netconf.SnapshotTarget(before, names), Names: names,
+		Before: &netconf.State{Routes: before.Routes, Rules: before.Rules}}
 	if err := a.writeJournal(j); err != nil {
 		return 0, err
 	}
@@ -233,7 +245,7 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []
 			}
 		}
 		var st *netconf.State
-		if st, err = a.readState(); err != nil {
+		if st, err = a.verifiedState(); err != nil {
 			return err
 		}
 		if err = netconf.VerifyScoped(oldT, newT, st, scope); err == nil {
@@ -246,6 +258,9 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []
 // commitRunning stores the new running configuration (and catalogue) on
 // disk first, then publishes it to readers.
 func (a *Agent) commitRunning(cfg *netconf.Config, nets []*netconf.Network) error {
+	if _, running := a.snapshot(); nets == nil && running.Equal(cfg) {
+		return nil // a request that changed nothing writes nothing
+	}
 	if nets != nil {
 		if err := a.saveNetworks(nets); err != nil {
 			return err
@@ -266,18 +281,19 @@ func (a *Agent) commitRunning(cfg *netconf.Config, nets []*netconf.Network) erro
 // nicNameResolver maps NIC and bond ids to device names: the kernel's links
 // and the bonds of the configuration (which may not exist yet).
 func (a *Agent) nicNameResolver(st *netconf.State, cfg *netconf.Config) func(string) (string, bool) {
+	var names map[string]string // id → name, built on the first lookup
 	return func(id string) (string, bool) {
-		for _, l := range st.Links {
-			if nicID(a.hostID, l.Name) == id {
-				return l.Name, true
+		if names == nil {
+			names = make(map[string]string, len(st.Links)+len(cfg.Bonds))
+			for _, b := range cfg.Bonds {
+				names[nicID(a.hostID, b.Name)] = b.Name
+			}
+			for _, l := range st.Links { // a link wins over a bond to be
+				names[nicID(a.hostID, l.Name)] = l.Name
 			}
 		}
-		for _, b := range cfg.Bonds {
-			if nicID(a.hostID, b.Name) == id {
-				return b.Name, true
-			}
-		}
-		return "", false
+		name, ok := names[id]
+		return name, ok
 	}
 }
 
@@ -358,14 +374,24 @@ func usesDHCP(cfg *netconf.Config) bool {
 // from its configuration.
 func outOfSync(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) map[string][]string {
 	out := map[string][]string{}
+	byID := networksByID(nets)
 	for _, at := range cfg.Attachments {
-		i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
-		if i < 0 {
+		net := byID[at.NetworkID]
+		if net == nil {
 			continue
 		}
-		if ok, diffs := netconf.InSync(netconf.AttachmentDrift(cfg, at, nets[i], st)); !ok {
+		if ok, diffs := netconf.InSync(netconf.AttachmentDrift(cfg, at, net, st)); !ok {
 			out[at.ID] = diffs
 		}
+	}
+	return out
+}
+
+// networksByID indexes the catalogue, for lookups per attachment.
+func networksByID(nets []*netconf.Network) map[string]*netconf.Network {
+	out := make(map[string]*netconf.Network, len(nets))
+	for _, n := range nets {
+		out[n.ID] = n
 	}
 	return out
 }

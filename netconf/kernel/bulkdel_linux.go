@@ -109,7 +109,6 @@ func unusedGroup(used map[int]uint32) uint32 {
 // linkGroups returns the group of every link, by index: a link dump
 // without statistics, of which only IFLA_GROUP is parsed.
 func (r *rtnl) linkGroups() (map[int]uint32, error) {
-	const rtextFilterSkipStats = 1 << 3
 	msgs, err := r.dump(unix.RTM_GETLINK, serialize(nl.NewIfInfomsg(unix.AF_UNSPEC),
 		nl.NewRtAttr(unix.IFLA_EXT_MASK, nl.Uint32Attr(rtextFilterSkipStats))))
 	if err != nil {

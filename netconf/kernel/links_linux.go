@@ -17,6 +17,10 @@ import (
 // (enum DEVCONF_* in linux/ipv6.h), which a link dump carries.
 var devconfIndex = map[string]int{"accept_ra": 3, "autoconf": 5, "disable_ipv6": 26}
 
+// rtextFilterSkipStats asks a link dump to leave the counters out
+// (RTEXT_FILTER_SKIP_STATS).
+const rtextFilterSkipStats = 1 << 3
+
 // linkDump is one dump of the namespace's links: the library's parsing,
 // plus what it does not parse, each link's IPv6 settings and each
 // bridge's options, so that no per-device read is needed.
@@ -31,7 +35,11 @@ func dumpLinks(ns *Namespace) (linkDump, error) {
 	if err != nil {
 		return linkDump{}, err
 	}
-	msgs, err := sock.dump(unix.RTM_GETLINK, nl.NewIfInfomsg(unix.AF_UNSPEC).Serialize())
+	// Without counters: they change without notifications, so the API
+	// reads them live (ReadLinkStats), and they are most of a link's
+	// message.
+	msgs, err := sock.dump(unix.RTM_GETLINK, serialize(nl.NewIfInfomsg(unix.AF_UNSPEC),
+		nl.NewRtAttr(unix.IFLA_EXT_MASK, nl.Uint32Attr(rtextFilterSkipStats))))
 	if err != nil {
 		return linkDump{}, err
 	}
