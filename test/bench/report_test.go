@@ -32,7 +32,7 @@ type sizeResult struct {
 	ApplyWrites     int // X-Hostnetd-Kernel-Writes
 	ApplyIPSeconds  float64
 	ApplyIPCommands int
-	// The same request again.
+	// The same request again: the median time of a few, the most writes.
 	ReapplySeconds float64
 	ReapplyWrites  int
 	// Removal of the N attachments and the bond.
