@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/hostnetd/hostnetd/agent"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
@@ -122,19 +121,6 @@ func main() {
 		log.Error("hostnetd failed", zap.Error(err))
 		os.Exit(1)
 	}
-}
-
-func newLogger(level string) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	cfg := zap.NewProductionConfig()
-	cfg.Level = zap.NewAtomicLevelAt(lvl)
-	cfg.Encoding = "console"
-	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
-	cfg.DisableStacktrace = true
-	return cfg.Build()
 }
 
 func run(ctx context.Context, log *zap.Logger, a args) (err error) {
