@@ -62,6 +62,7 @@ func (a *Agent) recoverJournal(ctx context.Context) error {
 		return nil
 	}
 	a.log.Warn("found the journal of an interrupted transaction; rolling it back", zap.Time("started", j.Started))
+	a.notify("STATUS=rolling back an interrupted transaction")
 	if err := a.restoreSnapshot(ctx, &j); err != nil {
 		a.log.Error("ROLLBACK OF THE INTERRUPTED TRANSACTION FAILED: the host may be half-configured", zap.Error(err))
 		a.setAsideJournal(err)

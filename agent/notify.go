@@ -38,6 +38,16 @@ func (a *Agent) idleStatus() string {
 	}
 }
 
+// busyStatus is the STATUS= line while a transaction runs.
+func (a *Agent) busyStatus(txID string) string {
+	select {
+	case <-a.restored:
+		return "transaction " + txID + " in progress"
+	default:
+		return "restoring the persistent configuration: transaction " + txID + " in progress"
+	}
+}
+
 // startWatchdog pings systemd's watchdog (WatchdogSec=) at half its
 // interval, as sd_watchdog_enabled(3) advises, for as long as the managed
 // namespace still answers a netlink request: a daemon that has lost its

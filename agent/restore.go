@@ -44,6 +44,7 @@ func (a *Agent) restoreAtBoot(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
+	a.notify("STATUS=" + a.idleStatus())
 	start := time.Now()
 	cur, err := a.readState()
 	if err != nil {

@@ -40,7 +40,7 @@ func (a *Agent) beginTx(ctx context.Context, kind string) (context.Context, *txR
 	var b [4]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	tx := &txRecord{id: hex.EncodeToString(b[:]), kind: kind, start: time.Now()}
-	a.notify("STATUS=transaction " + tx.id + " in progress")
+	a.notify("STATUS=" + a.busyStatus(tx.id))
 	return context.WithValue(ctx, txKey{}, tx), tx
 }
 

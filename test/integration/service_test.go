@@ -116,7 +116,7 @@ func TestReadyIsNotifiedOnlyAfterRestore(t *testing.T) {
 		}
 		break
 	}
-	if !strings.Contains(strings.Join(before, "\n"), "STATUS=transaction") {
+	if joined := strings.Join(before, "\n"); !strings.Contains(joined, "STATUS=restoring the persistent configuration: transaction") {
 		t.Errorf("no STATUS= of the restore transaction before READY=1: %q", before)
 	}
 	if code, err := d.post("/hosts/"+hostIDOf(t, dir)+"/commitnetconfig", "<action/>"); err != nil || code != http.StatusOK {
