@@ -140,6 +140,7 @@ func TestWatchdogIsPinged(t *testing.T) {
 	host := nstest.New(t)
 	notify := listenNotify(t)
 	d := launchDaemon(t, host, t.TempDir(), []string{"NOTIFY_SOCKET=" + notify.path, "WATCHDOG_USEC=200000"})
+	d.waitUp(t) // under the VM's emulation the start alone takes seconds
 	pings := 0
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
 		if msg, ok := notify.next(time.Until(deadline)); ok && strings.Contains(msg, "WATCHDOG=1") {
@@ -343,7 +344,7 @@ func TestStartRefusesUnsafeAccess(t *testing.T) {
 		args := append([]string{"--netns", host.Name, "--state-dir", filepath.Join(dir, "state"), "--run-dir", filepath.Join(dir, "run"),
 			"--resolv-conf", "none"}, tt.args...)
 		cmd := exec.Command(hostnetdBinary(t), args...)
-		out, err := runWithin(cmd, 20*time.Second)
+		out, err := runWithin(cmd, time.Minute) // the VM's emulation starts slowly
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) || exit.ExitCode() == 0 {
 			t.Errorf("%s: hostnetd did not refuse to start (%v)\n%s", tt.name, err, out)
