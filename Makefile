@@ -13,13 +13,40 @@ VMEXEC      := $(CURDIR)/test/vm/vmexec
 # namespace integration tests, so they also run on Debian's kernel.
 VM_PKGS     := ./test/kernel/... ./test/integration/...
 RUN_DIR     := $(CURDIR)/.run
+# make install: the layout systemd searches (/usr/local/lib/systemd/system
+# is on its unit path); DESTDIR stages it elsewhere.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+SBINDIR     ?= $(PREFIX)/sbin
+BINDIR      ?= $(PREFIX)/bin
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+DOCDIR      ?= $(PREFIX)/share/doc/hostnetd
 
-.PHONY: all build run test deps lint test-unit test-vm test-vm-selftest vm-prepare vm-shell clean
+.PHONY: all build install verify-unit run test deps lint test-unit test-vm test-vm-selftest vm-prepare vm-shell clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/hostnetd ./cmd/hostnetd
+
+# Installs hostnetd (and hostnetctl when built) and the unit, whose
+# ExecStart= and Documentation= follow SBINDIR and DOCDIR. Then, as root:
+# systemctl daemon-reload && systemctl enable --now hostnetd.
+install: build
+	install -D -m 0755 bin/hostnetd $(DESTDIR)$(SBINDIR)/hostnetd
+	if [ -x bin/hostnetctl ]; then install -D -m 0755 bin/hostnetctl $(DESTDIR)$(BINDIR)/hostnetctl; fi
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's#/usr/local/sbin/hostnetd#$(SBINDIR)/hostnetd#' -e 's#/usr/local/share/doc/hostnetd#$(DOCDIR)#' \
+	  systemd/hostnetd.service > $(DESTDIR)$(UNITDIR)/hostnetd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/hostnetd.service
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+# systemd-analyze verify on the unit as installed (a staged make install),
+# so that its ExecStart= binary exists: verify fails on a missing one. verify
+# exits 0 on what it merely warns about (an unknown key, a bad value), so
+# any line it prints about hostnetd fails the target.
+verify-unit:
+	@scripts/verify-unit.sh
 
 # Starts hostnetd on a throwaway sandbox namespace (never this machine's own
 # interfaces) and prints curl examples; Ctrl-C stops it and deletes the sandbox.
@@ -28,7 +55,7 @@ run: build
 
 # Everything: installs what is missing, lints, runs the unit and namespace
 # tests on this kernel, then the VM suite (bonds and VLANs on a full kernel).
-test: deps lint test-unit test-vm test-vm-selftest
+test: deps lint verify-unit test-unit test-vm test-vm-selftest
 
 deps:
 	@scripts/install-deps.sh

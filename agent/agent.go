@@ -48,6 +48,12 @@ type Options struct {
 	// FailStep is a test hook: a step of a plan for which it returns true
 	// fails as if the kernel refused it. Never set in production.
 	FailStep func(index int, step netconf.Step) bool
+	// Access says who may use the TCP listeners (see access.go).
+	Access AccessOptions
+	// ShutdownGrace bounds how long a stop waits for the transaction in
+	// flight to finish before cancelling it (it then rolls back);
+	// optional, DefaultShutdownGrace when 0.
+	ShutdownGrace time.Duration
 }
 
 // Agent is the hostnetd daemon. New prepares it; Run serves until its
@@ -73,6 +79,11 @@ type Agent struct {
 	monitor atomic.Pointer[kernel.Monitor]
 	// driftKick wakes the drift watcher.
 	driftKick chan struct{}
+	// access checks the requests of TCP listeners; metrics counts.
+	access  *access
+	metrics *metrics
+	// stopping is closed when Run begins to stop: no transaction starts.
+	stopping chan struct{}
 
 	// mu guards the fields that follow: the committed catalogue and
 	// running configuration, replaced whole (never mutated) by a commit,
@@ -106,6 +117,13 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	if opts.MaxConnectivityTimeout == 0 {
 		opts.MaxConnectivityTimeout = DefaultMaxConnectivityTimeout
 	}
+	if opts.ShutdownGrace == 0 {
+		opts.ShutdownGrace = DefaultShutdownGrace
+	}
+	acc, err := newAccess(log.Named("access"), opts.Access)
+	if err != nil {
+		return nil, fmt.Errorf("agent.New: %w", err)
+	}
 	for _, dir := range []string{opts.StateDir, opts.RunDir} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("agent.New: %w", err)
@@ -121,9 +139,11 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	}
 	a := &Agent{log: log, opts: opts, hostID: hostID, writer: make(chan struct{}, 1), restored: make(chan struct{}),
 		driftKick: make(chan struct{}, 1),
-		networks:  stored.Networks, running: stored.Running}
+		networks:  stored.Networks, running: stored.Running, access: acc, stopping: make(chan struct{})}
 	a.events = &eventLog{log: log.Named("events")}
 	a.dhcp = newDHCPClients(log, opts.Namespace, opts.StateDir)
+	a.metrics = newMetrics(a)
+	a.dhcp.metrics = a.metrics
 	a.dhcp.onLease = a.updateDNS
 	a.dhcp.record = a.events.record
 	if a.persistent, err = a.loadPersistent(); err != nil {
@@ -136,26 +156,40 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 // HostID is the id of the host this agent serves.
 func (a *Agent) HostID() string { return a.hostID }
 
-// Handler is the agent's HTTP handler, for tests and custom servers.
-func (a *Agent) Handler() http.Handler { return http.HandlerFunc(a.serveHTTP) }
+// Handler is the agent's HTTP handler, for tests and custom servers: the
+// API, /metrics and the SSO endpoints. Requests that arrived on a TCP
+// listener need credentials (access.go); others are trusted.
+func (a *Agent) Handler() http.Handler { return a.guard(http.HandlerFunc(a.serveHTTP)) }
 
-// Run serves the API on every listener until ctx is cancelled, then shuts
-// the servers down gracefully. A cancelled context is a normal stop.
+// Run serves the API on every listener until ctx is cancelled, then stops
+// gracefully (shutdown.go): the transaction in flight, if any, finishes or
+// rolls back before Run returns. A cancelled context is a normal stop.
 func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 	if len(listeners) == 0 {
 		return errors.New("agent.Run: no listener")
 	}
+	stopped := ctx
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	// Transactions, restore and recovery run under txCtx, which a stop
+	// cancels only after the shutdown grace.
+	txCtx, cancelTx := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelTx()
+	defer a.startWatchdog()()
 	// Recover before serving: a transaction interrupted by a crash is
 	// rolled back before anyone can read or write.
-	if err := a.recoverJournal(ctx); err != nil {
+	if err := a.recoverJournal(txCtx); err != nil {
 		return fmt.Errorf("agent.Run: %w", err)
 	}
 	watching := a.startMonitor(ctx)
 	restoreErr := make(chan error, 1)
 	go func() {
-		err := a.restoreAtBoot(ctx)
+		err := a.restoreAtBoot(txCtx)
 		if err != nil && ctx.Err() == nil {
 			a.log.Error("restoring the persistent configuration failed", zap.Error(err))
+		}
+		if ctx.Err() == nil {
+			a.notifyReady(err)
 		}
 		restoreErr <- err
 	}()
@@ -164,7 +198,7 @@ func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return txCtx },
 		ErrorLog:          zap.NewStdLog(a.log.Named("http")),
 	}
 	errc := make(chan error, len(listeners))
@@ -177,17 +211,16 @@ func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 	case <-ctx.Done():
 	case runErr = <-errc:
 	}
-	if err := <-restoreErr; err != nil && ctx.Err() == nil {
+	stop()
+	if err := a.shutdown(srv, cancelTx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("shutting down the HTTP server: %w", err))
+	}
+	if err := <-restoreErr; err != nil && stopped.Err() == nil {
 		runErr = errors.Join(runErr, fmt.Errorf("restoring the persistent configuration: %w", err))
 	}
 	// Leases are kept, not released: a restarted hostnetd takes them over.
 	a.dhcp.closeAll()
 	<-watching
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("shutting down the HTTP server: %w", err))
-	}
 	if errors.Is(runErr, http.ErrServerClosed) {
 		runErr = nil
 	}

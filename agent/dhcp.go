@@ -35,6 +35,8 @@ type dhcpClients struct {
 	onLease func()
 	// record records an event; optional.
 	record func(severity, code, description string)
+	// metrics counts the leases; optional.
+	metrics *metrics
 
 	// mu guards the fields that follow. A client's OnChange never takes
 	// it: reconcile holds it while Close waits for that client.
@@ -179,7 +181,7 @@ func (d *dhcpClients) start(ctx context.Context, id, link, mac string, owner, v6
 		return
 	}
 	d.clients[id] = c
-	d.log.Info("DHCP client started", zap.String("link", link), zap.String("hwaddr", mac))
+	d.log.Debug("DHCP client started", zap.String("link", link), zap.String("hwaddr", mac))
 }
 
 // stop closes a client; with release the lease is given back and the
@@ -244,6 +246,7 @@ func (d *dhcpClients) route(c *dhcpClient, l dhcp4.Lease) {
 }
 
 func (d *dhcpClients) setDNS(key string, bound bool, dns []netip.Addr) {
+	d.metrics.lease(key, bound)
 	d.dnsMu.Lock()
 	defer d.dnsMu.Unlock()
 	if !bound {

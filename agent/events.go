@@ -34,13 +34,7 @@ type eventLog struct {
 
 // record appends an event and logs it with the same content.
 func (l *eventLog) record(severity, code, description string) {
-	l.mu.Lock()
-	l.next++
-	l.events = append(l.events, event{ID: l.next, Time: time.Now().UTC(), Severity: severity, Code: code, Description: description})
-	if len(l.events) > maxEvents {
-		l.events = l.events[len(l.events)-maxEvents:]
-	}
-	l.mu.Unlock()
+	l.add(severity, code, description)
 	fields := []zap.Field{zap.String("event", code), zap.String("severity", severity)}
 	switch severity {
 	case "error":
@@ -49,6 +43,18 @@ func (l *eventLog) record(severity, code, description string) {
 		l.log.Warn(description, fields...)
 	default:
 		l.log.Info(description, fields...)
+	}
+}
+
+// add appends an event without logging it: a transaction's events, which
+// its one log line already tells (txlog.go).
+func (l *eventLog) add(severity, code, description string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.next++
+	l.events = append(l.events, event{ID: l.next, Time: time.Now().UTC(), Severity: severity, Code: code, Description: description})
+	if len(l.events) > maxEvents {
+		l.events = l.events[len(l.events)-maxEvents:]
 	}
 }
 

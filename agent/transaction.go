@@ -49,10 +49,18 @@ func (a *Agent) lockWriter(ctx context.Context) (func(), error) {
 	defer timer.Stop()
 	select {
 	case a.writer <- struct{}{}:
+		select {
+		case <-a.stopping: // hand the slot to the stop (shutdown.go)
+			<-a.writer
+			return nil, stoppingFault()
+		default:
+		}
 		return func() {
 			a.syncView() // the next read sees what this write did
 			<-a.writer
 		}, nil
+	case <-a.stopping:
+		return nil, stoppingFault()
 	case <-timer.C:
 		return nil, newFault(http.StatusConflict, CodeOperationInProgress, "Operation Failed",
 			"another network operation is in progress; try again later")
@@ -74,7 +82,9 @@ func (a *Agent) transact(ctx context.Context, ch change) (txResult, error) {
 }
 
 // transactLocked is transact for a caller that holds the writer slot.
-func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error) {
+func (a *Agent) transactLocked(ctx context.Context, ch change) (res txResult, err error) {
+	ctx, tx := a.beginTx(ctx, "request")
+	defer func() { a.endTx(tx, res, err) }()
 	a.mu.RLock()
 	nets, running := a.networks, a.running
 	a.mu.RUnlock()
@@ -99,7 +109,7 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error)
 	if ch.request.CheckConnectivity {
 		how.await = a.connectivityTimeout(ch.request)
 	}
-	res, err := a.applyConfig(ctx, cur, cfg, ch.networks, how)
+	res, err = a.applyConfig(ctx, cur, cfg, ch.networks, how)
 	if err == nil && ch.request.CommitOnSuccess {
 		err = a.commitPersistent()
 	}
@@ -122,7 +132,6 @@ type applyHow struct {
 // current one when nil) and, once verified, makes it the running
 // configuration. cur is the kernel as read before.
 func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network, how applyHow) (txResult, error) {
-	start := time.Now()
 	a.mu.RLock()
 	oldNets, running := a.networks, a.running
 	a.mu.RUnlock()
@@ -148,23 +157,20 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 		scope = append(netconf.ChangedDevices(oldT, newT), syncedDevices(cfg, newNets, how.synced)...)
 	}
 	plan := netconf.MakeScopedPlan(cur, oldT, newT, scope)
+	a.log.Debug("plan", zap.String("transaction", txID(ctx)), zap.String("plan", plan.String()))
 	writes, err := a.applyAndVerify(ctx, plan, cur, oldT, newT, scope, how.await)
-	log := a.log.With(zap.Int("steps", len(plan)), zap.Int("kernel_writes", writes), zap.Duration("duration", time.Since(start)))
 	if err != nil {
-		log.Warn("transaction failed", zap.Error(err))
 		a.reconcileDHCP(ctx) // the configuration that runs again may need its clients back
-		return txResult{Writes: writes}, err
+		return txResult{Plan: plan, Writes: writes}, err
 	}
 	if err := a.commitRunning(cfg, nets); err != nil {
-		return txResult{Writes: writes}, err
+		return txResult{Plan: plan, Writes: writes}, err
 	}
 	a.reconcileDHCP(ctx)
 	a.updateDNS()
-	log.Info("transaction applied")
 	if len(plan) > 0 {
-		a.events.record("normal", "NETWORK_CHANGE_APPLIED", fmt.Sprintf("network configuration applied and verified: %d kernel writes", writes))
+		a.events.add("normal", "NETWORK_CHANGE_APPLIED", fmt.Sprintf("network configuration applied and verified: %d kernel writes", writes))
 	}
-	a.log.Debug("plan", zap.String("plan", plan.String()))
 	return txResult{Running: cfg, Plan: plan, Writes: writes}, nil
 }
 
@@ -181,20 +187,22 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 	if err := a.writeJournal(j); err != nil {
 		return 0, err
 	}
+	start := time.Now()
 	done, err := a.apply(ctx, a.instrument(plan))
 	if err == nil {
 		err = a.verify(ctx, oldT, newT, scope)
 	}
+	a.noteApply(ctx, start, done)
 	if err == nil && await > 0 {
 		if f := a.awaitConnectivity(ctx, await); f != nil {
-			return done, a.rollBack(ctx, j, done, f)
+			return done, a.rollBack(ctx, j, done, a.interrupted(ctx, f))
 		}
 	}
 	if err == nil {
 		return done, a.removeJournal()
 	}
-	return done, a.rollBack(ctx, j, done, newFault(http.StatusBadRequest, netconf.CodeFailedIfup, "Operation Failed",
-		"applying the change failed at %q; the host was rolled back", failedStep(err)))
+	return done, a.rollBack(ctx, j, done, a.interrupted(ctx, newFault(http.StatusBadRequest, netconf.CodeFailedIfup, "Operation Failed",
+		"applying the change failed at %q; the host was rolled back", failedStep(err))))
 }
 
 // rollBack restores the journaled snapshot after cause and returns the
@@ -202,13 +210,14 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 func (a *Agent) rollBack(ctx context.Context, j *journal, done int, cause *Fault) error {
 	// The rollback must run to the end even if the request was cancelled.
 	rbErr := a.restoreSnapshot(context.WithoutCancel(ctx), j)
+	a.noteRollback(ctx, rbErr)
 	if rbErr != nil {
-		a.events.record("error", "ROLLBACK_FAILED", fmt.Sprintf("%s; rolling it back failed too: %v", cause.Detail, rbErr))
+		a.events.add("error", "ROLLBACK_FAILED", fmt.Sprintf("%s; rolling it back failed too: %v", cause.Detail, rbErr))
 		a.setAsideJournal(rbErr)
 		return newFault(http.StatusInternalServerError, cause.Code, "Operation Failed",
 			"%s; rolling it back failed too (%v): the host may be half-configured", cause.Detail, rbErr)
 	}
-	a.events.record("warning", cause.Code, fmt.Sprintf("%s (%d steps undone)", cause.Detail, done))
+	a.events.add("warning", cause.Code, fmt.Sprintf("%s (%d steps undone)", cause.Detail, done))
 	if err := a.removeJournal(); err != nil {
 		return errors.Join(cause, err)
 	}

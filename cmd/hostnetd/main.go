@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/hostnetd/hostnetd/agent"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
@@ -42,6 +41,7 @@ type args struct {
 	maxConnWait  int
 	stepDelay    time.Duration
 	resolvConf   string
+	service      serviceFlags
 }
 
 type listFlag []string
@@ -67,6 +67,7 @@ func parseArgs(argv []string) (args, error) {
 	fs.Var(&probes, "connectivity-probe", "tcp:HOST:PORT reached over a new configuration confirms connectivity; repeatable")
 	fs.DurationVar(&a.writeWait, "write-wait", agent.DefaultWriteWait, "how long a write waits for the running one before 409")
 	fs.IntVar(&a.maxConnWait, "max-connectivity-timeout", agent.DefaultMaxConnectivityTimeout, "largest connectivity_timeout accepted, in seconds; also the wait when a request gives none")
+	a.service.register(fs)
 	if err := fs.Parse(argv); err != nil {
 		return a, err
 	}
@@ -118,26 +119,21 @@ func main() {
 	defer log.Sync() //nolint:errcheck // nothing to do if the log cannot be flushed
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// The first signal stops gracefully (the transaction in flight finishes
+	// or rolls back); a second one kills, and the journal rolls back at the
+	// next start.
+	context.AfterFunc(ctx, stop)
 	if err := run(ctx, log, a); err != nil {
 		log.Error("hostnetd failed", zap.Error(err))
 		os.Exit(1)
 	}
 }
 
-func newLogger(level string) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	cfg := zap.NewProductionConfig()
-	cfg.Level = zap.NewAtomicLevelAt(lvl)
-	cfg.Encoding = "console"
-	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
-	cfg.DisableStacktrace = true
-	return cfg.Build()
-}
-
 func run(ctx context.Context, log *zap.Logger, a args) (err error) {
+	listenOpts, err := a.service.listenOptions(a.listen)
+	if err != nil {
+		return err
+	}
 	ns, cleanup, err := openManagedNamespace(log, a)
 	if err != nil {
 		return err
@@ -155,6 +151,8 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 		ConnectivityProbes:     a.probes,
 		StepDelay:              a.stepDelay,
 		ResolvConf:             a.resolvConf,
+		Access:                 a.service.access(),
+		ShutdownGrace:          a.service.shutdownGrace,
 	})
 	if err != nil {
 		return err
@@ -168,7 +166,7 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 		}
 	}()
 	for _, spec := range a.listen {
-		ln, err := agent.Listen(spec)
+		ln, err := agent.ListenWith(spec, listenOpts)
 		if err != nil {
 			return err
 		}

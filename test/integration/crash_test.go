@@ -61,10 +61,20 @@ type daemon struct {
 
 func startDaemon(t *testing.T, ns *kernel.Namespace, dir string, extra ...string) *daemon {
 	t.Helper()
+	d := launchDaemon(t, ns, dir, nil, extra...)
+	d.waitUp(t)
+	return d
+}
+
+// launchDaemon starts hostnetd with env added to its environment, and
+// returns at once.
+func launchDaemon(t *testing.T, ns *kernel.Namespace, dir string, env []string, extra ...string) *daemon {
+	t.Helper()
 	d := &daemon{socket: filepath.Join(dir, "hostnetd.sock"), log: &syncWriter{}}
 	args := append([]string{"--netns", ns.Name, "--state-dir", filepath.Join(dir, "state"), "--run-dir", filepath.Join(dir, "run"),
 		"--listen", "unix:" + d.socket, "--resolv-conf", "none"}, extra...)
 	d.cmd = exec.Command(hostnetdBinary(t), args...)
+	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stdout, d.cmd.Stderr = io.Discard, d.log
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -74,6 +84,12 @@ func startDaemon(t *testing.T, ns *kernel.Namespace, dir string, extra ...string
 		var dl net.Dialer
 		return dl.DialContext(ctx, "unix", d.socket)
 	}}}
+	return d
+}
+
+// waitUp waits until the daemon serves and has finished restoring.
+func (d *daemon) waitUp(t *testing.T) {
+	t.Helper()
 	// Ready once it serves and has finished restoring (status up).
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		if resp, err := d.client.Get("http://hostnetd/ovirt-engine/api/hosts"); err == nil {
@@ -88,7 +104,6 @@ func startDaemon(t *testing.T, ns *kernel.Namespace, dir string, extra ...string
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return d
 }
 
 func (d *daemon) kill() {
