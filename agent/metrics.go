@@ -117,7 +117,7 @@ func newMetrics(a *Agent) *metrics {
 }
 
 func (a *Agent) countOutOfSync() float64 {
-	st, err := a.readState()
+	st, err := a.observedState()
 	if err != nil {
 		a.log.Warn("metrics: reading the kernel", zap.Error(err))
 		return math.NaN()
