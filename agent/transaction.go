@@ -49,13 +49,18 @@ func (a *Agent) lockWriter(ctx context.Context) (func(), error) {
 	defer timer.Stop()
 	select {
 	case a.writer <- struct{}{}:
-		return func() { <-a.writer }, nil
+		a.gate.enter()
+		return func() { a.gate.leave(); <-a.writer }, nil
 	case <-timer.C:
-		return nil, newFault(http.StatusConflict, CodeOperationInProgress, "Operation Failed",
-			"another network operation is in progress; try again later")
+		return nil, operationInProgress()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+func operationInProgress() *Fault {
+	return newFault(http.StatusConflict, CodeOperationInProgress, "Operation Failed",
+		"another network operation is in progress; try again later")
 }
 
 // transact runs one write from request to committed running configuration:
@@ -72,31 +77,11 @@ func (a *Agent) transact(ctx context.Context, ch change) (txResult, error) {
 
 // transactLocked is transact for a caller that holds the writer slot.
 func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error) {
-	a.mu.RLock()
-	nets, running := a.networks, a.running
-	a.mu.RUnlock()
-	if ch.networks != nil {
-		nets = ch.networks
-	}
-	cur, err := a.readState()
+	m, err := a.mergeChange(ch)
 	if err != nil {
 		return txResult{}, err
 	}
-	cfg, resynced, err := netconf.MergeAndSync(netconf.MergeInput{
-		Request: ch.request, Running: running, Networks: nets, Kernel: cur,
-		NicName:                a.nicNameResolver(cur, running),
-		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
-		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
-		OutOfSync:              outOfSync(running, nets, cur),
-	})
-	if err != nil {
-		return txResult{}, ruleFault(err)
-	}
-	how := applyHow{synced: append(ch.request.SyncedAttachments, resynced...)}
-	if ch.request.CheckConnectivity {
-		how.await = a.connectivityTimeout(ch.request)
-	}
-	res, err := a.applyConfig(ctx, cur, cfg, ch.networks, how)
+	res, err := a.applyConfig(ctx, m.cur, m.cfg, ch.networks, m.how)
 	if err == nil && ch.request.CommitOnSuccess {
 		err = a.commitPersistent()
 	}
@@ -120,13 +105,6 @@ type applyHow struct {
 // configuration. cur is the kernel as read before.
 func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network, how applyHow) (txResult, error) {
 	start := time.Now()
-	a.mu.RLock()
-	oldNets, running := a.networks, a.running
-	a.mu.RUnlock()
-	newNets := oldNets
-	if nets != nil {
-		newNets = nets
-	}
 	if a.dhcp.stopUnwanted(cfg) {
 		// Their leases' addresses and routes are gone: plan from the kernel
 		// as it is now. A rollback restores the addresses, and the clients
@@ -136,16 +114,13 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 			return txResult{}, err
 		}
 	}
-	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
-	if err := a.readSysctls(cur, netconf.DeviceNames(oldT, newT)); err != nil {
+	oldNets, running := a.snapshot()
+	sp, err := a.planChange(cur, running, oldNets, cfg, nets, how)
+	if err != nil {
 		return txResult{}, err
 	}
-	var scope []string
-	if !how.full {
-		scope = append(netconf.ChangedDevices(oldT, newT), syncedDevices(cfg, newNets, how.synced)...)
-	}
-	plan := netconf.MakeScopedPlan(cur, oldT, newT, scope)
-	writes, err := a.applyAndVerify(ctx, plan, cur, oldT, newT, scope, how.await)
+	plan := sp.plan
+	writes, err := a.applyAndVerify(ctx, plan, cur, sp.oldT, sp.newT, sp.scope, how.await)
 	log := a.log.With(zap.Int("steps", len(plan)), zap.Int("kernel_writes", writes), zap.Duration("duration", time.Since(start)))
 	if err != nil {
 		log.Warn("transaction failed", zap.Error(err))
