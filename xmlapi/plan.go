@@ -31,7 +31,8 @@ type LeaseView struct {
 //	  <released_leases><lease><device>…</device><address>…</address></lease></released_leases>
 //	</plan>
 //
-// released_leases appears only when there are some.
+// Empty lists are left out: a plan with nothing to do is just
+// <plan><kernel_writes>0</kernel_writes></plan>.
 func ActionPlan(echo *Node, p PlanView) *Node {
 	return ActionComplete(echo).Add(PlanNode(p))
 }
@@ -51,13 +52,19 @@ func PlanNode(p PlanView) *Node {
 	for i, name := range p.LinksDown {
 		down[i] = Text("link", name)
 	}
-	n := Elem("plan", Int("kernel_writes", int64(len(p.Steps))), List("steps", steps...), List("links_down", down...))
-	if len(p.ReleasedLeases) > 0 {
-		leases := make([]*Node, len(p.ReleasedLeases))
-		for i, l := range p.ReleasedLeases {
-			leases[i] = Elem("lease", Text("device", l.Device), OptText("address", l.Address))
-		}
-		n.Add(List("released_leases", leases...))
+	leases := make([]*Node, len(p.ReleasedLeases))
+	for i, l := range p.ReleasedLeases {
+		leases[i] = Elem("lease", Text("device", l.Device), OptText("address", l.Address))
 	}
-	return n
+	return Elem("plan", Int("kernel_writes", int64(len(p.Steps))),
+		optList("steps", steps), optList("links_down", down), optList("released_leases", leases))
+}
+
+// optList is a list, or nil when it is empty: an empty element would be
+// an empty string in JSON.
+func optList(name string, items []*Node) *Node {
+	if len(items) == 0 {
+		return nil
+	}
+	return List(name, items...)
 }
