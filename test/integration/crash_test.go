@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,38 +17,6 @@ import (
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/nstest"
 )
-
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
-
-// hostnetdBinary is $HOSTNETD_BINARY (make builds it once, and a build
-// under the VM's emulation would take minutes), or cmd/hostnetd built once
-// per test run.
-func hostnetdBinary(t *testing.T) string {
-	t.Helper()
-	if b := os.Getenv("HOSTNETD_BINARY"); b != "" {
-		return b
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "hostnetd-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "hostnetd")
-		out, err := exec.Command("go", "build", "-o", binary, "github.com/hostnetd/hostnetd/cmd/hostnetd").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binary
-}
 
 // daemon is a hostnetd process managing a test namespace.
 type daemon struct {
