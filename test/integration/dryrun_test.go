@@ -246,7 +246,7 @@ func TestDryRunFaultsAreTheRealOnes(t *testing.T) {
 // against it.
 func TestDryRunWaitsForTheRunningWrite(t *testing.T) {
 	host, _ := managerHost(t)
-	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) { o.WriteWait = time.Second })
+	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) { o.WriteWait = 2 * time.Second })
 	addNetwork(t, ag, `<network><name>mgmt</name><usages><usage>vm</usage></usages></network>`)
 	done := make(chan agenttest.Response, 1)
 	go func() { done <- ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(checkedAction(30))) }()

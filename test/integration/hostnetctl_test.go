@@ -89,7 +89,11 @@ func TestHostnetctl(t *testing.T) {
 	addNetwork(t, ag, `<network><name>v100</name><vlan id="100"/></network>`)
 	addNetwork(t, ag, `<network><name>storage</name></network>`)
 
+	// A fresh veth takes a moment to report carrier: wait for "up".
 	nics := tableRows(t, c.ok(t, "", "nics"))
+	for deadline := time.Now().Add(5 * time.Second); nics["eth0"]["STATE"] != "up" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		nics = tableRows(t, c.ok(t, "", "nics"))
+	}
 	eth0 := nstest.Link(t, host, "eth0")
 	if r := nics["eth0"]; r == nil || r["MAC"] != eth0.Attrs().HardwareAddr.String() || r["MTU"] != "1500" || r["STATE"] != "up" || r["NETWORKS"] != "-" {
 		t.Errorf("nics table row of eth0: %v", r)
