@@ -58,6 +58,8 @@ func (a *Agent) lockWriter(ctx context.Context) (func(), error) {
 	}
 }
 
+// operationInProgress answers a write, or a dry run, that waited its
+// --write-wait for the running write in vain.
 func operationInProgress() *Fault {
 	return newFault(http.StatusConflict, CodeOperationInProgress, "Operation Failed",
 		"another network operation is in progress; try again later")
