@@ -28,6 +28,7 @@ all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/hostnetd ./cmd/hostnetd
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/hostnetctl ./cmd/hostnetctl
 
 # Installs hostnetd (and hostnetctl when built) and the unit, whose
 # ExecStart= and Documentation= follow SBINDIR and DOCDIR. Then, as root:
@@ -72,7 +73,7 @@ lint:
 # Unit tests and the namespace tests that need only veth and bridge, with the
 # race detector, on this machine's kernel (as root; in fresh namespaces).
 test-unit: build
-	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd $(GO) test -race -count=1 ./...
+	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CTL_BINARY=$(CURDIR)/bin/hostnetctl $(GO) test -race -count=1 ./...
 
 vm-prepare:
 	@bash test/vm/vm.sh prepare
@@ -80,7 +81,7 @@ vm-prepare:
 # The VM suite: every package under test/ built with the vmtest tag and run
 # inside the VM, one package at a time.
 test-vm: vm-prepare build
-	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd $(GO) test -tags vmtest -exec $(VMEXEC) -p 1 -count=1 $(VM_PKGS)
+	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CTL_BINARY=$(CURDIR)/bin/hostnetctl $(GO) test -tags vmtest -exec $(VMEXEC) -p 1 -count=1 $(VM_PKGS)
 
 test-vm-selftest: vm-prepare
 	@bash test/vm/selftest.sh

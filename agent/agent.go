@@ -65,6 +65,8 @@ type Agent struct {
 	router router
 	// writer is the single writer slot: a transaction holds it throughout.
 	writer chan struct{}
+	// gate tells readers that plan (dry runs) whether a writer came by.
+	gate writerGate
 	// restored is closed when restore at boot has finished.
 	restored chan struct{}
 	// check is the connectivity check a transaction may be waiting on.

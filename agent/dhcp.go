@@ -113,6 +113,14 @@ func (d *dhcpClients) reconcile(ctx context.Context, cfg *netconf.Config, nets [
 // configuration's (a static gateway may want the very same routes). It
 // reports whether it stopped any.
 func (d *dhcpClients) stopUnwanted(cfg *netconf.Config) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stopUnwantedLocked(wantedClients(cfg))
+}
+
+// wantedClients are the keys of the clients cfg runs: an attachment's id
+// for DHCPv4, with "-v6" for DHCPv6.
+func wantedClients(cfg *netconf.Config) map[string]bool {
 	wanted := map[string]bool{}
 	for _, at := range cfg.Attachments {
 		if at.IPv4.Method == netconf.BootDHCP {
@@ -122,9 +130,7 @@ func (d *dhcpClients) stopUnwanted(cfg *netconf.Config) bool {
 			wanted[at.ID+"-v6"] = true
 		}
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.stopUnwantedLocked(wanted)
+	return wanted
 }
 
 func (d *dhcpClients) stopUnwantedLocked(wanted map[string]bool) bool {

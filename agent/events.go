@@ -58,18 +58,20 @@ func (l *eventLog) add(severity, code, description string) {
 	}
 }
 
-// newest returns up to max events, newest first (all when max < 0).
-func (l *eventLog) newest(max int) []event {
+// newest returns up to max events whose id is above from, newest first
+// (all when max < 0).
+func (l *eventLog) newest(max int, from int64) []event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []event
-	for i := len(l.events) - 1; i >= 0 && (max < 0 || len(out) < max); i-- {
+	for i := len(l.events) - 1; i >= 0 && l.events[i].ID > from && (max < 0 || len(out) < max); i-- {
 		out = append(out, l.events[i])
 	}
 	return out
 }
 
-// listEvents is GET /hosts/{id}/events.
+// listEvents is GET /hosts/{id}/events, with oVirt's max=N and from=ID
+// (only the events after that one: how a client follows the log).
 func (a *Agent) listEvents(r *request) (response, error) {
 	if err := a.checkHost(r); err != nil {
 		return response{}, err
@@ -78,8 +80,14 @@ func (a *Agent) listEvents(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
+	var from int64
+	if s := r.URL.Query().Get("from"); s != "" {
+		if from, err = strconv.ParseInt(s, 10, 64); err != nil || from < 0 {
+			return response{}, badRequest(CodeInvalidValue, "from=%q is not an event id", s)
+		}
+	}
 	n := xmlapi.Elem("events")
-	for _, e := range a.events.newest(limit) {
+	for _, e := range a.events.newest(limit, from) {
 		id := strconv.FormatInt(e.ID, 10)
 		item := xmlapi.Elem("event",
 			xmlapi.Text("description", e.Description),

@@ -55,18 +55,26 @@ func (a *Agent) lockWriter(ctx context.Context) (func(), error) {
 			return nil, stoppingFault()
 		default:
 		}
+		a.gate.enter()
 		return func() {
 			a.syncView() // the next read sees what this write did
+			a.gate.leave()
 			<-a.writer
 		}, nil
 	case <-a.stopping:
 		return nil, stoppingFault()
 	case <-timer.C:
-		return nil, newFault(http.StatusConflict, CodeOperationInProgress, "Operation Failed",
-			"another network operation is in progress; try again later")
+		return nil, operationInProgress()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// operationInProgress answers a write, or a dry run, that waited its
+// --write-wait for the running write in vain.
+func operationInProgress() *Fault {
+	return newFault(http.StatusConflict, CodeOperationInProgress, "Operation Failed",
+		"another network operation is in progress; try again later")
 }
 
 // transact runs one write from request to committed running configuration:
@@ -85,31 +93,11 @@ func (a *Agent) transact(ctx context.Context, ch change) (txResult, error) {
 func (a *Agent) transactLocked(ctx context.Context, ch change) (res txResult, err error) {
 	ctx, tx := a.beginTx(ctx, "request")
 	defer func() { a.endTx(tx, res, err) }()
-	a.mu.RLock()
-	nets, running := a.networks, a.running
-	a.mu.RUnlock()
-	if ch.networks != nil {
-		nets = ch.networks
-	}
-	cur, err := a.readState()
+	m, err := a.mergeChange(ch)
 	if err != nil {
 		return txResult{}, err
 	}
-	cfg, resynced, err := netconf.MergeAndSync(netconf.MergeInput{
-		Request: ch.request, Running: running, Networks: nets, Kernel: cur,
-		NicName:                a.nicNameResolver(cur, running),
-		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
-		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
-		OutOfSync:              outOfSync(running, nets, cur),
-	})
-	if err != nil {
-		return txResult{}, ruleFault(err)
-	}
-	how := applyHow{synced: append(ch.request.SyncedAttachments, resynced...)}
-	if ch.request.CheckConnectivity {
-		how.await = a.connectivityTimeout(ch.request)
-	}
-	res, err = a.applyConfig(ctx, cur, cfg, ch.networks, how)
+	res, err = a.applyConfig(ctx, m.cur, m.cfg, ch.networks, m.how)
 	if err == nil && ch.request.CommitOnSuccess {
 		err = a.commitPersistent()
 	}
@@ -132,13 +120,6 @@ type applyHow struct {
 // current one when nil) and, once verified, makes it the running
 // configuration. cur is the kernel as read before.
 func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network, how applyHow) (txResult, error) {
-	a.mu.RLock()
-	oldNets, running := a.networks, a.running
-	a.mu.RUnlock()
-	newNets := oldNets
-	if nets != nil {
-		newNets = nets
-	}
 	if a.dhcp.stopUnwanted(cfg) {
 		// Their leases' addresses and routes are gone: plan from the kernel
 		// as it is now. A rollback restores the addresses, and the clients
@@ -148,17 +129,14 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 			return txResult{}, err
 		}
 	}
-	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
-	if err := a.readSysctls(cur, netconf.DeviceNames(oldT, newT)); err != nil {
+	oldNets, running := a.snapshot()
+	sp, err := a.planChange(cur, running, oldNets, cfg, nets, how)
+	if err != nil {
 		return txResult{}, err
 	}
-	var scope []string
-	if !how.full {
-		scope = append(netconf.ChangedDevices(oldT, newT), syncedDevices(cfg, newNets, how.synced)...)
-	}
-	plan := netconf.MakeScopedPlan(cur, oldT, newT, scope)
+	plan := sp.plan
 	a.log.Debug("plan", zap.String("transaction", txID(ctx)), zap.String("plan", plan.String()))
-	writes, err := a.applyAndVerify(ctx, plan, cur, oldT, newT, scope, how.await)
+	writes, err := a.applyAndVerify(ctx, plan, cur, sp.oldT, sp.newT, sp.scope, how.await)
 	if err != nil {
 		a.reconcileDHCP(ctx) // the configuration that runs again may need its clients back
 		return txResult{Plan: plan, Writes: writes}, err
