@@ -106,6 +106,8 @@ func (p *xmlParser) parse() error {
 	return nil
 }
 
+func isLocalName(s string) bool { return s != "" && !strings.Contains(s, ":") }
+
 func firstWord(s string) string {
 	if f := strings.Fields(s); len(f) > 0 {
 		return f[0]
@@ -123,6 +125,11 @@ func (p *xmlParser) start(t xml.StartElement) error {
 	if p.count++; p.count > MaxElements {
 		return malformed("more than %d elements", MaxElements)
 	}
+	// The decoder takes ":" or "a:" for a local name, which no XML writer
+	// can write back.
+	if !isLocalName(t.Name.Local) {
+		return malformed("an element without a name")
+	}
 	if len(t.Name.Local) > MaxNameBytes {
 		return malformed("an element name longer than %d bytes", MaxNameBytes)
 	}
@@ -133,6 +140,9 @@ func (p *xmlParser) start(t xml.StartElement) error {
 	for _, a := range t.Attr {
 		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
 			continue
+		}
+		if !isLocalName(a.Name.Local) {
+			return malformed("<%s> has an attribute without a name", n.Name)
 		}
 		if len(a.Name.Local) > MaxNameBytes {
 			return malformed("<%s> has an attribute name longer than %d bytes", n.Name, MaxNameBytes)

@@ -88,6 +88,8 @@ func TestParseXMLRefusesHostileDocuments(t *testing.T) {
 		{"mismatched", `<action></network>`, "closed by"},
 		{"unclosed", `<action><name>x</name>`, "unexpected"},
 		{"stray-end", `</action>`, "unexpected"},
+		{"empty-attribute-name", `<o:action :=""></o:action>`, "without a name"},
+		{"empty-element-name", `<a:>x</a:>`, "without a name"},
 		{"whitespace-only", " \n ", "no root"},
 		{"comment-only", "<!-- x -->", "no root"},
 	}
