@@ -106,8 +106,6 @@ func (p *xmlParser) parse() error {
 	return nil
 }
 
-func isLocalName(s string) bool { return s != "" && !strings.Contains(s, ":") }
-
 func firstWord(s string) string {
 	if f := strings.Fields(s); len(f) > 0 {
 		return f[0]
@@ -125,13 +123,13 @@ func (p *xmlParser) start(t xml.StartElement) error {
 	if p.count++; p.count > MaxElements {
 		return malformed("more than %d elements", MaxElements)
 	}
-	// The decoder takes ":" or "a:" for a local name, which no XML writer
-	// can write back.
-	if !isLocalName(t.Name.Local) {
-		return malformed("an element without a name")
-	}
 	if len(t.Name.Local) > MaxNameBytes {
 		return malformed("an element name longer than %d bytes", MaxNameBytes)
+	}
+	// The decoder takes ":", "a:" or the "0" of "x:0" for a local name,
+	// which no XML writer can write back.
+	if !isXMLName(t.Name.Local) {
+		return malformed("element name %s is not one hostnetd reads", quote(t.Name.Local))
 	}
 	if len(t.Attr) > MaxAttrs {
 		return malformed("<%s> has more than %d attributes", t.Name.Local, MaxAttrs)
@@ -141,11 +139,11 @@ func (p *xmlParser) start(t xml.StartElement) error {
 		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
 			continue
 		}
-		if !isLocalName(a.Name.Local) {
-			return malformed("<%s> has an attribute without a name", n.Name)
-		}
 		if len(a.Name.Local) > MaxNameBytes {
 			return malformed("<%s> has an attribute name longer than %d bytes", n.Name, MaxNameBytes)
+		}
+		if !isXMLName(a.Name.Local) {
+			return malformed("<%s> has attribute name %s, which hostnetd does not read", n.Name, quote(a.Name.Local))
 		}
 		if len(a.Value) > MaxAttrBytes {
 			return malformed("attribute %s of <%s> is longer than %d bytes", a.Name.Local, n.Name, MaxAttrBytes)
@@ -376,8 +374,9 @@ func isXMLChar(r rune) bool {
 		r >= 0x20 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= utf8.MaxRune
 }
 
-// isXMLName accepts the names oVirt uses: a letter or '_', then letters,
-// digits, '_', '-' and '.', at most MaxNameBytes.
+// isXMLName accepts the names oVirt uses, in XML and JSON alike: an ASCII
+// letter or '_', then letters, digits, '_', '-' and '.', at most
+// MaxNameBytes.
 func isXMLName(s string) bool {
 	if s == "" || len(s) > MaxNameBytes {
 		return false

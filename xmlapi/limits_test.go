@@ -88,8 +88,10 @@ func TestParseXMLRefusesHostileDocuments(t *testing.T) {
 		{"mismatched", `<action></network>`, "closed by"},
 		{"unclosed", `<action><name>x</name>`, "unexpected"},
 		{"stray-end", `</action>`, "unexpected"},
-		{"empty-attribute-name", `<o:action :=""></o:action>`, "without a name"},
-		{"empty-element-name", `<a:>x</a:>`, "without a name"},
+		{"empty-attribute-name", `<o:action :=""></o:action>`, "does not read"},
+		{"empty-element-name", `<a:>x</a:>`, "not one hostnetd reads"},
+		{"attribute-name-a-digit", `<o:network xmlNs:0="00000"/>`, "does not read"},
+		{"non-ascii-element-name", `<action><é/></action>`, "not one hostnetd reads"},
 		{"whitespace-only", " \n ", "no root"},
 		{"comment-only", "<!-- x -->", "no root"},
 	}
