@@ -95,19 +95,7 @@ func vmRuleCases(e *vmEnv) []vmRuleCase {
 	ips := func(a ...string) string {
 		return `<ip_address_assignments>` + strings.Join(a, "") + `</ip_address_assignments>`
 	}
-	ip := func(method, version, addr, mask, gw string) string {
-		s := `<ip_address_assignment>`
-		if method != "" {
-			s += `<assignment_method>` + method + `</assignment_method>`
-		}
-		s += `<ip>`
-		for _, f := range [][2]string{{"address", addr}, {"netmask", mask}, {"gateway", gw}, {"version", version}} {
-			if f[1] != "" {
-				s += `<` + f[0] + `>` + f[1] + `</` + f[0] + `>`
-			}
-		}
-		return s + `</ip></ip_address_assignment>`
-	}
+	ip := ipAssignmentXML
 	bonds := func(b ...string) string { return `<modified_bonds>` + strings.Join(b, "") + `</modified_bonds>` }
 	removedBond := func(inner string) string {
 		return action(`<removed_bonds><host_nic>` + inner + `</host_nic></removed_bonds>`)
