@@ -22,7 +22,7 @@ BINDIR      ?= $(PREFIX)/bin
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 DOCDIR      ?= $(PREFIX)/share/doc/hostnetd
 
-.PHONY: all build install verify-unit run test deps lint test-unit test-vm test-vm-selftest vm-prepare vm-shell clean
+.PHONY: all build install verify-unit run test deps lint test-unit fuzz test-vm test-vm-selftest vm-prepare vm-shell clean
 
 all: build
 
@@ -56,7 +56,7 @@ run: build
 
 # Everything: installs what is missing, lints, runs the unit and namespace
 # tests on this kernel, then the VM suite (bonds and VLANs on a full kernel).
-test: deps lint verify-unit test-unit test-vm test-vm-selftest
+test: deps lint verify-unit test-unit fuzz test-vm test-vm-selftest
 
 deps:
 	@scripts/install-deps.sh
@@ -74,6 +74,18 @@ lint:
 # race detector, on this machine's kernel (as root; in fresh namespaces).
 test-unit: build
 	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CTL_BINARY=$(CURDIR)/bin/hostnetctl $(GO) test -race -count=1 ./...
+
+# A short fixed-time run of every fuzz target (xmlapi/fuzz_test.go), one
+# after the other; their seed corpora (testdata/fuzz) already ran as
+# ordinary tests in test-unit. A crash fails the run and leaves the input
+# in xmlapi/testdata/fuzz/FuzzX: fix it and commit the input.
+FUZZ_TIME ?= 10s
+fuzz:
+	@targets=$$($(GO) test -list '^Fuzz' ./xmlapi | grep '^Fuzz'); \
+	  for t in $$targets; do \
+	    echo "fuzz: $$t for $(FUZZ_TIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_TIME) ./xmlapi || exit 1; \
+	  done
 
 vm-prepare:
 	@bash test/vm/vm.sh prepare

@@ -45,6 +45,13 @@ type Options struct {
 	// StepDelay is a test hook: a pause before each kernel write, so that
 	// crash tests can kill the daemon in the middle of a plan.
 	StepDelay time.Duration
+	// ReadHeaderTimeout, ReadTimeout and IdleTimeout bound the time a
+	// client may take to send its request headers and its whole request,
+	// and how long an idle connection stays open; MaxConnections bounds
+	// the connections served at once per listener (more wait). Optional:
+	// the Default… values of limits.go when 0.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+	MaxConnections                              int
 	// FailStep is a test hook: a step of a plan for which it returns true
 	// fails as if the kernel refused it. Never set in production.
 	FailStep func(index int, step netconf.Step) bool
@@ -122,6 +129,9 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	if opts.ShutdownGrace == 0 {
 		opts.ShutdownGrace = DefaultShutdownGrace
 	}
+	if err := opts.setHTTPDefaults(); err != nil {
+		return nil, fmt.Errorf("agent.New: %w", err)
+	}
 	acc, err := newAccess(log.Named("access"), opts.Access)
 	if err != nil {
 		return nil, fmt.Errorf("agent.New: %w", err)
@@ -195,14 +205,8 @@ func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 		}
 		restoreErr <- err
 	}()
-	srv := &http.Server{
-		Handler:           a.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return txCtx },
-		ErrorLog:          zap.NewStdLog(a.log.Named("http")),
-	}
+	srv := a.newServer(txCtx)
+	listeners = a.limitConnections(listeners)
 	errc := make(chan error, len(listeners))
 	for _, ln := range listeners {
 		a.log.Info("serving", zap.String("address", ln.Addr().Network()+":"+ln.Addr().String()))

@@ -42,6 +42,7 @@ type args struct {
 	stepDelay    time.Duration
 	resolvConf   string
 	service      serviceFlags
+	maxConns     int
 }
 
 type listFlag []string
@@ -62,6 +63,7 @@ func parseArgs(argv []string) (args, error) {
 	fs.StringVar(&a.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Int64Var(&a.maxBodyBytes, "max-body-bytes", agent.DefaultMaxBodyBytes, "largest request body accepted")
 	fs.StringVar(&a.resolvConf, "resolv-conf", "", "resolv.conf whose top gets the default-route network's name servers (default /etc/resolv.conf; /etc/netns/NAME/resolv.conf with --netns; RUN-DIR/resolv.conf with --sandbox; \"none\" to leave DNS alone)")
+	fs.IntVar(&a.maxConns, "max-connections", agent.DefaultMaxConnections, "connections served at once per listener; more wait")
 	fs.DurationVar(&a.stepDelay, "test-step-delay", 0, "for crash tests only: pause before each kernel write")
 	var probes listFlag
 	fs.Var(&probes, "connectivity-probe", "tcp:HOST:PORT reached over a new configuration confirms connectivity; repeatable")
@@ -153,6 +155,7 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 		ResolvConf:             a.resolvConf,
 		Access:                 a.service.access(),
 		ShutdownGrace:          a.service.shutdownGrace,
+		MaxConnections:         a.maxConns,
 	})
 	if err != nil {
 		return err
