@@ -44,9 +44,22 @@ type Options struct {
 	// StepDelay is a test hook: a pause before each kernel write, so that
 	// crash tests can kill the daemon in the middle of a plan.
 	StepDelay time.Duration
+	// ReadHeaderTimeout, ReadTimeout and IdleTimeout bound the time a
+	// client may take to send its request headers and its whole request,
+	// and how long an idle connection stays open; MaxConnections bounds
+	// the connections served at once per listener (more wait). Optional:
+	// the Default… values of limits.go when 0.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+	MaxConnections                              int
 	// FailStep is a test hook: a step of a plan for which it returns true
 	// fails as if the kernel refused it. Never set in production.
 	FailStep func(index int, step netconf.Step) bool
+	// Access says who may use the TCP listeners (see access.go).
+	Access AccessOptions
+	// ShutdownGrace bounds how long a stop waits for the transaction in
+	// flight to finish before cancelling it (it then rolls back);
+	// optional, DefaultShutdownGrace when 0.
+	ShutdownGrace time.Duration
 }
 
 // Agent is the hostnetd daemon. New prepares it; Run serves until its
@@ -58,6 +71,8 @@ type Agent struct {
 	router router
 	// writer is the single writer slot: a transaction holds it throughout.
 	writer chan struct{}
+	// gate tells readers that plan (dry runs) whether a writer came by.
+	gate writerGate
 	// restored is closed when restore at boot has finished.
 	restored chan struct{}
 	// check is the connectivity check a transaction may be waiting on.
@@ -75,6 +90,11 @@ type Agent struct {
 	// viewStale says the kernel was written since the monitor last dumped
 	// it; the writer slot guards it.
 	viewStale bool
+	// access checks the requests of TCP listeners; metrics counts.
+	access  *access
+	metrics *metrics
+	// stopping is closed when Run begins to stop: no transaction starts.
+	stopping chan struct{}
 
 	// mu guards the fields that follow: the committed catalogue and
 	// running configuration, replaced whole (never mutated) by a commit,
@@ -108,6 +128,16 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	if opts.MaxConnectivityTimeout == 0 {
 		opts.MaxConnectivityTimeout = DefaultMaxConnectivityTimeout
 	}
+	if opts.ShutdownGrace == 0 {
+		opts.ShutdownGrace = DefaultShutdownGrace
+	}
+	if err := opts.setHTTPDefaults(); err != nil {
+		return nil, fmt.Errorf("agent.New: %w", err)
+	}
+	acc, err := newAccess(log.Named("access"), opts.Access)
+	if err != nil {
+		return nil, fmt.Errorf("agent.New: %w", err)
+	}
 	for _, dir := range []string{opts.StateDir, opts.RunDir} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("agent.New: %w", err)
@@ -123,9 +153,11 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	}
 	a := &Agent{log: log, opts: opts, hostID: hostID, writer: make(chan struct{}, 1), restored: make(chan struct{}),
 		driftKick: make(chan struct{}, 1),
-		networks:  stored.Networks, running: stored.Running}
+		networks:  stored.Networks, running: stored.Running, access: acc, stopping: make(chan struct{})}
 	a.events = &eventLog{log: log.Named("events")}
 	a.dhcp = newDHCPClients(log, opts.Namespace, opts.StateDir)
+	a.metrics = newMetrics(a)
+	a.dhcp.metrics = a.metrics
 	a.dhcp.onLease = a.updateDNS
 	a.dhcp.record = a.events.record
 	if a.persistent, err = a.loadPersistent(); err != nil {
@@ -138,37 +170,45 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 // HostID is the id of the host this agent serves.
 func (a *Agent) HostID() string { return a.hostID }
 
-// Handler is the agent's HTTP handler, for tests and custom servers.
-func (a *Agent) Handler() http.Handler { return http.HandlerFunc(a.serveHTTP) }
+// Handler is the agent's HTTP handler, for tests and custom servers: the
+// API, /metrics and the SSO endpoints. Requests that arrived on a TCP
+// listener need credentials (access.go); others are trusted.
+func (a *Agent) Handler() http.Handler { return a.guard(http.HandlerFunc(a.serveHTTP)) }
 
-// Run serves the API on every listener until ctx is cancelled, then shuts
-// the servers down gracefully. A cancelled context is a normal stop.
+// Run serves the API on every listener until ctx is cancelled, then stops
+// gracefully (shutdown.go): the transaction in flight, if any, finishes or
+// rolls back before Run returns. A cancelled context is a normal stop.
 func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 	if len(listeners) == 0 {
 		return errors.New("agent.Run: no listener")
 	}
+	stopped := ctx
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	// Transactions, restore and recovery run under txCtx, which a stop
+	// cancels only after the shutdown grace.
+	txCtx, cancelTx := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelTx()
+	defer a.startWatchdog()()
 	// Recover before serving: a transaction interrupted by a crash is
 	// rolled back before anyone can read or write.
-	if err := a.recoverJournal(ctx); err != nil {
+	if err := a.recoverJournal(txCtx); err != nil {
 		return fmt.Errorf("agent.Run: %w", err)
 	}
 	watching := a.startMonitor(ctx)
 	restoreErr := make(chan error, 1)
 	go func() {
-		err := a.restoreAtBoot(ctx)
+		err := a.restoreAtBoot(txCtx)
 		if err != nil && ctx.Err() == nil {
 			a.log.Error("restoring the persistent configuration failed", zap.Error(err))
 		}
+		if ctx.Err() == nil {
+			a.notifyReady(err)
+		}
 		restoreErr <- err
 	}()
-	srv := &http.Server{
-		Handler:           a.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-		ErrorLog:          zap.NewStdLog(a.log.Named("http")),
-	}
+	srv := a.newServer(txCtx)
+	listeners = a.limitConnections(listeners)
 	errc := make(chan error, len(listeners))
 	for _, ln := range listeners {
 		a.log.Info("serving", zap.String("address", ln.Addr().Network()+":"+ln.Addr().String()))
@@ -179,17 +219,16 @@ func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 	case <-ctx.Done():
 	case runErr = <-errc:
 	}
-	if err := <-restoreErr; err != nil && ctx.Err() == nil {
+	stop()
+	if err := a.shutdown(srv, cancelTx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("shutting down the HTTP server: %w", err))
+	}
+	if err := <-restoreErr; err != nil && stopped.Err() == nil {
 		runErr = errors.Join(runErr, fmt.Errorf("restoring the persistent configuration: %w", err))
 	}
 	// Leases are kept, not released: a restarted hostnetd takes them over.
 	a.dhcp.closeAll()
 	<-watching
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("shutting down the HTTP server: %w", err))
-	}
 	if errors.Is(runErr, http.ErrServerClosed) {
 		runErr = nil
 	}

@@ -51,7 +51,7 @@ func (a *Agent) nicScope(r *request) (string, *netconf.State, error) {
 	if name, ok := a.nicNameResolver(st, running)(key); ok {
 		return name, st, nil
 	}
-	if _, ok := st.Link(key); ok {
+	if _, ok := st.Link(key); ok && key != netconf.Loopback {
 		return key, st, nil
 	}
 	return "", nil, notFound("host_nic", key)

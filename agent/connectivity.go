@@ -70,15 +70,15 @@ func (a *Agent) awaitConnectivity(ctx context.Context, timeout time.Duration) *F
 	defer deadline.Stop()
 	tick := time.NewTicker(probeInterval)
 	defer tick.Stop()
-	a.log.Info("waiting for connectivity to be confirmed", zap.Duration("timeout", timeout), zap.Strings("probes", a.opts.ConnectivityProbes))
+	a.log.Debug("waiting for connectivity to be confirmed", zap.Duration("timeout", timeout), zap.Strings("probes", a.opts.ConnectivityProbes))
 	for {
 		if target, ok := a.probe(ctx); ok {
-			a.log.Info("connectivity confirmed by a probe", zap.String("probe", target))
+			a.log.Debug("connectivity confirmed by a probe", zap.String("probe", target))
 			return nil
 		}
 		select {
 		case <-confirmed:
-			a.log.Info("connectivity confirmed by a client")
+			a.log.Debug("connectivity confirmed by a client")
 			return nil
 		case <-deadline.C:
 			return newFault(http.StatusBadRequest, CodeLostConnection, "Operation Failed",

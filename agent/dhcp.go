@@ -35,6 +35,8 @@ type dhcpClients struct {
 	onLease func()
 	// record records an event; optional.
 	record func(severity, code, description string)
+	// metrics counts the leases; optional.
+	metrics *metrics
 
 	// mu guards the fields that follow. A client's OnChange never takes
 	// it: reconcile holds it while Close waits for that client.
@@ -111,6 +113,14 @@ func (d *dhcpClients) reconcile(ctx context.Context, cfg *netconf.Config, nets [
 // configuration's (a static gateway may want the very same routes). It
 // reports whether it stopped any.
 func (d *dhcpClients) stopUnwanted(cfg *netconf.Config) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stopUnwantedLocked(wantedClients(cfg))
+}
+
+// wantedClients are the keys of the clients cfg runs: an attachment's id
+// for DHCPv4, with "-v6" for DHCPv6.
+func wantedClients(cfg *netconf.Config) map[string]bool {
 	wanted := map[string]bool{}
 	for _, at := range cfg.Attachments {
 		if at.IPv4.Method == netconf.BootDHCP {
@@ -120,9 +130,7 @@ func (d *dhcpClients) stopUnwanted(cfg *netconf.Config) bool {
 			wanted[at.ID+"-v6"] = true
 		}
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.stopUnwantedLocked(wanted)
+	return wanted
 }
 
 func (d *dhcpClients) stopUnwantedLocked(wanted map[string]bool) bool {
@@ -179,7 +187,7 @@ func (d *dhcpClients) start(ctx context.Context, id, link, mac string, owner, v6
 		return
 	}
 	d.clients[id] = c
-	d.log.Info("DHCP client started", zap.String("link", link), zap.String("hwaddr", mac))
+	d.log.Debug("DHCP client started", zap.String("link", link), zap.String("hwaddr", mac))
 }
 
 // stop closes a client; with release the lease is given back and the
@@ -244,6 +252,7 @@ func (d *dhcpClients) route(c *dhcpClient, l dhcp4.Lease) {
 }
 
 func (d *dhcpClients) setDNS(key string, bound bool, dns []netip.Addr) {
+	d.metrics.lease(key, bound)
 	d.dnsMu.Lock()
 	defer d.dnsMu.Unlock()
 	if !bound {

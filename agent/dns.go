@@ -2,10 +2,12 @@ package agent
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"go.uber.org/zap"
 
@@ -45,11 +47,11 @@ func (a *Agent) updateDNS() {
 		a.log.Error("creating the directory of resolv.conf", zap.Error(err))
 		return
 	}
-	if err := atomicfile.Write(a.opts.ResolvConf, []byte(next), 0o644); err != nil {
+	if err := writeResolvConf(a.opts.ResolvConf, []byte(next)); err != nil {
 		a.log.Error("writing resolv.conf", zap.Error(err))
 		return
 	}
-	a.log.Info("resolv.conf updated", zap.Strings("nameservers", servers))
+	a.log.Debug("resolv.conf updated", zap.Strings("nameservers", servers))
 }
 
 func (a *Agent) wantedNameservers() []string {
@@ -67,6 +69,35 @@ func (a *Agent) wantedNameservers() []string {
 			out = append(out, s.String())
 		}
 		return out
+	}
+	return nil
+}
+
+// writeResolvConf replaces resolv.conf atomically (temporary file and
+// rename). Under the systemd unit only the file itself is writable
+// (ProtectSystem=strict with ReadWritePaths=/etc/resolv.conf, a bind
+// mount): no temporary file can be made in /etc and nothing can be renamed
+// over a mount point. Then it is rewritten in place, as Debian's
+// dhclient-script does: the new text first, then the old tail cut, so that
+// a reader sees the new name servers at the top at every moment.
+func writeResolvConf(path string, data []byte) error {
+	err := atomicfile.Write(path, data, 0o644)
+	if err == nil || !(errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EBUSY)) {
+		return err
+	}
+	f, ferr := os.OpenFile(path, os.O_WRONLY, 0)
+	if ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(data, 0); err != nil {
+		return fmt.Errorf("rewriting %s in place: %w", path, err)
+	}
+	if err := f.Truncate(int64(len(data))); err != nil {
+		return fmt.Errorf("rewriting %s in place: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("rewriting %s in place: %w", path, err)
 	}
 	return nil
 }

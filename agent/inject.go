@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
@@ -16,6 +18,9 @@ func (a *Agent) apply(ctx context.Context, plan netconf.Plan) (int, error) {
 		return kernel.Apply(ctx, a.opts.Namespace, plan)
 	}
 	for i := range plan {
+		// Crash tests read this line to kill the daemon after exactly i
+		// writes.
+		a.log.Info("test step delay: pausing before a kernel write", zap.Int("step", i), zap.Int("steps", len(plan)))
 		time.Sleep(a.opts.StepDelay)
 		if _, err := kernel.Apply(ctx, a.opts.Namespace, plan[i:i+1]); err != nil {
 			return i, err

@@ -70,6 +70,7 @@ func (a *Agent) recoverJournal(ctx context.Context) error {
 		return nil
 	}
 	a.log.Warn("found the journal of an interrupted transaction; rolling it back", zap.Time("started", j.Started))
+	a.notify("STATUS=rolling back an interrupted transaction")
 	if err := a.restoreSnapshot(ctx, &j); err != nil {
 		a.log.Error("ROLLBACK OF THE INTERRUPTED TRANSACTION FAILED: the host may be half-configured", zap.Error(err))
 		a.setAsideJournal(err)
@@ -96,13 +97,16 @@ func (a *Agent) restoreSnapshot(ctx context.Context, j *journal) error {
 	if err != nil {
 		return err
 	}
-	if _, err := kernel.Apply(ctx, a.opts.Namespace, netconf.MakePlan(now, j.Next, j.Snapshot)); err != nil {
+	n, err := kernel.Apply(ctx, a.opts.Namespace, netconf.MakePlan(now, j.Next, j.Snapshot))
+	a.metrics.rollbackWrites(n)
+	if err != nil {
 		return err
 	}
 	if now, err = a.readState(); err != nil {
 		return err
 	}
 	steps := append(netconf.RouteSteps(now, j.Before, j.Names), netconf.RuleSteps(now, j.Before)...)
-	_, err = kernel.Apply(ctx, a.opts.Namespace, steps)
+	n, err = kernel.Apply(ctx, a.opts.Namespace, steps)
+	a.metrics.rollbackWrites(n)
 	return err
 }

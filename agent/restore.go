@@ -44,6 +44,7 @@ func (a *Agent) restoreAtBoot(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
+	a.notify("STATUS=" + a.idleStatus())
 	start := time.Now()
 	cur, err := a.readState()
 	if err != nil {
@@ -54,16 +55,27 @@ func (a *Agent) restoreAtBoot(ctx context.Context) error {
 	persistent := a.persistent.Clone()
 	a.mu.RUnlock()
 	wanted := a.restorable(persistent, nets, cur)
-	if _, err := a.applyConfig(ctx, cur, wanted, nil, applyHow{full: true}); err != nil {
+	if _, err := a.restoreTx(ctx, cur, wanted); err != nil {
 		a.log.Warn("restoring the whole configuration failed; restoring entity by entity", zap.Error(err))
 		a.restoreEachEntity(ctx, wanted)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // stopped in the middle: the next start restores again
 	}
 	if err := os.WriteFile(marker, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
 		return fmt.Errorf("writing the restore marker: %w", err)
 	}
+	a.metrics.restored(time.Since(start))
 	a.log.Info("persistent configuration restored", zap.Duration("duration", time.Since(start)),
 		zap.Int("bonds", len(wanted.Bonds)), zap.Int("attachments", len(wanted.Attachments)))
 	return nil
+}
+
+// restoreTx applies a configuration to restore as one transaction.
+func (a *Agent) restoreTx(ctx context.Context, cur *netconf.State, cfg *netconf.Config) (res txResult, err error) {
+	ctx, tx := a.beginTx(ctx, "restore")
+	defer func() { a.endTx(tx, res, err) }()
+	return a.applyConfig(ctx, cur, cfg, nil, applyHow{full: true})
 }
 
 // restorable drops what cannot be restored on this kernel: bond slaves
@@ -111,7 +123,7 @@ func (a *Agent) restoreEachEntity(ctx context.Context, wanted *netconf.Config) {
 	try := func(candidate *netconf.Config, what string) {
 		cur, err := a.readState()
 		if err == nil {
-			_, err = a.applyConfig(ctx, cur, candidate, nil, applyHow{full: true})
+			_, err = a.restoreTx(ctx, cur, candidate)
 		}
 		if err != nil {
 			a.log.Error("restore: skipping an entity that cannot be restored", zap.String("entity", what), zap.Error(err))

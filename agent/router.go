@@ -114,9 +114,7 @@ func matchSegments(pattern, segs []string) (map[string]string, bool) {
 // stripPrefix returns the path below the API prefix. Repeated slashes are
 // folded first: the oVirt SDKs produce "//" from a base URL that ends in "/".
 func stripPrefix(path string) (string, bool) {
-	for strings.Contains(path, "//") {
-		path = strings.ReplaceAll(path, "//", "/")
-	}
+	path = foldSlashes(path)
 	for _, p := range apiPrefixes {
 		if path == p || strings.HasPrefix(path, p+"/") {
 			return strings.TrimPrefix(path, p), true

@@ -26,4 +26,5 @@ func (a *Agent) routes() {
 	a.router.handle("hosts/{host}/events", get(a.listEvents))
 	a.router.handle("networks", m{http.MethodGet: a.listNetworks, http.MethodPost: a.addNetwork})
 	a.router.handle("networks/{network}", m{http.MethodGet: a.getNetwork, http.MethodPut: a.updateNetwork, http.MethodDelete: a.deleteNetwork})
+	a.router.refuseDryRun()
 }

@@ -12,8 +12,13 @@ import (
 
 // setupNetworks is POST /hosts/{id}/setupnetworks: one request, one
 // transaction. Success echoes the request with <status>complete</status>.
+// With dry_run=true it answers the plan instead and applies nothing.
 func (a *Agent) setupNetworks(r *request) (response, error) {
 	if err := a.checkHost(r); err != nil {
+		return response{}, err
+	}
+	dry, err := dryRunParam(r)
+	if err != nil {
 		return response{}, err
 	}
 	body, err := parseBody(r, "action")
@@ -27,6 +32,13 @@ func (a *Agent) setupNetworks(r *request) (response, error) {
 	cs = withSync(cs)
 	if err := a.checkSynced(cs.SyncedAttachments); err != nil {
 		return response{}, err
+	}
+	if dry {
+		view, err := a.dryRun(r.Context(), change{request: cs})
+		if err != nil {
+			return response{}, err
+		}
+		return response{status: http.StatusOK, doc: xmlapi.ActionPlan(body, view)}, nil
 	}
 	res, err := a.transact(r.Context(), change{request: cs})
 	if err != nil {

@@ -49,17 +49,33 @@ func (a *Agent) lockWriter(ctx context.Context) (func(), error) {
 	defer timer.Stop()
 	select {
 	case a.writer <- struct{}{}:
+		select {
+		case <-a.stopping: // hand the slot to the stop (shutdown.go)
+			<-a.writer
+			return nil, stoppingFault()
+		default:
+		}
+		a.gate.enter()
 		a.pauseView()
 		return func() {
 			a.syncView() // the next read sees what this write did
+			a.gate.leave()
 			<-a.writer
 		}, nil
+	case <-a.stopping:
+		return nil, stoppingFault()
 	case <-timer.C:
-		return nil, newFault(http.StatusConflict, CodeOperationInProgress, "Operation Failed",
-			"another network operation is in progress; try again later")
+		return nil, operationInProgress()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// operationInProgress answers a write, or a dry run, that waited its
+// --write-wait for the running write in vain.
+func operationInProgress() *Fault {
+	return newFault(http.StatusConflict, CodeOperationInProgress, "Operation Failed",
+		"another network operation is in progress; try again later")
 }
 
 // transact runs one write from request to committed running configuration:
@@ -75,35 +91,14 @@ func (a *Agent) transact(ctx context.Context, ch change) (txResult, error) {
 }
 
 // transactLocked is transact for a caller that holds the writer slot.
-func (a *Agent) transactLocked(ctx context.Context, ch change) (txResult, error) {
-	a.mu.RLock()
-	nets, running := a.networks, a.running
-	a.mu.RUnlock()
-	if ch.networks != nil {
-		nets = ch.networks
-	}
-	// Validation and drift need the kernel's links and addresses, which
-	// the monitor's view has, up to date, without a dump; planning reads
-	// the kernel afresh, and only when there is something to plan.
-	view, err := a.observedState()
+func (a *Agent) transactLocked(ctx context.Context, ch change) (res txResult, err error) {
+	ctx, tx := a.beginTx(ctx, "request")
+	defer func() { a.endTx(tx, res, err) }()
+	m, err := a.mergeChange(ch)
 	if err != nil {
 		return txResult{}, err
 	}
-	cfg, resynced, err := netconf.MergeAndSync(netconf.MergeInput{
-		Request: ch.request, Running: running, Networks: nets, Kernel: view,
-		NicName:                a.nicNameResolver(view, running),
-		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
-		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
-		OutOfSync:              outOfSync(running, nets, view),
-	})
-	if err != nil {
-		return txResult{}, ruleFault(err)
-	}
-	how := applyHow{synced: append(ch.request.SyncedAttachments, resynced...)}
-	if ch.request.CheckConnectivity {
-		how.await = a.connectivityTimeout(ch.request)
-	}
-	res, err := a.applyConfig(ctx, nil, cfg, ch.networks, how)
+	res, err = a.applyConfig(ctx, m.cur, m.cfg, ch.networks, m.how)
 	if err == nil && ch.request.CommitOnSuccess {
 		err = a.commitPersistent()
 	}
@@ -127,52 +122,33 @@ type applyHow struct {
 // configuration. cur is the kernel as read before, or nil: then it is read
 // if the change touches any device.
 func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network, how applyHow) (txResult, error) {
-	start := time.Now()
-	a.mu.RLock()
-	oldNets, running := a.networks, a.running
-	a.mu.RUnlock()
-	newNets := oldNets
-	if nets != nil {
-		newNets = nets
-	}
 	if a.dhcp.stopUnwanted(cfg) {
 		// Their leases' addresses and routes are gone: plan from the kernel
 		// as it is now. A rollback restores the addresses, and the clients
 		// of the configuration that runs again are started again.
 		cur = nil
 	}
-	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
-	var scope []string // nil: every device
-	if !how.full {
-		scope = append(append([]string{}, netconf.ChangedDevices(oldT, newT)...), syncedDevices(cfg, newNets, how.synced)...)
-	}
-	var plan netconf.Plan
-	if scope == nil || len(scope) > 0 {
-		if cur == nil {
-			var err error
-			if cur, err = a.readState(); err != nil {
-				return txResult{}, err
-			}
-		}
-		plan = netconf.MakeScopedPlan(cur, oldT, newT, scope)
-	}
-	writes, err := a.applyAndVerify(ctx, plan, cur, oldT, newT, scope, how.await)
-	log := a.log.With(zap.Int("steps", len(plan)), zap.Int("kernel_writes", writes), zap.Duration("duration", time.Since(start)))
+	oldNets, running := a.snapshot()
+	sp, err := a.planChange(cur, running, oldNets, cfg, nets, how)
 	if err != nil {
-		log.Warn("transaction failed", zap.Error(err))
+		return txResult{}, err
+	}
+	plan := sp.plan
+	cur = sp.cur
+	a.log.Debug("plan", zap.String("transaction", txID(ctx)), zap.String("plan", plan.String()))
+	writes, err := a.applyAndVerify(ctx, plan, cur, sp.oldT, sp.newT, sp.scope, how.await)
+	if err != nil {
 		a.reconcileDHCP(ctx) // the configuration that runs again may need its clients back
-		return txResult{Writes: writes}, err
+		return txResult{Plan: plan, Writes: writes}, err
 	}
 	if err := a.commitRunning(cfg, nets); err != nil {
-		return txResult{Writes: writes}, err
+		return txResult{Plan: plan, Writes: writes}, err
 	}
 	a.reconcileDHCP(ctx)
 	a.updateDNS()
-	log.Info("transaction applied")
 	if len(plan) > 0 {
-		a.events.record("normal", "NETWORK_CHANGE_APPLIED", fmt.Sprintf("network configuration applied and verified: %d kernel writes", writes))
+		a.events.add("normal", "NETWORK_CHANGE_APPLIED", fmt.Sprintf("network configuration applied and verified: %d kernel writes", writes))
 	}
-	a.log.Debug("plan", zap.String("plan", plan.String()))
 	return txResult{Running: cfg, Plan: plan, Writes: writes}, nil
 }
 
@@ -190,20 +166,22 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 	if err := a.writeJournal(j); err != nil {
 		return 0, err
 	}
+	start := time.Now()
 	done, err := a.apply(ctx, a.instrument(plan))
 	if err == nil {
 		err = a.verify(ctx, oldT, newT, scope)
 	}
+	a.noteApply(ctx, start, done)
 	if err == nil && await > 0 {
 		if f := a.awaitConnectivity(ctx, await); f != nil {
-			return done, a.rollBack(ctx, j, done, f)
+			return done, a.rollBack(ctx, j, done, a.interrupted(ctx, f))
 		}
 	}
 	if err == nil {
 		return done, a.removeJournal()
 	}
-	return done, a.rollBack(ctx, j, done, newFault(http.StatusBadRequest, netconf.CodeFailedIfup, "Operation Failed",
-		"applying the change failed at %q; the host was rolled back", failedStep(err)))
+	return done, a.rollBack(ctx, j, done, a.interrupted(ctx, newFault(http.StatusBadRequest, netconf.CodeFailedIfup, "Operation Failed",
+		"applying the change failed at %q; the host was rolled back", failedStep(err))))
 }
 
 // rollBack restores the journaled snapshot after cause and returns the
@@ -211,13 +189,14 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 func (a *Agent) rollBack(ctx context.Context, j *journal, done int, cause *Fault) error {
 	// The rollback must run to the end even if the request was cancelled.
 	rbErr := a.restoreSnapshot(context.WithoutCancel(ctx), j)
+	a.noteRollback(ctx, rbErr)
 	if rbErr != nil {
-		a.events.record("error", "ROLLBACK_FAILED", fmt.Sprintf("%s; rolling it back failed too: %v", cause.Detail, rbErr))
+		a.events.add("error", "ROLLBACK_FAILED", fmt.Sprintf("%s; rolling it back failed too: %v", cause.Detail, rbErr))
 		a.setAsideJournal(rbErr)
 		return newFault(http.StatusInternalServerError, cause.Code, "Operation Failed",
 			"%s; rolling it back failed too (%v): the host may be half-configured", cause.Detail, rbErr)
 	}
-	a.events.record("warning", cause.Code, fmt.Sprintf("%s (%d steps undone)", cause.Detail, done))
+	a.events.add("warning", cause.Code, fmt.Sprintf("%s (%d steps undone)", cause.Detail, done))
 	if err := a.removeJournal(); err != nil {
 		return errors.Join(cause, err)
 	}

@@ -1,7 +1,7 @@
 package netconf
 
 import (
-	"net/netip"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -316,6 +316,19 @@ func (m *merger) modifyBond(bc BondChange) error {
 	return nil
 }
 
+// Loopback is the loopback device, which is not a NIC: the API does not
+// list it, and no network or bond may use it.
+const Loopback = "lo"
+
+// nic is the kernel link a request may name as a NIC, slave or bond:
+// any but loopback.
+func (m *merger) nic(name string) (*Link, bool) {
+	if name == Loopback {
+		return nil, false
+	}
+	return m.in.Kernel.Link(name)
+}
+
 func (m *merger) existsInKernel(name string) bool {
 	_, ok := m.in.Kernel.Link(name)
 	return ok
@@ -343,7 +356,7 @@ func (m *merger) resolveSlaves(bond string, refs []Ref) ([]string, error) {
 			}
 			name = byID
 		}
-		l, ok := m.in.Kernel.Link(name)
+		l, ok := m.nic(name)
 		if !ok {
 			return nil, ruleErr(CodeSlaveNotExists, "bond %s: slave %q does not exist", bond, name)
 		}
@@ -548,6 +561,9 @@ func (m *merger) checkDevices() error {
 		if err := m.checkSouthbound(a, net); err != nil {
 			return err
 		}
+		if err := m.checkDeviceNames(a, net); err != nil {
+			return err
+		}
 		u := uses[a.Nic]
 		if u == nil {
 			u = &deviceUse{vlans: map[int]*Network{}}
@@ -595,7 +611,7 @@ func (m *merger) checkSouthbound(a Attachment, net *Network) error {
 	if strings.HasPrefix(a.Nic, "bond") && !m.existsInKernel(a.Nic) {
 		return ruleErr(CodeNicNotExists, "network %s: bond %s neither exists nor is created by this request", net.Name, a.Nic)
 	}
-	l, ok := m.in.Kernel.Link(a.Nic)
+	l, ok := m.nic(a.Nic)
 	if !ok {
 		return ruleErr(CodeNicNotExists, "network %s: interface %s does not exist", net.Name, a.Nic)
 	}
@@ -613,6 +629,30 @@ func (m *merger) checkSouthbound(a Attachment, net *Network) error {
 	}
 	if net.Bridged() && l.Kind == KindBond && !l.Bond.Mode.ValidForVMNetwork() {
 		return ruleErr(CodeBondModeInvalidForVMNetwork, "VM network %s cannot sit on bond %s in mode %s", net.Name, a.Nic, l.Bond.Mode)
+	}
+	return nil
+}
+
+// checkDeviceNames refuses a network whose bridge or VLAN device would
+// take the name of an existing device of another kind: the kernel would
+// refuse to create it, or hostnetd would reconfigure a device it does not
+// own (a VM network named like a NIC would enslave its port to that NIC).
+// An existing bridge or VLAN device of the right kind is adopted.
+func (m *merger) checkDeviceNames(a Attachment, net *Network) error {
+	if net.VLAN != nil {
+		name := VLANDeviceName(a.Nic, *net.VLAN)
+		if l, ok := m.in.Kernel.Link(name); ok && (l.VLAN == nil || l.VLAN.ID != *net.VLAN || l.VLAN.Base != a.Nic) {
+			return ruleErr(CodeBadBridgeName, "network %s: its VLAN device %s exists and is a %s, not VLAN %d of %s", net.Name, name, l.Kind, *net.VLAN, a.Nic)
+		}
+	}
+	if !net.Bridged() {
+		return nil
+	}
+	if l, ok := m.in.Kernel.Link(net.Name); ok && l.Kind != KindBridge {
+		return ruleErr(CodeBadBridgeName, "VM network %s needs a bridge named %s, and %s is a %s", net.Name, net.Name, net.Name, l.Kind)
+	}
+	if m.bondIndex(net.Name) >= 0 {
+		return ruleErr(CodeBadBridgeName, "VM network %s needs a bridge named %s, and the configuration has a bond of that name", net.Name, net.Name)
 	}
 	return nil
 }
@@ -654,11 +694,8 @@ func (m *merger) checkAddressing() error {
 		if len(a.DNS) > 0 && !isDefault {
 			return ruleErr(CodeNameserversNotDefaultRoute, "network %s: name servers are allowed only on the default-route network", net.Name)
 		}
-		for _, ns := range a.DNS {
-			host, _, _ := strings.Cut(ns, "%")
-			if _, err := netip.ParseAddr(host); err != nil {
-				return ruleErr(CodeBadNameserver, "network %s: name server %q is not an IP address", net.Name, ns)
-			}
+		if err := checkNameservers(net.Name, a.DNS); err != nil {
+			return err
 		}
 		if a.IPv6.Method != BootNone && net.EffectiveMTU() < 1280 {
 			return ruleErr(CodeMTUInvalid, "network %s: MTU %d is below 1280, the minimum with IPv6", net.Name, net.EffectiveMTU())
@@ -670,8 +707,21 @@ func (m *merger) checkAddressing() error {
 	return nil
 }
 
-// bridgeOptions are the bridge_opts keys hostnetd applies.
-var bridgeOptions = []string{"forward_delay", "multicast_snooping", "multicast_router", "priority", "hello_time", "max_age", "ageing_time", "group_fwd_mask", "vlan_filtering"}
+// bridgeOptionRanges are the bridge_opts keys hostnetd applies, with the
+// values the kernel takes (times in centiseconds; net/bridge/br_stp.c and
+// br_netlink.c): a value outside its range would be refused, or stored
+// truncated, only after the transaction had begun.
+var bridgeOptionRanges = map[string][2]uint64{
+	"forward_delay":      {0, math.MaxUint32}, // 200..3000 with STP on
+	"hello_time":         {100, 1000},
+	"max_age":            {600, 4000},
+	"ageing_time":        {0, math.MaxUint32},
+	"priority":           {0, math.MaxUint16},
+	"group_fwd_mask":     {0, math.MaxUint16}, // without the restricted bits 0-2
+	"vlan_filtering":     {0, 1},
+	"multicast_snooping": {0, 1},
+	"multicast_router":   {0, 2},
+}
 
 func checkBridgeOpts(net *Network, props map[string]string) error {
 	for k, v := range props {
@@ -683,8 +733,16 @@ func checkBridgeOpts(net *Network, props map[string]string) error {
 		}
 		for _, kv := range strings.Fields(v) {
 			key, val, ok := strings.Cut(kv, "=")
-			if _, err := strconv.ParseUint(val, 0, 32); !ok || err != nil || !slices.Contains(bridgeOptions, key) {
+			r, known := bridgeOptionRanges[key]
+			n, err := strconv.ParseUint(val, 0, 32)
+			if !ok || !known || err != nil {
 				return ruleErr(CodeBadCustomProperties, "network %s: bad bridge option %q", net.Name, kv)
+			}
+			if net.STP && key == "forward_delay" {
+				r = [2]uint64{200, 3000}
+			}
+			if n < r[0] || n > r[1] || key == "group_fwd_mask" && n&7 != 0 {
+				return ruleErr(CodeBadCustomProperties, "network %s: bridge option %s=%s is outside the kernel's range %d..%d", net.Name, key, val, r[0], r[1])
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package netconf
 
 import (
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -34,10 +35,25 @@ func CheckBridgeName(name string) error {
 	return nil
 }
 
-// CheckBondName refuses a bond name that is not bond<word>.
+// CheckBondName refuses a bond name that is not bond<word>, or that is
+// bonding_masters, the bonding driver's control file among the devices
+// of /sys/class/net.
 func CheckBondName(name string) error {
-	if !bondName.MatchString(name) || len(name) > MaxDeviceName {
+	if !bondName.MatchString(name) || len(name) > MaxDeviceName || name == "bonding_masters" {
 		return ruleErr(CodeBondNameBadFormat, "bond name %q is invalid: it must match bond followed by letters, digits or '_', at most 15 bytes", name)
+	}
+	return nil
+}
+
+// checkNameservers refuses a name server that is not an IP address. An
+// IPv6 address may carry a zone, which must then be a device name: the
+// servers are written to resolv.conf as they are.
+func checkNameservers(network string, servers []string) error {
+	for _, ns := range servers {
+		a, err := netip.ParseAddr(ns)
+		if err != nil || a.Zone() != "" && !checkDeviceName(a.Zone()) {
+			return ruleErr(CodeBadNameserver, "network %s: name server %q is not an IP address", network, ns)
+		}
 	}
 	return nil
 }

@@ -72,6 +72,9 @@ func ApplyNetworkChange(cur *Network, id string, ch NetworkChange) (*Network, er
 		n.Usages = usages
 	}
 	if ch.DNS != nil {
+		if err := checkNameservers(n.Name, *ch.DNS); err != nil {
+			return nil, err
+		}
 		n.DNS = slices.Clone(*ch.DNS)
 	}
 	return n, nil

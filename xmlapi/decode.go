@@ -3,45 +3,107 @@ package xmlapi
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strings"
-
-	"github.com/beevik/etree"
+	"unicode/utf8"
 )
 
-// Document limits. A request that exceeds one is malformed: hostnetd's
-// largest real request, a setupnetworks for 1000 networks, stays far below.
+// Document limits. A request that exceeds one is malformed. They are
+// checked while the body is read, token by token, so a hostile document
+// is refused as soon as it crosses one, without an intermediate tree:
+// hostnetd's largest real request, a setupnetworks for 1000 networks
+// (about 15,000 elements, 400 KiB), stays far below each of them.
 const (
-	MaxDepth    = 32
-	MaxElements = 200_000
+	// MaxDepth bounds the nesting of elements (JSON objects).
+	MaxDepth = 32
+	// MaxElements bounds the elements (JSON values) of a document.
+	MaxElements = 50_000
+	// MaxAttrs bounds the attributes of one element; oVirt documents
+	// use at most three (id, href, rel).
+	MaxAttrs = 16
+	// MaxNameBytes bounds an element, attribute or JSON field name.
+	MaxNameBytes = 128
+	// MaxAttrBytes bounds an attribute value (ids, hrefs).
+	MaxAttrBytes = 1024
+	// MaxTextBytes bounds the text of one element (descriptions,
+	// bridge_opts); the engine's longest field takes 4000 characters.
+	MaxTextBytes = 16 << 10
 )
 
 // ErrMalformed wraps every parse error, so callers answer 400 for all of them.
 var ErrMalformed = errors.New("malformed document")
 
-// ParseXML parses an XML request body into a Node tree. Text is trimmed;
-// DOCTYPE and entity declarations are refused.
+var utf8BOM = []byte("\ufeff")
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+}
+
+// ParseXML parses an XML request body into a Node tree. Text is trimmed.
+// It refuses what no oVirt request contains and what could make the parse
+// expensive: DOCTYPE, entity and other declarations anywhere, content
+// outside the root element, mixed text and elements, duplicated
+// attributes, encodings other than UTF-8, and documents over the limits.
 func ParseXML(body []byte) (*Node, error) {
-	doc := etree.NewDocument()
-	doc.ReadSettings.Permissive = false
-	if _, err := doc.ReadFrom(bytes.NewReader(body)); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	dec := xml.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, utf8BOM)))
+	dec.Strict = true // unknown entities are errors, none is expanded
+	p := xmlParser{dec: dec}
+	if err := p.parse(); err != nil {
+		return nil, err
 	}
-	for _, tok := range doc.Child {
-		if d, ok := tok.(*etree.Directive); ok {
-			return nil, fmt.Errorf("%w: <!%s> is not allowed", ErrMalformed, firstWord(d.Data))
+	return p.root, nil
+}
+
+// xmlOpen is an element being read, with its text so far.
+type xmlOpen struct {
+	n    *Node
+	name xml.Name
+	text strings.Builder
+}
+
+type xmlParser struct {
+	dec   *xml.Decoder
+	root  *Node
+	stack []*xmlOpen
+	count int
+}
+
+func (p *xmlParser) parse() error {
+	for {
+		tok, err := p.dec.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return malformed("%v", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			err = p.start(t)
+		case xml.EndElement:
+			err = p.end(t)
+		case xml.CharData:
+			err = p.chars(t)
+		case xml.Directive:
+			return malformed("<!%s> is not allowed", firstWord(string(t)))
+		case xml.Comment, xml.ProcInst:
+			// The decoder has checked the encoding of <?xml …?>.
+		}
+		if err != nil {
+			return err
 		}
 	}
-	root := doc.Root()
-	if root == nil {
-		return nil, fmt.Errorf("%w: no root element", ErrMalformed)
+	switch {
+	case p.root == nil:
+		return malformed("no root element")
+	case len(p.stack) > 0:
+		return malformed("unexpected end of the document inside <%s>", p.stack[len(p.stack)-1].n.Name)
 	}
-	count := 0
-	return fromElement(root, 1, &count)
+	return nil
 }
 
 func firstWord(s string) string {
@@ -51,113 +113,281 @@ func firstWord(s string) string {
 	return s
 }
 
-func fromElement(e *etree.Element, depth int, count *int) (*Node, error) {
-	*count++
-	if depth > MaxDepth {
-		return nil, fmt.Errorf("%w: nesting deeper than %d elements", ErrMalformed, MaxDepth)
+func (p *xmlParser) start(t xml.StartElement) error {
+	if p.root != nil && len(p.stack) == 0 {
+		return malformed("an element after the root element")
 	}
-	if *count > MaxElements {
-		return nil, fmt.Errorf("%w: more than %d elements", ErrMalformed, MaxElements)
+	if len(p.stack) >= MaxDepth {
+		return malformed("nesting deeper than %d elements", MaxDepth)
 	}
-	n := &Node{Name: e.Tag}
-	for _, a := range e.Attr {
-		if a.Space == "xmlns" || a.Key == "xmlns" {
+	if p.count++; p.count > MaxElements {
+		return malformed("more than %d elements", MaxElements)
+	}
+	if len(t.Name.Local) > MaxNameBytes {
+		return malformed("an element name longer than %d bytes", MaxNameBytes)
+	}
+	// The decoder takes ":", "a:" or the "0" of "x:0" for a local name,
+	// which no XML writer can write back.
+	if !isXMLName(t.Name.Local) {
+		return malformed("element name %s is not one hostnetd reads", quote(t.Name.Local))
+	}
+	if len(t.Attr) > MaxAttrs {
+		return malformed("<%s> has more than %d attributes", t.Name.Local, MaxAttrs)
+	}
+	n := &Node{Name: t.Name.Local}
+	for _, a := range t.Attr {
+		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
 			continue
 		}
-		n.Attrs = append(n.Attrs, Attr{Name: a.Key, Value: strings.TrimSpace(a.Value)})
-	}
-	for _, c := range e.ChildElements() {
-		child, err := fromElement(c, depth+1, count)
-		if err != nil {
-			return nil, err
+		if len(a.Name.Local) > MaxNameBytes {
+			return malformed("<%s> has an attribute name longer than %d bytes", n.Name, MaxNameBytes)
 		}
-		n.Children = append(n.Children, child)
+		if !isXMLName(a.Name.Local) {
+			return malformed("<%s> has attribute name %s, which hostnetd does not read", n.Name, quote(a.Name.Local))
+		}
+		if len(a.Value) > MaxAttrBytes {
+			return malformed("attribute %s of <%s> is longer than %d bytes", a.Name.Local, n.Name, MaxAttrBytes)
+		}
+		// Prefixes are dropped, so x:id and id would both be id.
+		if _, dup := n.Attr(a.Name.Local); dup {
+			return malformed("<%s> has attribute %s twice", n.Name, a.Name.Local)
+		}
+		n.Attrs = append(n.Attrs, Attr{Name: a.Name.Local, Value: strings.TrimSpace(a.Value)})
 	}
-	if len(n.Children) == 0 {
-		n.Text = strings.TrimSpace(e.Text())
+	if len(p.stack) == 0 {
+		p.root = n
+	} else {
+		parent := p.stack[len(p.stack)-1]
+		if strings.TrimSpace(parent.text.String()) != "" {
+			return malformed("<%s> mixes text and elements", parent.n.Name)
+		}
+		parent.n.Children = append(parent.n.Children, n)
 	}
-	return n, nil
+	p.stack = append(p.stack, &xmlOpen{n: n, name: t.Name})
+	return nil
+}
+
+func (p *xmlParser) end(t xml.EndElement) error {
+	if len(p.stack) == 0 {
+		return malformed("unexpected </%s>", t.Name.Local)
+	}
+	top := p.stack[len(p.stack)-1]
+	if t.Name != top.name {
+		return malformed("<%s> is closed by </%s>", top.n.Name, t.Name.Local)
+	}
+	p.stack = p.stack[:len(p.stack)-1]
+	text := strings.TrimSpace(top.text.String())
+	if len(top.n.Children) == 0 {
+		top.n.Text = text
+	} else if text != "" {
+		return malformed("<%s> mixes text and elements", top.n.Name)
+	}
+	return nil
+}
+
+func (p *xmlParser) chars(t xml.CharData) error {
+	if len(p.stack) == 0 {
+		if len(bytes.TrimSpace(t)) > 0 {
+			return malformed("text outside the root element")
+		}
+		return nil
+	}
+	top := p.stack[len(p.stack)-1]
+	if top.text.Len()+len(t) > MaxTextBytes {
+		return malformed("the text of <%s> is longer than %d bytes", top.n.Name, MaxTextBytes)
+	}
+	if len(top.n.Children) > 0 && len(bytes.TrimSpace(t)) > 0 {
+		return malformed("<%s> mixes text and elements", top.n.Name)
+	}
+	top.text.Write(t)
+	return nil
 }
 
 // ParseJSON parses a JSON request body into a Node tree named root. The
 // fields id, href and rel become attributes, arrays become repeated
-// children, and numbers and booleans become their text.
+// children, and numbers and booleans become their text. Fields of an
+// object are taken in name order. The same limits as for XML apply, and
+// every name and text must be one XML can carry, since answers echo
+// requests in either encoding.
 func ParseJSON(body []byte, root string) (*Node, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, utf8BOM)))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	p := jsonParser{dec: dec}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, malformed("%v", err)
+	}
+	if tok != json.Delim('{') {
+		return nil, malformed("the body is not a JSON object")
+	}
+	n, err := p.value(root, tok, 1)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: data after the JSON value", ErrMalformed)
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("%w: the body is not a JSON object", ErrMalformed)
-	}
-	count := 0
-	return fromJSON(root, obj, 1, &count)
-}
-
-func fromJSON(name string, v any, depth int, count *int) (*Node, error) {
-	*count++
-	if depth > MaxDepth {
-		return nil, fmt.Errorf("%w: nesting deeper than %d levels", ErrMalformed, MaxDepth)
-	}
-	if *count > MaxElements {
-		return nil, fmt.Errorf("%w: more than %d values", ErrMalformed, MaxElements)
-	}
-	n := &Node{Name: name}
-	switch t := v.(type) {
-	case map[string]any:
-		for _, k := range slices.Sorted(maps.Keys(t)) {
-			if err := addJSONField(n, k, t[k], depth, count); err != nil {
-				return nil, err
-			}
-		}
-	case string:
-		n.Text = strings.TrimSpace(t)
-	case json.Number:
-		n.Text, n.Scalar = t.String(), Number
-	case bool:
-		n.Text, n.Scalar = fmt.Sprint(t), Boolean
-	case nil:
-	default:
-		return nil, fmt.Errorf("%w: unexpected value for %q", ErrMalformed, name)
+		return nil, malformed("data after the JSON value")
 	}
 	return n, nil
 }
 
-func addJSONField(n *Node, k string, v any, depth int, count *int) error {
-	if isAttrName(k) {
-		switch s := v.(type) {
-		case string:
-			n.Attrs = append(n.Attrs, Attr{Name: k, Value: strings.TrimSpace(s)})
-			return nil
-		case json.Number:
-			n.Attrs = append(n.Attrs, Attr{Name: k, Value: s.String(), Scalar: Number})
-			return nil
-		}
-		return fmt.Errorf("%w: %q must be a string or a number", ErrMalformed, k)
+type jsonParser struct {
+	dec   *json.Decoder
+	count int
+}
+
+func (p *jsonParser) token() (json.Token, error) {
+	tok, err := p.dec.Token()
+	if err == io.EOF {
+		return nil, malformed("unexpected end of the JSON document")
 	}
-	if arr, ok := v.([]any); ok {
-		for _, item := range arr {
-			c, err := fromJSON(k, item, depth+1, count)
-			if err != nil {
-				return err
-			}
-			c.Repeated = true
-			n.Children = append(n.Children, c)
-		}
-		return nil
-	}
-	c, err := fromJSON(k, v, depth+1, count)
 	if err != nil {
+		return nil, malformed("%v", err)
+	}
+	return tok, nil
+}
+
+// value builds the node name from the value that starts with tok.
+func (p *jsonParser) value(name string, tok json.Token, depth int) (*Node, error) {
+	if depth > MaxDepth {
+		return nil, malformed("nesting deeper than %d levels", MaxDepth)
+	}
+	if p.count++; p.count > MaxElements {
+		return nil, malformed("more than %d values", MaxElements)
+	}
+	n := &Node{Name: name}
+	switch t := tok.(type) {
+	case json.Delim:
+		if t != '{' {
+			return nil, malformed("unexpected %v in %q", t, name)
+		}
+		return n, p.object(n, depth)
+	case string:
+		s, err := jsonText(name, t, MaxTextBytes)
+		n.Text = s
+		return n, err
+	case json.Number:
+		s, err := jsonText(name, t.String(), MaxTextBytes)
+		n.Text, n.Scalar = s, Number
+		return n, err
+	case bool:
+		n.Text, n.Scalar = fmt.Sprint(t), Boolean
+	case nil:
+	}
+	return n, nil
+}
+
+// object reads the fields of an object whose '{' was read, up to its '}'.
+func (p *jsonParser) object(n *Node, depth int) error {
+	keys := map[string]bool{}
+	for p.dec.More() {
+		tok, err := p.token()
+		if err != nil {
+			return err
+		}
+		k, _ := tok.(string) // the decoder allows only strings as keys
+		if !isXMLName(k) {
+			return malformed("field %s of %q is not a name XML can carry", quote(k), n.Name)
+		}
+		if keys[k] {
+			return malformed("field %q of %q is given twice", k, n.Name)
+		}
+		keys[k] = true
+		if err := p.field(n, k, depth); err != nil {
+			return err
+		}
+	}
+	if _, err := p.token(); err != nil { // '}'
 		return err
 	}
-	n.Children = append(n.Children, c)
+	slices.SortStableFunc(n.Attrs, func(a, b Attr) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(n.Children, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
 	return nil
 }
 
+func (p *jsonParser) field(n *Node, k string, depth int) error {
+	tok, err := p.token()
+	if err != nil {
+		return err
+	}
+	if isAttrName(k) {
+		if len(n.Attrs) >= MaxAttrs {
+			return malformed("%q has more than %d attributes", n.Name, MaxAttrs)
+		}
+		switch v := tok.(type) {
+		case string:
+			s, err := jsonText(k, v, MaxAttrBytes)
+			n.Attrs = append(n.Attrs, Attr{Name: k, Value: s})
+			return err
+		case json.Number:
+			s, err := jsonText(k, v.String(), MaxAttrBytes)
+			n.Attrs = append(n.Attrs, Attr{Name: k, Value: s, Scalar: Number})
+			return err
+		}
+		return malformed("%q must be a string or a number", k)
+	}
+	if tok != json.Delim('[') {
+		c, err := p.value(k, tok, depth+1)
+		if err == nil {
+			n.Children = append(n.Children, c)
+		}
+		return err
+	}
+	for p.dec.More() {
+		tok, err := p.token()
+		if err != nil {
+			return err
+		}
+		if tok == json.Delim('[') {
+			return malformed("unexpected array in %q", k)
+		}
+		c, err := p.value(k, tok, depth+1)
+		if err != nil {
+			return err
+		}
+		c.Repeated = true
+		n.Children = append(n.Children, c)
+	}
+	_, err = p.token() // ']'
+	return err
+}
+
 func isAttrName(k string) bool { return k == "id" || k == "href" || k == "rel" }
+
+// jsonText trims a JSON string and refuses one that is too long or holds
+// a character XML cannot carry (control characters other than tab and
+// newlines).
+func jsonText(field, s string, limit int) (string, error) {
+	if len(s) > limit {
+		return "", malformed("%q is longer than %d bytes", field, limit)
+	}
+	for _, r := range s {
+		if !isXMLChar(r) {
+			return "", malformed("%q holds the character %U, which XML cannot carry", field, r)
+		}
+	}
+	return strings.TrimSpace(s), nil
+}
+
+// isXMLChar is XML 1.0's Char production.
+func isXMLChar(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' ||
+		r >= 0x20 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= utf8.MaxRune
+}
+
+// isXMLName accepts the names oVirt uses, in XML and JSON alike: an ASCII
+// letter or '_', then letters, digits, '_', '-' and '.', at most
+// MaxNameBytes.
+func isXMLName(s string) bool {
+	if s == "" || len(s) > MaxNameBytes {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '_':
+		case i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}

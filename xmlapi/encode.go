@@ -74,19 +74,24 @@ func writeJSONObject(buf *bytes.Buffer, n *Node) {
 		field(a.Name)
 		writeScalar(buf, a.Value, a.Scalar)
 	}
-	done := make(map[string]bool)
+	// Group the children by name in one pass: a document may be wide.
+	groups := make(map[string][]*Node)
+	var order []string
 	for _, c := range n.Children {
-		if done[c.Name] {
-			continue
+		if _, ok := groups[c.Name]; !ok {
+			order = append(order, c.Name)
 		}
-		done[c.Name] = true
-		field(c.Name)
-		if !c.Repeated {
-			writeJSONValue(buf, c)
+		groups[c.Name] = append(groups[c.Name], c)
+	}
+	for _, name := range order {
+		items := groups[name]
+		field(name)
+		if !items[0].Repeated {
+			writeJSONValue(buf, items[0])
 			continue
 		}
 		buf.WriteByte('[')
-		for i, item := range n.All(c.Name) {
+		for i, item := range items {
 			if i > 0 {
 				buf.WriteByte(',')
 			}

@@ -1,6 +1,7 @@
 package xmlapi
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -169,15 +170,12 @@ func (n *Node) canonical(b *strings.Builder, indent string) {
 		b.WriteString(" = " + n.Text)
 	}
 	b.WriteString("\n")
-	var names []string
+	groups := map[string][]*Node{}
 	for _, c := range n.Children {
-		if !slices.Contains(names, c.Name) {
-			names = append(names, c.Name)
-		}
+		groups[c.Name] = append(groups[c.Name], c)
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		for _, c := range n.All(name) {
+	for _, name := range slices.Sorted(maps.Keys(groups)) {
+		for _, c := range groups[name] {
 			c.canonical(b, indent+"  ")
 		}
 	}

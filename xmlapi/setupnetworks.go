@@ -223,10 +223,14 @@ func copyChildren(n *Node) []*Node {
 	if len(n.Children) == 0 {
 		return nil
 	}
+	counts := make(map[string]int, len(n.Children))
+	for _, c := range n.Children {
+		counts[c.Name]++
+	}
 	out := make([]*Node, len(n.Children))
 	for i, c := range n.Children {
 		out[i] = copyNode(c)
-		if listItems[n.Name] == c.Name || len(n.All(c.Name)) > 1 {
+		if listItems[n.Name] == c.Name || counts[c.Name] > 1 {
 			out[i].Repeated = true
 		}
 	}

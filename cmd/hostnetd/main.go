@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/hostnetd/hostnetd/agent"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
@@ -42,6 +41,8 @@ type args struct {
 	maxConnWait  int
 	stepDelay    time.Duration
 	resolvConf   string
+	service      serviceFlags
+	maxConns     int
 	cpuProfile   string
 }
 
@@ -63,12 +64,14 @@ func parseArgs(argv []string) (args, error) {
 	fs.StringVar(&a.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Int64Var(&a.maxBodyBytes, "max-body-bytes", agent.DefaultMaxBodyBytes, "largest request body accepted")
 	fs.StringVar(&a.resolvConf, "resolv-conf", "", "resolv.conf whose top gets the default-route network's name servers (default /etc/resolv.conf; /etc/netns/NAME/resolv.conf with --netns; RUN-DIR/resolv.conf with --sandbox; \"none\" to leave DNS alone)")
+	fs.IntVar(&a.maxConns, "max-connections", agent.DefaultMaxConnections, "connections served at once per listener; more wait")
 	fs.DurationVar(&a.stepDelay, "test-step-delay", 0, "for crash tests only: pause before each kernel write")
 	fs.StringVar(&a.cpuProfile, "cpu-profile", "", "for benchmarks: write a CPU profile of the whole run to this file")
 	var probes listFlag
 	fs.Var(&probes, "connectivity-probe", "tcp:HOST:PORT reached over a new configuration confirms connectivity; repeatable")
 	fs.DurationVar(&a.writeWait, "write-wait", agent.DefaultWriteWait, "how long a write waits for the running one before 409")
 	fs.IntVar(&a.maxConnWait, "max-connectivity-timeout", agent.DefaultMaxConnectivityTimeout, "largest connectivity_timeout accepted, in seconds; also the wait when a request gives none")
+	a.service.register(fs)
 	if err := fs.Parse(argv); err != nil {
 		return a, err
 	}
@@ -120,23 +123,14 @@ func main() {
 	defer log.Sync() //nolint:errcheck // nothing to do if the log cannot be flushed
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// The first signal stops gracefully (the transaction in flight finishes
+	// or rolls back); a second one kills, and the journal rolls back at the
+	// next start.
+	context.AfterFunc(ctx, stop)
 	if err := run(ctx, log, a); err != nil {
 		log.Error("hostnetd failed", zap.Error(err))
 		os.Exit(1)
 	}
-}
-
-func newLogger(level string) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	cfg := zap.NewProductionConfig()
-	cfg.Level = zap.NewAtomicLevelAt(lvl)
-	cfg.Encoding = "console"
-	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
-	cfg.DisableStacktrace = true
-	return cfg.Build()
 }
 
 func run(ctx context.Context, log *zap.Logger, a args) (err error) {
@@ -145,6 +139,10 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, stopProfile()) }()
+	listenOpts, err := a.service.listenOptions(a.listen)
+	if err != nil {
+		return err
+	}
 	ns, cleanup, err := openManagedNamespace(log, a)
 	if err != nil {
 		return err
@@ -162,6 +160,9 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 		ConnectivityProbes:     a.probes,
 		StepDelay:              a.stepDelay,
 		ResolvConf:             a.resolvConf,
+		Access:                 a.service.access(),
+		ShutdownGrace:          a.service.shutdownGrace,
+		MaxConnections:         a.maxConns,
 	})
 	if err != nil {
 		return err
@@ -175,7 +176,7 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 		}
 	}()
 	for _, spec := range a.listen {
-		ln, err := agent.Listen(spec)
+		ln, err := agent.ListenWith(spec, listenOpts)
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,13 @@ func Start(t testing.TB, ns *kernel.Namespace) *Agent {
 // it on the same state) and lets the test adjust its options.
 func StartWith(t testing.TB, ns *kernel.Namespace, dir string, adjust func(*agent.Options)) *Agent {
 	t.Helper()
+	return StartServing(t, ns, dir, adjust)
+}
+
+// StartServing is StartWith with more listeners (a TCP one, say) beside
+// the Unix socket the helpers use.
+func StartServing(t testing.TB, ns *kernel.Namespace, dir string, adjust func(*agent.Options), extra ...net.Listener) *Agent {
+	t.Helper()
 	a := &Agent{
 		StateDir: filepath.Join(dir, "state"),
 		RunDir:   filepath.Join(dir, "run"),
@@ -61,7 +68,7 @@ func StartWith(t testing.TB, ns *kernel.Namespace, dir string, adjust func(*agen
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ag.Run(ctx, ln) }()
+	go func() { done <- ag.Run(ctx, append([]net.Listener{ln}, extra...)...) }()
 	var once sync.Once
 	a.stop = func() {
 		once.Do(func() {

@@ -1,6 +1,6 @@
 // Package boundaries enforces the import direction cmd → agent → xmlapi,
-// netconf: xmlapi never reaches netlink, and netconf never reaches XML or
-// HTTP.
+// netconf: xmlapi never reaches netlink, netconf never reaches XML or
+// HTTP, and hostnetctl reaches neither the daemon nor netlink.
 package boundaries
 
 import (
@@ -27,6 +27,8 @@ func TestImportBoundaries(t *testing.T) {
 		{mod + "xmlapi", []string{"github.com/vishvananda/netlink", "github.com/vishvananda/netns", mod + "netconf/kernel", "net/http", mod + "agent"}},
 		{mod + "netconf", []string{"github.com/vishvananda/netlink", "github.com/beevik/etree", "net/http", mod + "xmlapi", mod + "agent"}},
 		{mod + "netconf/kernel", []string{"github.com/beevik/etree", "net/http", mod + "xmlapi", mod + "agent"}},
+		// The CLI is a client: it speaks HTTP to the daemon, never netlink.
+		{mod + "cmd/hostnetctl", []string{mod + "agent", mod + "netconf/kernel", "github.com/vishvananda/netlink", "github.com/vishvananda/netns"}},
 	}
 	for _, tt := range tests {
 		for _, d := range deps(t, tt.pkg) {

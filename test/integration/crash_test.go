@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -19,38 +18,6 @@ import (
 	"github.com/hostnetd/hostnetd/test/nstest"
 )
 
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
-
-// hostnetdBinary is $HOSTNETD_BINARY (make builds it once, and a build
-// under the VM's emulation would take minutes), or cmd/hostnetd built once
-// per test run.
-func hostnetdBinary(t *testing.T) string {
-	t.Helper()
-	if b := os.Getenv("HOSTNETD_BINARY"); b != "" {
-		return b
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "hostnetd-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "hostnetd")
-		out, err := exec.Command("go", "build", "-o", binary, "github.com/hostnetd/hostnetd/cmd/hostnetd").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binary
-}
-
 // daemon is a hostnetd process managing a test namespace.
 type daemon struct {
 	cmd    *exec.Cmd
@@ -61,10 +28,20 @@ type daemon struct {
 
 func startDaemon(t *testing.T, ns *kernel.Namespace, dir string, extra ...string) *daemon {
 	t.Helper()
+	d := launchDaemon(t, ns, dir, nil, extra...)
+	d.waitUp(t)
+	return d
+}
+
+// launchDaemon starts hostnetd with env added to its environment, and
+// returns at once.
+func launchDaemon(t *testing.T, ns *kernel.Namespace, dir string, env []string, extra ...string) *daemon {
+	t.Helper()
 	d := &daemon{socket: filepath.Join(dir, "hostnetd.sock"), log: &syncWriter{}}
 	args := append([]string{"--netns", ns.Name, "--state-dir", filepath.Join(dir, "state"), "--run-dir", filepath.Join(dir, "run"),
 		"--listen", "unix:" + d.socket, "--resolv-conf", "none"}, extra...)
 	d.cmd = exec.Command(hostnetdBinary(t), args...)
+	d.cmd.Env = append(os.Environ(), env...)
 	d.cmd.Stdout, d.cmd.Stderr = io.Discard, d.log
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -74,6 +51,12 @@ func startDaemon(t *testing.T, ns *kernel.Namespace, dir string, extra ...string
 		var dl net.Dialer
 		return dl.DialContext(ctx, "unix", d.socket)
 	}}}
+	return d
+}
+
+// waitUp waits until the daemon serves and has finished restoring.
+func (d *daemon) waitUp(t *testing.T) {
+	t.Helper()
 	// Ready once it serves and has finished restoring (status up).
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		if resp, err := d.client.Get("http://hostnetd/ovirt-engine/api/hosts"); err == nil {
@@ -88,7 +71,6 @@ func startDaemon(t *testing.T, ns *kernel.Namespace, dir string, extra ...string
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return d
 }
 
 func (d *daemon) kill() {
@@ -151,8 +133,21 @@ func TestKillDuringApplyRollsBackOnRestart(t *testing.T) {
 	hostID := hostIDOf(t, dir)
 	const killPoints = 8
 	recovered := 0
+	journal := filepath.Join(dir, "state", "journal.json")
 	for k := range killPoints {
-		go func() { _, _ = d.post("/hosts/"+hostID+"/setupnetworks", request) }()
+		cur := d
+		go func() { _, _ = cur.post("/hosts/"+hostID+"/setupnetworks", request) }()
+		// Time the kill from the journal, written just before the first
+		// step, not from the request: under emulation (the VM suite) the
+		// request alone can take longer than the whole spread of kills.
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Millisecond) {
+			if _, err := os.Stat(journal); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("kill point %d: no transaction journal within 20 s\n%s", k, cur.log)
+			}
+		}
 		time.Sleep(delay/2 + time.Duration(k)*delay*2)
 		d.kill()
 		d = startDaemon(t, host, dir, "--test-step-delay", delay.String())
@@ -163,8 +158,9 @@ func TestKillDuringApplyRollsBackOnRestart(t *testing.T) {
 			recovered++
 		}
 	}
-	// Kills that land before the journal is written have nothing to undo;
-	// most must land in the middle of the plan for the test to mean much.
+	// Every kill is timed inside the plan (it takes over a second); a
+	// restart with no journal to roll back means the apply had ended, which
+	// only a badly overloaded machine could make of most of them.
 	if recovered < killPoints/2 {
 		t.Errorf("only %d of %d kills interrupted an apply", recovered, killPoints)
 	}

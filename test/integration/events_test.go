@@ -76,4 +76,15 @@ func TestEventsRecordChangesRollbacksAndDrift(t *testing.T) {
 	if got := eventCodes(t, ag, "?max=1"); len(got) != 1 || !strings.HasPrefix(got[0], "NETWORK_IN_SYNC") {
 		t.Errorf("max=1 gave %v; want only the newest event", got)
 	}
+	// from=ID lists only the events after that one: how a client follows.
+	all := parseXML(t, ag.Get(t, ag.HostPath()+"/events")).All("event")
+	second, _ := all[1].Attr("id")
+	if got := eventCodes(t, ag, "?from="+second); len(got) != 1 || !strings.HasPrefix(got[0], "NETWORK_IN_SYNC") {
+		t.Errorf("from=%s gave %v; want only the newest event", second, got)
+	}
+	newest, _ := all[0].Attr("id")
+	if got := eventCodes(t, ag, "?from="+newest); len(got) != 0 {
+		t.Errorf("from the newest event gave %v; want none", got)
+	}
+	expectFault(t, ag.Get(t, ag.HostPath()+"/events?from=x"), http.StatusBadRequest, agent.CodeInvalidValue)
 }

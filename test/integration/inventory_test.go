@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -45,6 +46,13 @@ func inventoryHost(t *testing.T) (host, peer *kernel.Namespace) {
 		t.Fatal(err)
 	}
 	addAddr(t, h, br, "203.0.113.1/24", 0)
+	// The bridge gets carrier from its port a moment later; tests compare
+	// two reads, which must not straddle that.
+	for deadline := time.Now().Add(5 * time.Second); nstest.Link(t, host, "br0").Attrs().OperState != netlink.OperUp; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("br0 did not come up within 5 s")
+		}
+	}
 	return host, peer
 }
 

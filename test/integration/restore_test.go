@@ -92,19 +92,25 @@ func TestCommitThenRebootRestoresTheCommittedConfiguration(t *testing.T) {
 	}
 }
 
+// commitTwoNetworks attaches n0 to eth0 and n1 to eth1, with addresses,
+// commits them and stops the agent.
+func commitTwoNetworks(t *testing.T, ag *agenttest.Agent) {
+	t.Helper()
+	addNetwork(t, ag, `<network><name>n0</name><usages><usage>vm</usage></usages></network>`)
+	addNetwork(t, ag, `<network><name>n1</name><usages><usage>vm</usage></usages></network>`)
+	setup(t, ag, `<action><commit_on_success>true</commit_on_success><modified_network_attachments>`+
+		staticAttachment("n0", "eth0", "192.0.2.1", "24")+staticAttachment("n1", "eth1", "192.0.2.2", "24")+
+		`</modified_network_attachments></action>`)
+	ag.Stop()
+}
+
 func TestRestoreSkipsAMissingNICAndRestoresTheRest(t *testing.T) {
 	host, peer := nstest.New(t), nstest.New(t)
 	for _, n := range []string{"eth0", "eth1"} {
 		nstest.Veth(t, host, n, peer, "p"+n[3:])
 	}
 	dir := t.TempDir()
-	first := agenttest.StartWith(t, host, dir, func(o *agent.Options) { o.RunDir = filepath.Join(dir, "boot1") })
-	addNetwork(t, first, `<network><name>n0</name><usages><usage>vm</usage></usages></network>`)
-	addNetwork(t, first, `<network><name>n1</name><usages><usage>vm</usage></usages></network>`)
-	setup(t, first, `<action><commit_on_success>true</commit_on_success><modified_network_attachments>`+
-		staticAttachment("n0", "eth0", "192.0.2.1", "24")+staticAttachment("n1", "eth1", "192.0.2.2", "24")+
-		`</modified_network_attachments></action>`)
-	first.Stop()
+	commitTwoNetworks(t, agenttest.StartWith(t, host, dir, func(o *agent.Options) { o.RunDir = filepath.Join(dir, "boot1") }))
 
 	wipeManaged(t, host, []string{"n0", "n1"}, []string{"eth0", "eth1"})
 	if err := host.Handle.LinkDel(nstest.Link(t, host, "eth1")); err != nil { // the NIC disappeared

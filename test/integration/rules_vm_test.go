@@ -27,6 +27,7 @@ const (
 	vmRuleVM       = "rule-vm"       // untagged VM network, not attached
 	vmRuleVLAN400  = "rule-vlan400"  // VLAN 400, not attached
 	vmRuleV2000    = "rule-v2000"    // VLAN 500, MTU 2000, not attached
+	vmRuleBondNet  = "rule-bondnet"  // a VM network named bond0, like the bond; not attached
 )
 
 // vmRulesHost builds the host the refused requests run against:
@@ -50,6 +51,7 @@ func vmRulesHost(t *testing.T) *vmEnv {
 	e.network(vmRuleVM, "vm2", vmVM)
 	e.network(vmRuleVLAN400, "vlan400", `<vlan id="400"/>`)
 	e.network(vmRuleV2000, "v2000", `<vlan id="500"/><mtu>2000</mtu>`)
+	e.network(vmRuleBondNet, "bond0", vmVM)
 	e.setup(`<action><modified_bonds>` + vmBond("bond0", "mode=1 miimon=100", "eth2", "eth3") + `</modified_bonds>` +
 		`<modified_network_attachments>` +
 		vmAttachment(vmNetA, "eth0", vmStatic4("192.0.2.10", "24", "")) +
@@ -95,19 +97,7 @@ func vmRuleCases(e *vmEnv) []vmRuleCase {
 	ips := func(a ...string) string {
 		return `<ip_address_assignments>` + strings.Join(a, "") + `</ip_address_assignments>`
 	}
-	ip := func(method, version, addr, mask, gw string) string {
-		s := `<ip_address_assignment>`
-		if method != "" {
-			s += `<assignment_method>` + method + `</assignment_method>`
-		}
-		s += `<ip>`
-		for _, f := range [][2]string{{"address", addr}, {"netmask", mask}, {"gateway", gw}, {"version", version}} {
-			if f[1] != "" {
-				s += `<` + f[0] + `>` + f[1] + `</` + f[0] + `>`
-			}
-		}
-		return s + `</ip></ip_address_assignment>`
-	}
+	ip := ipAssignmentXML
 	bonds := func(b ...string) string { return `<modified_bonds>` + strings.Join(b, "") + `</modified_bonds>` }
 	removedBond := func(inner string) string {
 		return action(`<removed_bonds><host_nic>` + inner + `</host_nic></removed_bonds>`)
@@ -243,6 +233,22 @@ func vmRuleCases(e *vmEnv) []vmRuleCase {
 		{"delete-attached-network", http.MethodDelete, networks + "/" + vmNetA, "", 409, "NETWORK_IS_ATTACHED"},
 		{"unknown-usage", http.MethodPost, networks, network(`<name>usage</name><usages><usage>frobnicate</usage></usages>`), 400, "BAD_PARAMS_NETWORK_USAGE"},
 		{"vlan-in-use-by-move", "", "", mod(att(net(vmRuleVLAN200)+nic("eth1")), `<network_attachment id="`+attB+`">`+nic("eth1")+`</network_attachment>`), 409, "NETWORK_VLAN_IN_USE"},
+		// Hostile input that needs a bond in the kernel (the rest of the
+		// bad-input catalogue is in catalogue_test.go).
+		{"attach-to-a-bond-slave", "", "", mod(att(net(vmRuleFree) + nic("eth2"))), 409, "NETWORK_INTERFACE_ATTACHED_TO_NETWORK_CANNOT_BE_SLAVE"},
+		{"vm-network-named-like-a-bond", "", "", mod(att(net(vmRuleBondNet) + nic("eth1"))), 400, "BAD_BRIDGE_NAME"},
+		{"put-bond-not-well-formed", http.MethodPut, e.host("/nics/" + bond0), `<host_nic><name>bond0</name>`, 400, "MALFORMED_REQUEST"},
+		{"put-bond-doctype", http.MethodPut, e.host("/nics/" + bond0), `<!DOCTYPE h [<!ENTITY a "b">]><host_nic><name>&a;</name></host_nic>`, 400, "MALFORMED_REQUEST"},
+		{"put-bond-json-as-xml", http.MethodPut, e.host("/nics/" + bond0), `{"name":"bond0"}`, 400, "MALFORMED_REQUEST"},
+		{"put-bond-wrong-root", http.MethodPut, e.host("/nics/" + bond0), `<network/>`, 400, "INVALID_VALUE"},
+		{"put-bond-other-name", http.MethodPut, e.host("/nics/" + bond0), vmBond("bond7", "mode=1", "eth2", "eth3"), 400, "INVALID_VALUE"},
+		{"put-bond-duplicated-bonding", http.MethodPut, e.host("/nics/" + bond0), `<host_nic><bonding/><bonding/></host_nic>`, 400, "INVALID_VALUE"},
+		{"put-bond-mode-text", http.MethodPut, e.host("/nics/" + bond0), vmBond("bond0", "mode=frobnicate", "eth2", "eth3"), 400, "BAD_BONDING_OPTION"},
+		{"put-bond-miimon-negative", http.MethodPut, e.host("/nics/" + bond0), vmBond("bond0", "mode=1 miimon=-1", "eth2", "eth3"), 400, "BAD_BONDING_OPTION"},
+		{"put-bond-slave-loopback", http.MethodPut, e.host("/nics/" + bond0), vmBond("bond0", "", "eth2", "lo"), 400, "HOST_NETWORK_INTERFACE_HAVING_NAME_DOES_NOT_EXIST"},
+		{"put-bond-slave-bridge", http.MethodPut, e.host("/nics/" + bond0), vmBond("bond0", "", "eth2", "net_a"), 409, "NETWORK_INTERFACE_BOND_OR_VLAN_CANNOT_BE_SLAVE"},
+		{"put-bond-slave-vlan", http.MethodPut, e.host("/nics/" + bond0), vmBond("bond0", "", "eth2", "eth5.300"), 409, "NETWORK_INTERFACE_BOND_OR_VLAN_CANNOT_BE_SLAVE"},
+		{"put-bond-slave-twice", http.MethodPut, e.host("/nics/" + bond0), vmBond("bond0", "", "eth2", "eth2", "eth3"), 409, "NETWORK_INTERFACE_REFERENCED_AS_A_SLAVE_MULTIPLE_TIMES"},
 	}
 }
 

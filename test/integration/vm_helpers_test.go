@@ -191,23 +191,7 @@ func vmBondAction(name, options string, slaves ...string) string {
 // vmBond is a v4 bond element; options is "mode=1 miimon=100" (empty: no
 // options element).
 func vmBond(name, options string, slaves ...string) string {
-	s := `<host_nic><name>` + name + `</name><bonding>`
-	if options != "" {
-		s += `<options>`
-		for _, kv := range strings.Fields(options) {
-			k, v, _ := strings.Cut(kv, "=")
-			s += `<option><name>` + k + `</name><value>` + v + `</value></option>`
-		}
-		s += `</options>`
-	}
-	if slaves != nil {
-		s += `<slaves>`
-		for _, sl := range slaves {
-			s += `<host_nic><name>` + sl + `</name></host_nic>`
-		}
-		s += `</slaves>`
-	}
-	return s + `</bonding></host_nic>`
+	return bondXML("bonding", name, options, slaves...)
 }
 
 // nicID is the API id of a NIC, from GET /nics.

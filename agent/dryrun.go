@@ -1,0 +1,234 @@
+package agent
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hostnetd/hostnetd/agent/dhcp4"
+	"github.com/hostnetd/hostnetd/agent/dhcp6"
+	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/xmlapi"
+)
+
+// A dry run (POST setupnetworks?dry_run=true) merges, validates and plans a
+// request exactly as a transaction does, and stops there: no kernel write,
+// no journal, no store, no DHCP client, no event.
+//
+// It does not take the writer slot, so it never holds up a write; but it
+// must plan from a kernel and a running configuration that agree, which
+// they do not while a transaction runs (half its plan applied, or applied
+// and waiting for connectivity, and not yet committed). So a dry run reads
+// between writes: it waits until no writer holds the slot, reads and
+// plans, and starts again if a writer took the slot meanwhile (writerGate,
+// a sequence lock). It waits as long as a write would (--write-wait) and
+// then gets the same 409.
+
+// writerGate counts the writer slot's takings and releases, so a reader
+// can tell whether a writer came by while it read.
+type writerGate struct {
+	// mu guards the fields that follow.
+	mu  sync.Mutex
+	seq uint64 // odd while a writer holds the slot
+	// released is closed when the writer holding the slot releases it.
+	released chan struct{}
+}
+
+// enter and leave bracket a writer's hold of the slot.
+func (g *writerGate) enter() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.seq++
+	g.released = make(chan struct{})
+}
+
+func (g *writerGate) leave() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.seq++
+	close(g.released)
+}
+
+// idle waits until no writer holds the slot and returns the sequence
+// number to check with unchanged.
+func (g *writerGate) idle(ctx context.Context, timeout <-chan time.Time) (uint64, error) {
+	for {
+		g.mu.Lock()
+		seq, released := g.seq, g.released
+		g.mu.Unlock()
+		if seq%2 == 0 {
+			return seq, nil
+		}
+		select {
+		case <-released:
+		case <-timeout:
+			return 0, operationInProgress()
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+}
+
+// unchanged reports whether no writer took the slot since idle returned seq.
+func (g *writerGate) unchanged(seq uint64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.seq == seq
+}
+
+// dryRun merges and plans ch against one consistent view of the kernel and
+// the configuration, and applies nothing. A request the transaction would
+// refuse gets the same fault.
+func (a *Agent) dryRun(ctx context.Context, ch change) (xmlapi.PlanView, error) {
+	timer := time.NewTimer(a.opts.WriteWait)
+	defer timer.Stop()
+	for {
+		seq, err := a.gate.idle(ctx, timer.C)
+		if err != nil {
+			return xmlapi.PlanView{}, err
+		}
+		view, err := a.planOnly(ch)
+		if a.gate.unchanged(seq) {
+			return view, err
+		}
+		a.log.Debug("a write ran during a dry run; planning again")
+	}
+}
+
+// planOnly is a transaction up to its plan, with the DHCP clients the
+// change stops simulated rather than stopped.
+func (a *Agent) planOnly(ch change) (xmlapi.PlanView, error) {
+	m, err := a.mergeChange(ch)
+	if err != nil {
+		return xmlapi.PlanView{}, err
+	}
+	// The plan must see the kernel without the addresses of the leases the
+	// change releases: this dry run's own read of it, which it may edit.
+	leases := a.dhcp.wouldRelease(m.cfg)
+	if len(leases) > 0 {
+		if m.cur, err = a.readState(); err != nil {
+			return xmlapi.PlanView{}, err
+		}
+	}
+	for _, l := range leases {
+		l.removeFrom(m.cur)
+	}
+	sp, err := a.planChange(m.cur, m.running, m.nets, m.cfg, ch.networks, m.how)
+	if err != nil {
+		return xmlapi.PlanView{}, err
+	}
+	view := xmlapi.PlanView{Steps: sp.plan}
+	if sp.cur != nil {
+		view.LinksDown = sp.plan.LinksDown(sp.cur)
+	}
+	for _, l := range leases {
+		lv := xmlapi.LeaseView{Device: l.link}
+		if l.addr.IsValid() {
+			lv.Address = l.addr.String()
+		}
+		view.ReleasedLeases = append(view.ReleasedLeases, lv)
+	}
+	a.log.Debug("dry run planned", zap.Int("steps", len(sp.plan)), zap.String("plan", sp.plan.String()))
+	return view, nil
+}
+
+// releasedLease is what a DHCP client removes from the kernel when a
+// transaction stops it: its lease's address and the routing it installed.
+type releasedLease struct {
+	link   string
+	addr   netip.Prefix // invalid when the client holds no lease
+	routes []netconf.Route
+	rules  []netconf.Rule
+}
+
+// wouldRelease is what stopUnwanted(cfg) would release, without stopping
+// anything. (A client that has not yet re-acquired the lease it loaded at
+// start would also remove that lease's address; it is not counted.)
+func (d *dhcpClients) wouldRelease(cfg *netconf.Config) []releasedLease {
+	wanted := wantedClients(cfg)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []releasedLease
+	for _, id := range slices.Sorted(maps.Keys(d.clients)) {
+		if wanted[id] {
+			continue
+		}
+		c := d.clients[id]
+		l := releasedLease{link: c.link}
+		switch cl := c.client.(type) {
+		case *dhcp4.Client:
+			if lease, bound := cl.Lease(); bound {
+				l.addr = lease.Address
+			}
+		case *dhcp6.Client:
+			if lease, bound := cl.Lease(); bound {
+				l.addr = lease.Address
+			}
+		}
+		c.mu.Lock()
+		l.routes, l.rules = slices.Clone(c.routes), slices.Clone(c.rules)
+		c.mu.Unlock()
+		out = append(out, l)
+	}
+	return out
+}
+
+// removeFrom edits st as the release would change the kernel.
+func (l releasedLease) removeFrom(st *netconf.State) {
+	for i := range st.Links {
+		if st.Links[i].Name == l.link {
+			st.Links[i].Addrs = slices.DeleteFunc(st.Links[i].Addrs, func(a netconf.Addr) bool { return a.Prefix == l.addr })
+		}
+	}
+	st.Routes = slices.DeleteFunc(st.Routes, func(r netconf.Route) bool {
+		return slices.ContainsFunc(l.routes, func(w netconf.Route) bool {
+			return r.Dst == w.Dst && r.Gateway == w.Gateway && r.Link == w.Link && r.Table == w.Table
+		})
+	})
+	st.Rules = slices.DeleteFunc(st.Rules, func(r netconf.Rule) bool { return slices.Contains(l.rules, r) })
+}
+
+// dryRunParam reads dry_run=true|false; a bare dry_run means true.
+func dryRunParam(r *request) (bool, error) {
+	q := r.URL.Query()
+	if !q.Has("dry_run") {
+		return false, nil
+	}
+	s := q.Get("dry_run")
+	if s == "" {
+		return true, nil
+	}
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, badRequest(CodeInvalidValue, "dry_run=%q is neither true nor false", s)
+	}
+	return v, nil
+}
+
+// refuseDryRun makes every write but setupnetworks refuse dry_run: a client
+// that asks for one must not get a real change instead.
+func (rt *router) refuseDryRun() {
+	for _, route := range rt.routes {
+		if slices.Equal(route.segments, []string{"hosts", "{host}", "setupnetworks"}) {
+			continue
+		}
+		for method, h := range route.methods {
+			if method == http.MethodGet {
+				continue
+			}
+			route.methods[method] = func(r *request) (response, error) {
+				if r.URL.Query().Has("dry_run") {
+					return response{}, badRequest(CodeInvalidValue, "dry_run is offered by setupnetworks only")
+				}
+				return h(r)
+			}
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package agent
+
+import (
+	"time"
+
+	"github.com/coreos/go-systemd/v22/daemon"
+	"go.uber.org/zap"
+)
+
+// notify sends a state to systemd (sd_notify): READY=1, STATUS=…,
+// WATCHDOG=1, STOPPING=1. Without $NOTIFY_SOCKET (not run by systemd, or
+// not Type=notify) it does nothing.
+func (a *Agent) notify(state string) {
+	if _, err := daemon.SdNotify(false, state); err != nil {
+		a.log.Debug("sd_notify failed", zap.String("state", state), zap.Error(err))
+	}
+}
+
+// notifyReady tells systemd that hostnetd is ready: restore at boot has
+// finished, so units ordered after it (network.target) find the host's
+// network restored. A failed restore still makes hostnetd ready: it serves,
+// so that an administrator can repair the configuration through the API.
+func (a *Agent) notifyReady(restoreErr error) {
+	status := "serving"
+	if restoreErr != nil {
+		status = "serving; restoring the persistent configuration failed: " + restoreErr.Error()
+	}
+	a.notify("READY=1\nSTATUS=" + status)
+}
+
+// idleStatus is the STATUS= line when no transaction runs.
+func (a *Agent) idleStatus() string {
+	select {
+	case <-a.restored:
+		return "serving"
+	default:
+		return "restoring the persistent configuration"
+	}
+}
+
+// busyStatus is the STATUS= line while a transaction runs.
+func (a *Agent) busyStatus(txID string) string {
+	select {
+	case <-a.restored:
+		return "transaction " + txID + " in progress"
+	default:
+		return "restoring the persistent configuration: transaction " + txID + " in progress"
+	}
+}
+
+// startWatchdog pings systemd's watchdog (WatchdogSec=) at half its
+// interval, as sd_watchdog_enabled(3) advises, for as long as the managed
+// namespace still answers a netlink request: a daemon that has lost its
+// netlink handle is restarted. It returns the function that stops it.
+func (a *Agent) startWatchdog() (stop func()) {
+	interval, err := daemon.SdWatchdogEnabled(false)
+	if err != nil {
+		a.log.Warn("ignoring an invalid watchdog setting", zap.Error(err))
+		return func() {}
+	}
+	if interval <= 0 {
+		return func() {}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(interval / 2)
+		defer tick.Stop()
+		for {
+			if err := a.alive(); err != nil {
+				a.log.Warn("watchdog: the managed namespace does not answer; not pinging", zap.Error(err))
+			} else {
+				a.notify("WATCHDOG=1")
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+// alive is the watchdog's health check: one cheap netlink request.
+func (a *Agent) alive() error {
+	_, err := a.opts.Namespace.Handle.LinkByName("lo")
+	return err
+}

@@ -1,0 +1,87 @@
+package agent
+
+import "github.com/hostnetd/hostnetd/netconf"
+
+// A write decides everything before its first kernel write: it merges the
+// request into the running configuration (mergeChange), then plans the
+// kernel writes (planChange). Both only read, so a dry run calls them too
+// and stops there; a transaction goes on to apply.
+
+// merged is a change merged into the running configuration and validated.
+type merged struct {
+	cur     *netconf.State     // the kernel as planning must see it; nil: read it then
+	running *netconf.Config    // the running configuration it was merged into
+	nets    []*netconf.Network // the catalogue of running
+	cfg     *netconf.Config    // the configuration to run
+	how     applyHow
+}
+
+// mergeChange merges and validates ch into the running configuration. A
+// broken rule is its API fault. Validation and drift need the kernel's
+// links and addresses, which the monitor's view has, up to date, without a
+// dump; planning reads the kernel afresh, and only when there is something
+// to plan.
+func (a *Agent) mergeChange(ch change) (merged, error) {
+	oldNets, running := a.snapshot()
+	nets := oldNets
+	if ch.networks != nil {
+		nets = ch.networks
+	}
+	view, err := a.observedState()
+	if err != nil {
+		return merged{}, err
+	}
+	cfg, resynced, err := netconf.MergeAndSync(netconf.MergeInput{
+		Request: ch.request, Running: running, Networks: nets, Kernel: view,
+		NicName:                a.nicNameResolver(view, running),
+		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
+		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
+		OutOfSync:              outOfSync(running, nets, view),
+	})
+	if err != nil {
+		return merged{}, ruleFault(err)
+	}
+	how := applyHow{synced: append(ch.request.SyncedAttachments, resynced...)}
+	if ch.request.CheckConnectivity {
+		how.await = a.connectivityTimeout(ch.request)
+	}
+	return merged{running: running, nets: oldNets, cfg: cfg, how: how}, nil
+}
+
+// scopedPlan is a configuration change planned against the kernel: the
+// targets before and after, the devices in scope (nil: all), the plan and
+// the kernel it was planned from (nil when nothing was in scope).
+type scopedPlan struct {
+	oldT, newT *netconf.Target
+	scope      []string
+	plan       netconf.Plan
+	cur        *netconf.State
+}
+
+// planChange plans the kernel writes that take the kernel from running
+// (with the catalogue oldNets) to cfg (with newNets, or oldNets when nil),
+// from cur, or when cur is nil from a fresh read if any device is in
+// scope; it writes nothing. A request is a delta: when it changes no
+// device, none is in scope and the plan is empty.
+func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets []*netconf.Network, cfg *netconf.Config, newNets []*netconf.Network, how applyHow) (scopedPlan, error) {
+	if newNets == nil {
+		newNets = oldNets
+	}
+	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
+	var scope []string // nil: every device
+	if !how.full {
+		scope = append(append([]string{}, netconf.ChangedDevices(oldT, newT)...), syncedDevices(cfg, newNets, how.synced)...)
+	}
+	sp := scopedPlan{oldT: oldT, newT: newT, scope: scope, cur: cur}
+	if scope != nil && len(scope) == 0 {
+		return sp, nil
+	}
+	if sp.cur == nil {
+		var err error
+		if sp.cur, err = a.readState(); err != nil {
+			return scopedPlan{}, err
+		}
+	}
+	sp.plan = netconf.MakeScopedPlan(sp.cur, oldT, newT, scope)
+	return sp, nil
+}
