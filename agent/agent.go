@@ -90,6 +90,9 @@ type Agent struct {
 	// viewStale says the kernel was written since the monitor last dumped
 	// it; the writer slot guards it.
 	viewStale bool
+	// bigTx says the transaction holding the writer slot planned
+	// bigPlan steps or more (see releaseMemory); the slot guards it.
+	bigTx bool
 	// access checks the requests of TCP listeners; metrics counts.
 	access  *access
 	metrics *metrics

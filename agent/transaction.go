@@ -59,6 +59,7 @@ func (a *Agent) lockWriter(ctx context.Context) (func(), error) {
 		a.pauseView()
 		return func() {
 			a.syncView() // the next read sees what this write did
+			a.releaseMemory()
 			a.gate.leave()
 			<-a.writer
 		}, nil
@@ -160,6 +161,7 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 	if len(plan) == 0 {
 		return 0, nil // nothing changes, so nothing can cut the manager off
 	}
+	a.bigTx = a.bigTx || len(plan) >= bigPlan
 	names := netconf.DeviceNames(oldT, newT)
 	j := &journal{Started: time.Now(), Next: newT, Snapshot: netconf.SnapshotTarget(before, names), Names: names,
 		Before: &netconf.State{Routes: before.Routes, Rules: before.Rules}}
