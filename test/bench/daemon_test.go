@@ -28,13 +28,15 @@ import (
 type daemon struct {
 	t      *testing.T
 	cmd    *exec.Cmd
+	wait   <-chan struct{} // closed when the process has exited
 	dir    string
 	socket string
 	client *http.Client
 	log    *syncBuffer
 	hostID string
-	// started is when the process was started; ready when it first
-	// answered with the host up (restore at boot finished).
+	// started is when the process was started; ready when it told the
+	// service manager READY=1, which it does once restore at boot has
+	// finished.
 	started, ready time.Time
 }
 
@@ -76,7 +78,9 @@ func hostnetdBinary(t *testing.T) string {
 
 // startDaemon starts hostnetd on ns with its state under dir/state (which
 // the caller may have filled) and a fresh run directory, and waits until it
-// reports the host up.
+// is ready: it sends READY=1 to the NOTIFY_SOCKET the test gives it, as to
+// systemd, when restore at boot has finished. Nothing polls it meanwhile,
+// which would take CPU from the restore it measures.
 func startDaemon(t *testing.T, ns *kernel.Namespace, dir, profile string) *daemon {
 	t.Helper()
 	d := &daemon{t: t, dir: dir, socket: filepath.Join(dir, "hostnetd.sock"), log: &syncBuffer{}}
@@ -87,6 +91,8 @@ func startDaemon(t *testing.T, ns *kernel.Namespace, dir, profile string) *daemo
 	}
 	d.cmd = exec.Command(hostnetdBinary(t), args...)
 	d.cmd.Stdout, d.cmd.Stderr = io.Discard, d.log
+	ready := listenNotify(t, filepath.Join(dir, "notify.sock"))
+	d.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+filepath.Join(dir, "notify.sock"))
 	d.client = &http.Client{Timeout: 30 * time.Minute, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var dl net.Dialer
 		return dl.DialContext(ctx, "unix", d.socket)
@@ -96,41 +102,64 @@ func startDaemon(t *testing.T, ns *kernel.Namespace, dir, profile string) *daemo
 		t.Fatal(err)
 	}
 	t.Cleanup(d.kill)
-	hostRE := regexp.MustCompile(`<host [^>]*id="([^"]+)"`)
-	for deadline := time.Now().Add(30 * time.Minute); ; {
-		if resp, err := d.client.Get("http://hostnetd/ovirt-engine/api/hosts"); err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if strings.Contains(string(body), "<status>up</status>") {
-				d.ready = time.Now()
-				if m := hostRE.FindSubmatch(body); m != nil {
-					d.hostID = string(m[1])
+	exited := make(chan struct{})
+	go func() { _ = d.cmd.Wait(); close(exited) }()
+	d.wait = exited
+	select {
+	case d.ready = <-ready:
+	case <-exited:
+		t.Fatalf("hostnetd exited before it was ready:\n%s", d.log)
+	case <-time.After(30 * time.Minute):
+		t.Fatalf("hostnetd was not ready after 30 minutes:\n%s", d.log)
+	}
+	a := d.must("GET", "/hosts", "")
+	if !strings.Contains(string(a.body), "<status>up</status>") {
+		t.Fatalf("hostnetd said READY=1 but the host is not up:\n%s", a.body)
+	}
+	m := regexp.MustCompile(`<host [^>]*id="([^"]+)"`).FindSubmatch(a.body)
+	if m == nil {
+		t.Fatalf("GET /hosts named no host id:\n%s", a.body)
+	}
+	d.hostID = string(m[1])
+	return d
+}
+
+// listenNotify receives sd_notify datagrams at path, as systemd does, and
+// returns when the first READY=1 came.
+func listenNotify(t *testing.T, path string) <-chan time.Time {
+	t.Helper()
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ready := make(chan time.Time, 1)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			for _, line := range strings.Split(string(buf[:n]), "\n") {
+				if line == "READY=1" {
+					select {
+					case ready <- time.Now():
+					default:
+					}
 				}
-				break
 			}
 		}
-		if d.cmd.ProcessState != nil || time.Now().After(deadline) {
-			t.Fatalf("hostnetd did not come up:\n%s", d.log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if d.hostID == "" {
-		t.Fatal("GET /hosts named no host id")
-	}
-	return d
+	}()
+	return ready
 }
 
 // stop ends the daemon with SIGTERM, as systemd does, so that a CPU
 // profile is written out.
 func (d *daemon) stop() {
-	if d.cmd.ProcessState != nil {
-		return
-	}
 	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = d.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-d.wait:
 	case <-time.After(2 * time.Minute):
 		d.kill()
 		d.t.Errorf("hostnetd did not stop on SIGTERM:\n%s", d.log)
@@ -138,9 +167,9 @@ func (d *daemon) stop() {
 }
 
 func (d *daemon) kill() {
-	if d.cmd.ProcessState == nil {
-		_ = d.cmd.Process.Kill()
-		_ = d.cmd.Wait()
+	_ = d.cmd.Process.Kill()
+	if d.wait != nil {
+		<-d.wait
 	}
 }
 

@@ -47,8 +47,9 @@ type sizeResult struct {
 	GetNicsBytes         int
 	IPAddrShowSeconds    float64
 	IPAddrShowBytes      int
-	// Restore at boot: from starting the process until the host is up
-	// (restore finished), and the duration restore logged itself.
+	// Restore at boot: from starting the process until it sent READY=1
+	// (restore finished; systemd would start what is ordered after it),
+	// and the duration restore logged itself.
 	RestoreSeconds       float64
 	RestoreLoggedSeconds float64
 	// Memory of the daemon (VmRSS and VmHWM) right after the apply, and
