@@ -90,9 +90,12 @@ type Agent struct {
 	// viewStale says the kernel was written since the monitor last dumped
 	// it; the writer slot guards it.
 	viewStale bool
-	// bigTx says the transaction holding the writer slot planned
-	// bigPlan steps or more (see releaseMemory); the slot guards it.
-	bigTx bool
+	// bigTx says a transaction planned bigPlan steps or more since the
+	// memory was last released (releaseMemory).
+	bigTx atomic.Bool
+	// driftSkipped says the drift watcher skipped a look while a write
+	// held the slot; the write's end has it look again.
+	driftSkipped atomic.Bool
 	// access checks the requests of TCP listeners; metrics counts.
 	access  *access
 	metrics *metrics

@@ -57,14 +57,26 @@ func (a *Agent) observedState() (*netconf.State, error) {
 // that a read that follows the write's answer sees it, and has the drift
 // watcher look again: the notifications of the write came while it was
 // not looking.
-func (a *Agent) syncView() {
+//
+// The drift watcher looks again only if something it compares changed:
+// the kernel (this write's, or a change the view took in meanwhile, which
+// Sync reports itself), the running configuration or the catalogue, or a
+// look it skipped because the write held the slot. After a request that
+// changed nothing, comparing a thousand attachments again would only take
+// CPU from the next request.
+func (a *Agent) syncView(nets0 []*netconf.Network, running0 *netconf.Config) {
+	wrote := a.viewStale
 	if m := a.monitor.Load(); m != nil {
-		if err := m.Resume(a.viewStale); err != nil {
+		if err := m.Resume(wrote); err != nil {
 			a.log.Warn("bringing the kernel view up to date", zap.Error(err))
 		}
 	}
 	a.viewStale = false
-	a.kickDrift()
+	nets, running := a.snapshot()
+	sameNets := len(nets) == len(nets0) && (len(nets) == 0 || &nets[0] == &nets0[0])
+	if a.driftSkipped.Swap(false) || wrote || running != running0 || !sameNets {
+		a.kickDrift()
+	}
 }
 
 // pauseView holds the monitor's own reading of notifications while a
@@ -119,6 +131,7 @@ func (a *Agent) watchDrift(ctx context.Context, kick <-chan struct{}) {
 		default:
 		}
 		if len(a.writer) > 0 {
+			a.driftSkipped.Store(true) // the write's end kicks again
 			continue // a transaction is changing the host; it reports its own outcome
 		}
 		st, err := a.observedState()

@@ -32,6 +32,7 @@ func (a *Agent) Restored() <-chan struct{} { return a.restored }
 // logging) the ones that fail, so one bad entity does not block the rest.
 // Entities whose NIC or network is gone are skipped up front.
 func (a *Agent) restoreAtBoot(ctx context.Context) error {
+	defer a.releaseMemory()
 	defer close(a.restored)
 	marker := filepath.Join(a.opts.RunDir, restoredMarker)
 	if _, err := os.Stat(marker); err == nil {

@@ -57,9 +57,9 @@ func (a *Agent) lockWriter(ctx context.Context) (func(), error) {
 		}
 		a.gate.enter()
 		a.pauseView()
+		nets0, running0 := a.snapshot()
 		return func() {
-			a.syncView() // the next read sees what this write did
-			a.releaseMemory()
+			a.syncView(nets0, running0) // the next read sees what this write did
 			a.gate.leave()
 			<-a.writer
 		}, nil
@@ -161,7 +161,7 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 	if len(plan) == 0 {
 		return 0, nil // nothing changes, so nothing can cut the manager off
 	}
-	a.bigTx = a.bigTx || len(plan) >= bigPlan
+	a.noteBigPlan(len(plan))
 	names := netconf.DeviceNames(oldT, newT)
 	j := &journal{Started: time.Now(), Next: newT, Snapshot: netconf.SnapshotTarget(before, names), Names: names,
 		Before: &netconf.State{Routes: before.Routes, Rules: before.Rules}}
@@ -356,12 +356,13 @@ func usesDHCP(cfg *netconf.Config) bool {
 func outOfSync(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) map[string][]string {
 	out := map[string][]string{}
 	byID := networksByID(nets)
+	drift := netconf.NewDriftCache(cfg, st)
 	for _, at := range cfg.Attachments {
 		net := byID[at.NetworkID]
 		if net == nil {
 			continue
 		}
-		if ok, diffs := netconf.InSync(netconf.AttachmentDrift(cfg, at, net, st)); !ok {
+		if ok, diffs := netconf.InSync(drift.AttachmentDrift(at, net)); !ok {
 			out[at.ID] = diffs
 		}
 	}
