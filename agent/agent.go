@@ -96,6 +96,8 @@ type Agent struct {
 	// driftSkipped says the drift watcher skipped a look while a write
 	// held the slot; the write's end has it look again.
 	driftSkipped atomic.Bool
+	// targets caches the running configuration's target.
+	targets targetCache
 	// access checks the requests of TCP listeners; metrics counts.
 	access  *access
 	metrics *metrics

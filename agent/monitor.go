@@ -73,8 +73,7 @@ func (a *Agent) syncView(nets0 []*netconf.Network, running0 *netconf.Config) {
 	}
 	a.viewStale = false
 	nets, running := a.snapshot()
-	sameNets := len(nets) == len(nets0) && (len(nets) == 0 || &nets[0] == &nets0[0])
-	if a.driftSkipped.Swap(false) || wrote || running != running0 || !sameNets {
+	if a.driftSkipped.Swap(false) || wrote || running != running0 || !sameSlice(nets, nets0) {
 		a.kickDrift()
 	}
 }

@@ -1,6 +1,10 @@
 package agent
 
-import "github.com/hostnetd/hostnetd/netconf"
+import (
+	"sync"
+
+	"github.com/hostnetd/hostnetd/netconf"
+)
 
 // A write decides everything before its first kernel write: it merges the
 // request into the running configuration (mergeChange), then plans the
@@ -67,10 +71,22 @@ func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets 
 	if newNets == nil {
 		newNets = oldNets
 	}
-	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
+	oldT := a.targets.get(running, oldNets)
+	// A target follows from its configuration and catalogue alone: a
+	// request that changes neither (a re-sent one) has the same target,
+	// and no device that changed.
+	unchanged := sameSlice(newNets, oldNets) && cfg.Equal(running)
+	newT := oldT
+	if !unchanged {
+		newT = netconf.BuildTarget(cfg, newNets)
+	}
 	var scope []string // nil: every device
 	if !how.full {
-		scope = append(append([]string{}, netconf.ChangedDevices(oldT, newT)...), syncedDevices(cfg, newNets, how.synced)...)
+		scope = syncedDevices(cfg, newNets, how.synced)
+		if !unchanged {
+			scope = append(netconf.ChangedDevices(oldT, newT), scope...)
+		}
+		scope = append([]string{}, scope...) // empty, not nil: no device
 	}
 	sp := scopedPlan{oldT: oldT, newT: newT, scope: scope, cur: cur}
 	if scope != nil && len(scope) == 0 {
@@ -84,4 +100,39 @@ func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets 
 	}
 	sp.plan = netconf.MakeScopedPlan(sp.cur, oldT, newT, scope)
 	return sp, nil
+}
+
+// targetCache keeps the target of the running configuration: every
+// transaction plans from it, and building it costs as much as merging a
+// request for the whole host. Targets are never modified once built.
+type targetCache struct {
+	mu     sync.Mutex
+	cfg    *netconf.Config
+	nets   []*netconf.Network
+	target *netconf.Target
+}
+
+// get returns the target of cfg with the catalogue nets, built if the
+// cache holds another.
+func (c *targetCache) get(cfg *netconf.Config, nets []*netconf.Network) *netconf.Target {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.target == nil || c.cfg != cfg || !sameSlice(c.nets, nets) {
+		c.cfg, c.nets, c.target = cfg, nets, netconf.BuildTarget(cfg, nets)
+	}
+	return c.target
+}
+
+// put records t as the target of cfg with nets: the configuration a
+// transaction just committed, which the next one plans from.
+func (c *targetCache) put(cfg *netconf.Config, nets []*netconf.Network, t *netconf.Target) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cfg, c.nets, c.target = cfg, nets, t
+}
+
+// sameSlice reports whether a and b are the same slice (catalogues are
+// replaced whole, never modified in place).
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

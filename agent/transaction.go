@@ -145,6 +145,9 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 	if err := a.commitRunning(cfg, nets); err != nil {
 		return txResult{Plan: plan, Writes: writes}, err
 	}
+	if committedNets, committed := a.snapshot(); committed == cfg {
+		a.targets.put(cfg, committedNets, sp.newT) // (an unchanged one was not committed)
+	}
 	a.reconcileDHCP(ctx)
 	a.updateDNS()
 	if len(plan) > 0 {
