@@ -130,10 +130,12 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 		cur = nil
 	}
 	oldNets, running := a.snapshot()
+	planning := time.Now()
 	sp, err := a.planChange(cur, running, oldNets, cfg, nets, how)
 	if err != nil {
 		return txResult{}, err
 	}
+	notePhase(ctx, phasePlan, planning)
 	plan := sp.plan
 	cur = sp.cur
 	a.log.Debug("plan", zap.String("transaction", txID(ctx)), zap.String("plan", plan.String()))
@@ -173,8 +175,11 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 	}
 	start := time.Now()
 	done, err := a.apply(ctx, a.instrument(plan))
+	notePhase(ctx, phaseWrite, start)
 	if err == nil {
+		verifying := time.Now()
 		err = a.verify(ctx, oldT, newT, scope)
+		notePhase(ctx, phaseVerify, verifying)
 	}
 	a.noteApply(ctx, start, done)
 	if err == nil && await > 0 {

@@ -75,6 +75,7 @@ func runSize(t *testing.T, s scenario, out string) sizeResult {
 	r.ApplyIPSeconds = ipBatch(t, base, applyBatch).Seconds()
 	a := d.must("POST", d.host("/setupnetworks"), s.applyXML())
 	r.ApplySeconds, r.ApplyWrites = a.elapsed.Seconds(), a.writes(t)
+	r.ApplyPhases = d.lastTransaction()
 	r.RSSBytes, r.HWMBytes = d.rss()
 	sameEndState(t, "after apply", host, base)
 
@@ -111,6 +112,7 @@ func runSize(t *testing.T, s scenario, out string) sizeResult {
 	r.RemoveIPSeconds = ipBatch(t, base, removeBatch).Seconds()
 	a = d.must("POST", d.host("/setupnetworks"), s.removeXML())
 	r.RemoveSeconds, r.RemoveWrites = a.elapsed.Seconds(), a.writes(t)
+	r.RemovePhases = d.lastTransaction()
 	sameEndState(t, "after removal", host, base)
 	d.stop()
 	writeFile(t, filepath.Join(out, "hostnetd-"+strconv.Itoa(s.n)+".log"), d.log.String())
@@ -125,6 +127,7 @@ func runSize(t *testing.T, s scenario, out string) sizeResult {
 	rd := startDaemon(t, boot, restoreDir, profile)
 	r.RestoreSeconds = rd.ready.Sub(rd.started).Seconds()
 	r.RestoreLoggedSeconds = rd.restoreDuration().Seconds()
+	r.RestorePhases = rd.lastTransaction()
 	r.RSSAfterRestoreBytes, _ = rd.rss()
 	if got, want := len(readState(t, boot).Links), 2*s.n+4; got != want { // lo, 2 NICs, bond, N VLANs, N bridges
 		t.Errorf("after restore the namespace has %d links; want %d", got, want)

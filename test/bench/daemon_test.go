@@ -5,6 +5,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -260,6 +261,34 @@ func (d *daemon) restoreDuration() time.Duration {
 	}
 	secs, _ := strconv.ParseFloat(m[1], 64)
 	return time.Duration(secs * float64(time.Second))
+}
+
+// lastTransaction returns the fields of the daemon's last "transaction
+// applied" log line: its duration and those of its phases (plan, write,
+// verify), in seconds.
+func (d *daemon) lastTransaction() map[string]float64 {
+	d.t.Helper()
+	var last string
+	for _, line := range strings.Split(d.log.String(), "\n") {
+		if strings.Contains(line, "\ttransaction applied\t") {
+			last = line
+		}
+	}
+	i := strings.Index(last, "{")
+	if i < 0 {
+		d.t.Fatalf("no transaction line in the log:\n%s", d.log)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal([]byte(last[i:]), &fields); err != nil {
+		d.t.Fatalf("parsing %q: %v", last, err)
+	}
+	out := map[string]float64{}
+	for _, k := range []string{"duration", "plan", "write", "verify"} {
+		if v, ok := fields[k].(float64); ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // syncBuffer collects a daemon's log, which exec writes from its own

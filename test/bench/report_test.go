@@ -32,6 +32,10 @@ type sizeResult struct {
 	ApplyWrites     int // X-Hostnetd-Kernel-Writes
 	ApplyIPSeconds  float64
 	ApplyIPCommands int
+	// ApplyPhases, RemovePhases and RestorePhases are the daemon's own
+	// account of the transaction (its log line): duration, and the plan
+	// (with its read of the kernel), write and verify phases, in seconds.
+	ApplyPhases, RemovePhases, RestorePhases map[string]float64
 	// The same request again: the median time of a few, the most writes.
 	ReapplySeconds float64
 	ReapplyWrites  int
@@ -123,6 +127,13 @@ func (r *results) table() string {
 		row("restore at boot", fmt.Sprintf("%s (logged %s)", secs(s.RestoreSeconds), secs(s.RestoreLoggedSeconds)),
 			secs(s.ApplySeconds)+" (apply)", s.RestoreSeconds/s.ApplySeconds)
 		row("restore at boot vs ip", secs(s.RestoreSeconds), secs(s.ApplyIPSeconds)+" (ip -batch)", s.RestoreSeconds/s.ApplyIPSeconds)
+		for _, p := range []struct {
+			what   string
+			phases map[string]float64
+		}{{"apply", s.ApplyPhases}, {"removal", s.RemovePhases}, {"restore", s.RestorePhases}} {
+			fmt.Fprintf(w, "%d\t%s, in the daemon\t%s: plan %s, write %s, verify %s\t\t\t\n", s.N, p.what,
+				secs(p.phases["duration"]), secs(p.phases["plan"]), secs(p.phases["write"]), secs(p.phases["verify"]))
+		}
 		fmt.Fprintf(w, "%d\tRSS after apply\t%.1f MB (peak %.1f)\t\t\t\n", s.N, float64(s.RSSBytes)/1e6, float64(s.HWMBytes)/1e6)
 		fmt.Fprintf(w, "%d\tRSS after restore\t%.1f MB\t\t\t\n", s.N, float64(s.RSSAfterRestoreBytes)/1e6)
 	}
