@@ -1,6 +1,9 @@
 package agent
 
 import (
+	"net"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
@@ -9,11 +12,43 @@ import (
 
 // notify sends a state to systemd (sd_notify): READY=1, STATUS=…,
 // WATCHDOG=1, STOPPING=1. Without $NOTIFY_SOCKET (not run by systemd, or
-// not Type=notify) it does nothing.
+// not Type=notify) it does nothing. It never blocks a transaction for long:
+// a datagram socket whose reader lags has a full queue (ten datagrams by
+// default), and go-systemd's SdNotify would then wait for ever. A state
+// that cannot be queued in time is dropped, which costs a STATUS= line or
+// a watchdog beat; READY=1 is given longer.
 func (a *Agent) notify(state string) {
-	if _, err := daemon.SdNotify(false, state); err != nil {
+	wait := notifyWait
+	if strings.HasPrefix(state, "READY=1") {
+		wait = notifyReadyWait
+	}
+	if err := sdNotify(state, wait); err != nil {
 		a.log.Debug("sd_notify failed", zap.String("state", state), zap.Error(err))
 	}
+}
+
+// How long a notification may wait for room in systemd's queue.
+const (
+	notifyWait      = 100 * time.Millisecond
+	notifyReadyWait = 10 * time.Second
+)
+
+// sdNotify is sd_notify(3) with a deadline.
+func sdNotify(state string, wait time.Duration) error {
+	path := os.Getenv("NOTIFY_SOCKET")
+	if path == "" {
+		return nil
+	}
+	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := conn.SetWriteDeadline(time.Now().Add(wait)); err != nil {
+		return err
+	}
+	_, err = conn.Write([]byte(state))
+	return err
 }
 
 // notifyReady tells systemd that hostnetd is ready: restore at boot has

@@ -156,6 +156,40 @@ func TestWatchdogIsPinged(t *testing.T) {
 	}
 }
 
+// TestANotifyQueueNobodyReadsBlocksNothing: systemd's queue for a
+// datagram socket holds ten notifications; with a reader that lags, the
+// watchdog's beats fill it. Restore, requests and transactions must go on
+// regardless (a blocked sd_notify once held restore at boot for ever).
+func TestANotifyQueueNobodyReadsBlocksNothing(t *testing.T) {
+	host := nstest.New(t)
+	peer := nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	notify := listenNotify(t) // never read until the end
+	dir := t.TempDir()
+	d := launchDaemon(t, host, dir, []string{"NOTIFY_SOCKET=" + notify.path, "WATCHDOG_USEC=20000"})
+	time.Sleep(500 * time.Millisecond) // 50 beats: the queue is full
+	d.waitUp(t)
+	if code, err := d.post("/networks", `<network><name>n0</name></network>`); err != nil || code != http.StatusCreated {
+		t.Fatalf("POST network: %d %v\n%s", code, err, d.log)
+	}
+	done := make(chan answer, 1)
+	go func() {
+		code, err := d.post("/hosts/"+hostIDOf(t, dir)+"/setupnetworks", modified(staticAttachment("n0", "eth0", "192.0.2.1", "24")))
+		done <- answer{status: code, err: err}
+	}()
+	select {
+	case a := <-done:
+		if a.err != nil || a.status != http.StatusOK {
+			t.Fatalf("setupnetworks: %d %v\n%s", a.status, a.err, d.log)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("setupnetworks did not answer within 30 s with systemd's queue full\n%s", d.log)
+	}
+	if err := d.stop(t); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
+	}
+}
+
 // slowRequest is a 15-step setupnetworks (three bridged networks with
 // addresses), the daemon slowed to stepDelay per kernel write.
 func slowRequest(t *testing.T, d *daemon) string {
