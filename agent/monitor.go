@@ -130,8 +130,10 @@ func (a *Agent) watchDrift(ctx context.Context, kick <-chan struct{}) {
 		default:
 		}
 		if len(a.writer) > 0 {
-			a.driftSkipped.Store(true) // the write's end kicks again
-			continue // a transaction is changing the host; it reports its own outcome
+			// A transaction is changing the host; it reports its own
+			// outcome, and its end has this look again.
+			a.driftSkipped.Store(true)
+			continue
 		}
 		st, err := a.observedState()
 		if err != nil {
