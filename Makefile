@@ -22,7 +22,7 @@ BINDIR      ?= $(PREFIX)/bin
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 DOCDIR      ?= $(PREFIX)/share/doc/hostnetd
 
-.PHONY: all build install verify-unit run test deps lint test-unit fuzz test-vm test-vm-selftest vm-prepare vm-shell clean
+.PHONY: all build install verify-unit run test deps lint test-unit fuzz test-vm test-vm-selftest vm-prepare vm-shell bench clean
 
 all: build
 
@@ -69,6 +69,8 @@ lint:
 	$(GO) vet -tags vmtest ./...
 	staticcheck ./...
 	staticcheck -tags vmtest ./...
+	$(GO) vet -tags bench ./test/bench/
+	staticcheck -tags bench ./test/bench/
 
 # Unit tests and the namespace tests that need only veth and bridge, with the
 # race detector, on this machine's kernel (as root; in fresh namespaces).
@@ -97,6 +99,18 @@ test-vm: vm-prepare build
 
 test-vm-selftest: vm-prepare
 	@bash test/vm/selftest.sh
+
+# The scale benchmark (docs/performance.md), in the VM; not part of make test.
+# BENCH_N picks the sizes, BENCH_PROFILE=1 adds CPU profiles of the daemon.
+BENCH_OUT     ?= $(CURDIR)/.bench
+BENCH_N       ?= 100,300,1000
+BENCH_PROFILE ?=
+bench: vm-prepare build
+	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_VM_OUT_DIR=$(BENCH_OUT) HOSTNETD_BENCH_N=$(BENCH_N) \
+	  HOSTNETD_BENCH_CPU_PROFILE=$(BENCH_PROFILE) HOSTNETD_BENCH_VERSION=$(VERSION) \
+	  HOSTNETD_VM_MEM=$${HOSTNETD_VM_MEM:-2G} HOSTNETD_VM_TIMEOUT=$${HOSTNETD_VM_TIMEOUT:-5400} \
+	  $(GO) test -tags bench -exec $(VMEXEC) -count=1 -timeout 90m -v -run TestBench ./test/bench/
+	@echo "results: $(BENCH_OUT)/results.json, $(BENCH_OUT)/table.txt"
 
 vm-shell: vm-prepare
 	@bash test/vm/vm.sh shell

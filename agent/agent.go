@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,6 +87,17 @@ type Agent struct {
 	monitor atomic.Pointer[kernel.Monitor]
 	// driftKick wakes the drift watcher.
 	driftKick chan struct{}
+	// viewStale says the kernel was written since the monitor last dumped
+	// it; the writer slot guards it.
+	viewStale bool
+	// bigTx says a transaction planned bigPlan steps or more since the
+	// memory was last released (releaseMemory).
+	bigTx atomic.Bool
+	// driftSkipped says the drift watcher skipped a look while a write
+	// held the slot; the write's end has it look again.
+	driftSkipped atomic.Bool
+	// targets caches the running configuration's target.
+	targets targetCache
 	// access checks the requests of TCP listeners; metrics counts.
 	access  *access
 	metrics *metrics
@@ -259,12 +269,12 @@ type carriedNetwork struct{ networkID, top string }
 func (a *Agent) carriedNetworks() map[string]carriedNetwork {
 	nets, running := a.snapshot()
 	out := make(map[string]carriedNetwork, len(running.Attachments))
+	byID := networksByID(nets)
 	for _, at := range running.Attachments {
-		i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
-		if i < 0 {
+		net := byID[at.NetworkID]
+		if net == nil {
 			continue
 		}
-		net := nets[i]
 		carrier := at.Nic
 		if net.VLAN != nil {
 			carrier = netconf.VLANDeviceName(at.Nic, *net.VLAN)

@@ -14,18 +14,20 @@ import (
 func (a *Agent) attachmentViews(nic string, st *netconf.State) []xmlapi.AttachmentView {
 	nets, running := a.snapshot()
 	var out []xmlapi.AttachmentView
+	byID := networksByID(nets)
+	drift := netconf.NewDriftCache(running, st)
 	for i := range running.Attachments {
 		at := &running.Attachments[i]
 		if nic != "" && at.Nic != nic {
 			continue
 		}
-		j := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
-		if j < 0 {
+		net := byID[at.NetworkID]
+		if net == nil {
 			continue
 		}
-		v := xmlapi.AttachmentView{Attachment: at, Network: nets[j]}
+		v := xmlapi.AttachmentView{Attachment: at, Network: net}
 		if st != nil {
-			v.Reported = netconf.AttachmentDrift(running, *at, nets[j], st)
+			v.Reported = drift.AttachmentDrift(*at, net)
 		}
 		out = append(out, v)
 	}

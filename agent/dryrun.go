@@ -109,8 +109,14 @@ func (a *Agent) planOnly(ch change) (xmlapi.PlanView, error) {
 	if err != nil {
 		return xmlapi.PlanView{}, err
 	}
-	// m.cur is this dry run's own read of the kernel: it may be edited.
+	// The plan must see the kernel without the addresses of the leases the
+	// change releases: this dry run's own read of it, which it may edit.
 	leases := a.dhcp.wouldRelease(m.cfg)
+	if len(leases) > 0 {
+		if m.cur, err = a.readState(); err != nil {
+			return xmlapi.PlanView{}, err
+		}
+	}
 	for _, l := range leases {
 		l.removeFrom(m.cur)
 	}
@@ -118,7 +124,10 @@ func (a *Agent) planOnly(ch change) (xmlapi.PlanView, error) {
 	if err != nil {
 		return xmlapi.PlanView{}, err
 	}
-	view := xmlapi.PlanView{Steps: sp.plan, LinksDown: sp.plan.LinksDown(m.cur)}
+	view := xmlapi.PlanView{Steps: sp.plan}
+	if sp.cur != nil {
+		view.LinksDown = sp.plan.LinksDown(sp.cur)
+	}
 	for _, l := range leases {
 		lv := xmlapi.LeaseView{Device: l.link}
 		if l.addr.IsValid() {

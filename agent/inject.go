@@ -13,6 +13,7 @@ import (
 // apply executes a plan, one step at a time when the StepDelay test hook
 // asks for a pause before each write.
 func (a *Agent) apply(ctx context.Context, plan netconf.Plan) (int, error) {
+	a.viewStale = true
 	if a.opts.StepDelay == 0 {
 		return kernel.Apply(ctx, a.opts.Namespace, plan)
 	}

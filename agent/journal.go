@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -29,14 +30,21 @@ type journal struct {
 	Snapshot *netconf.Target
 	// Names are the devices whose routes are restored.
 	Names []string
-	// Before is the state read before the first write (for the routes).
+	// Before is the routing of the state read before the first write
+	// (its routes and rules only: the devices are in Snapshot).
 	Before *netconf.State
 }
 
 func (a *Agent) journalPath() string { return filepath.Join(a.opts.StateDir, journalFile) }
 
 func (a *Agent) writeJournal(j *journal) error {
-	if err := saveJSON(a.journalPath(), j); err != nil {
+	// Compact: it is written before every change and read only after a
+	// crash.
+	data, err := json.Marshal(j)
+	if err == nil {
+		err = atomicfile.Write(a.journalPath(), data, 0o600)
+	}
+	if err != nil {
 		return fmt.Errorf("writing the transaction journal: %w", err)
 	}
 	return nil
@@ -84,11 +92,9 @@ func (a *Agent) setAsideJournal(cause error) {
 // restoreSnapshot puts the devices of a journal back as they were: links
 // first, then, since taking a link down drops its routes, the routes.
 func (a *Agent) restoreSnapshot(ctx context.Context, j *journal) error {
+	a.viewStale = true
 	now, err := a.readState()
 	if err != nil {
-		return err
-	}
-	if err := a.readSysctls(now, j.Names); err != nil {
 		return err
 	}
 	n, err := kernel.Apply(ctx, a.opts.Namespace, netconf.MakePlan(now, j.Next, j.Snapshot))

@@ -57,13 +57,48 @@ func (a *Agent) observedState() (*netconf.State, error) {
 // that a read that follows the write's answer sees it, and has the drift
 // watcher look again: the notifications of the write came while it was
 // not looking.
-func (a *Agent) syncView() {
+//
+// The drift watcher looks again only if something it compares changed:
+// the kernel (this write's, or a change the view took in meanwhile, which
+// Sync reports itself), the running configuration or the catalogue, or a
+// look it skipped because the write held the slot. After a request that
+// changed nothing, comparing a thousand attachments again would only take
+// CPU from the next request.
+func (a *Agent) syncView(nets0 []*netconf.Network, running0 *netconf.Config) {
+	wrote := a.viewStale
 	if m := a.monitor.Load(); m != nil {
-		if _, err := m.Sync(); err != nil {
+		if err := m.Resume(wrote); err != nil {
 			a.log.Warn("bringing the kernel view up to date", zap.Error(err))
 		}
 	}
-	a.kickDrift()
+	a.viewStale = false
+	nets, running := a.snapshot()
+	if a.driftSkipped.Swap(false) || wrote || running != running0 || !sameSlice(nets, nets0) {
+		a.kickDrift()
+	}
+}
+
+// pauseView holds the monitor's own reading of notifications while a
+// write runs (see kernel.Monitor.Pause); syncView resumes it.
+func (a *Agent) pauseView() {
+	if m := a.monitor.Load(); m != nil {
+		m.Pause()
+	}
+}
+
+// verifiedState reads the kernel for verification: a full dump, through
+// the monitor when there is one, which then needs no notification of the
+// writes made so far.
+func (a *Agent) verifiedState() (*netconf.State, error) {
+	if m := a.monitor.Load(); m != nil {
+		st, err := m.Resync()
+		if err == nil {
+			a.viewStale = false
+			return st, nil
+		}
+		a.log.Warn("reading the kernel through the monitor", zap.Error(err))
+	}
+	return a.readState()
 }
 
 // kickDrift asks the drift watcher to compare the attachments again.
@@ -95,7 +130,10 @@ func (a *Agent) watchDrift(ctx context.Context, kick <-chan struct{}) {
 		default:
 		}
 		if len(a.writer) > 0 {
-			continue // a transaction is changing the host; it reports its own outcome
+			// A transaction is changing the host; it reports its own
+			// outcome, and its end has this look again.
+			a.driftSkipped.Store(true)
+			continue
 		}
 		st, err := a.observedState()
 		if err != nil {

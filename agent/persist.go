@@ -25,7 +25,12 @@ func (a *Agent) loadPersistent() (*netconf.Config, error) {
 // commitPersistent copies the running configuration to the persistent one.
 // The caller holds the writer slot.
 func (a *Agent) commitPersistent() error {
-	_, running := a.snapshot()
+	a.mu.RLock()
+	running, persistent := a.running, a.persistent
+	a.mu.RUnlock()
+	if running.Equal(persistent) {
+		return nil // already committed: nothing to write
+	}
 	if err := saveJSON(filepath.Join(a.opts.StateDir, persistentFile), running); err != nil {
 		return err
 	}

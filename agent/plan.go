@@ -1,6 +1,10 @@
 package agent
 
-import "github.com/hostnetd/hostnetd/netconf"
+import (
+	"sync"
+
+	"github.com/hostnetd/hostnetd/netconf"
+)
 
 // A write decides everything before its first kernel write: it merges the
 // request into the running configuration (mergeChange), then plans the
@@ -9,31 +13,34 @@ import "github.com/hostnetd/hostnetd/netconf"
 
 // merged is a change merged into the running configuration and validated.
 type merged struct {
-	cur     *netconf.State     // the kernel, read for the merge
+	cur     *netconf.State     // the kernel as planning must see it; nil: read it then
 	running *netconf.Config    // the running configuration it was merged into
 	nets    []*netconf.Network // the catalogue of running
 	cfg     *netconf.Config    // the configuration to run
 	how     applyHow
 }
 
-// mergeChange reads the kernel and merges and validates ch into the
-// running configuration. A broken rule is its API fault.
+// mergeChange merges and validates ch into the running configuration. A
+// broken rule is its API fault. Validation and drift need the kernel's
+// links and addresses, which the monitor's view has, up to date, without a
+// dump; planning reads the kernel afresh, and only when there is something
+// to plan.
 func (a *Agent) mergeChange(ch change) (merged, error) {
 	oldNets, running := a.snapshot()
 	nets := oldNets
 	if ch.networks != nil {
 		nets = ch.networks
 	}
-	cur, err := a.readState()
+	view, err := a.observedState()
 	if err != nil {
 		return merged{}, err
 	}
 	cfg, resynced, err := netconf.MergeAndSync(netconf.MergeInput{
-		Request: ch.request, Running: running, Networks: nets, Kernel: cur,
-		NicName:                a.nicNameResolver(cur, running),
+		Request: ch.request, Running: running, Networks: nets, Kernel: view,
+		NicName:                a.nicNameResolver(view, running),
 		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
 		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
-		OutOfSync:              outOfSync(running, nets, cur),
+		OutOfSync:              outOfSync(running, nets, view),
 	})
 	if err != nil {
 		return merged{}, ruleFault(err)
@@ -42,32 +49,90 @@ func (a *Agent) mergeChange(ch change) (merged, error) {
 	if ch.request.CheckConnectivity {
 		how.await = a.connectivityTimeout(ch.request)
 	}
-	return merged{cur: cur, running: running, nets: oldNets, cfg: cfg, how: how}, nil
+	return merged{running: running, nets: oldNets, cfg: cfg, how: how}, nil
 }
 
 // scopedPlan is a configuration change planned against the kernel: the
-// targets before and after, the devices in scope (nil: all) and the plan.
+// targets before and after, the devices in scope (nil: all), the plan and
+// the kernel it was planned from (nil when nothing was in scope).
 type scopedPlan struct {
 	oldT, newT *netconf.Target
 	scope      []string
 	plan       netconf.Plan
+	cur        *netconf.State
 }
 
-// planChange plans the kernel writes that take cur from running (with the
-// catalogue oldNets) to cfg (with newNets, or oldNets when nil). It reads
-// the IPv6 settings and bridge options of the devices involved into cur,
-// and writes nothing.
+// planChange plans the kernel writes that take the kernel from running
+// (with the catalogue oldNets) to cfg (with newNets, or oldNets when nil),
+// from cur, or when cur is nil from a fresh read if any device is in
+// scope; it writes nothing. A request is a delta: when it changes no
+// device, none is in scope and the plan is empty.
 func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets []*netconf.Network, cfg *netconf.Config, newNets []*netconf.Network, how applyHow) (scopedPlan, error) {
 	if newNets == nil {
 		newNets = oldNets
 	}
-	oldT, newT := netconf.BuildTarget(running, oldNets), netconf.BuildTarget(cfg, newNets)
-	if err := a.readSysctls(cur, netconf.DeviceNames(oldT, newT)); err != nil {
-		return scopedPlan{}, err
+	oldT := a.targets.get(running, oldNets)
+	// A target follows from its configuration and catalogue alone: a
+	// request that changes neither (a re-sent one) has the same target,
+	// and no device that changed.
+	unchanged := sameSlice(newNets, oldNets) && cfg.Equal(running)
+	newT := oldT
+	if !unchanged {
+		newT = netconf.BuildTarget(cfg, newNets)
 	}
-	var scope []string
+	var scope []string // nil: every device
 	if !how.full {
-		scope = append(netconf.ChangedDevices(oldT, newT), syncedDevices(cfg, newNets, how.synced)...)
+		scope = syncedDevices(cfg, newNets, how.synced)
+		if !unchanged {
+			scope = append(netconf.ChangedDevices(oldT, newT), scope...)
+		}
+		scope = append([]string{}, scope...) // empty, not nil: no device
 	}
-	return scopedPlan{oldT: oldT, newT: newT, scope: scope, plan: netconf.MakeScopedPlan(cur, oldT, newT, scope)}, nil
+	sp := scopedPlan{oldT: oldT, newT: newT, scope: scope, cur: cur}
+	if scope != nil && len(scope) == 0 {
+		return sp, nil
+	}
+	if sp.cur == nil {
+		var err error
+		if sp.cur, err = a.readState(); err != nil {
+			return scopedPlan{}, err
+		}
+	}
+	sp.plan = netconf.MakeScopedPlan(sp.cur, oldT, newT, scope)
+	return sp, nil
+}
+
+// targetCache keeps the target of the running configuration: every
+// transaction plans from it, and building it costs as much as merging a
+// request for the whole host. Targets are never modified once built.
+type targetCache struct {
+	mu     sync.Mutex
+	cfg    *netconf.Config
+	nets   []*netconf.Network
+	target *netconf.Target
+}
+
+// get returns the target of cfg with the catalogue nets, built if the
+// cache holds another.
+func (c *targetCache) get(cfg *netconf.Config, nets []*netconf.Network) *netconf.Target {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.target == nil || c.cfg != cfg || !sameSlice(c.nets, nets) {
+		c.cfg, c.nets, c.target = cfg, nets, netconf.BuildTarget(cfg, nets)
+	}
+	return c.target
+}
+
+// put records t as the target of cfg with nets: the configuration a
+// transaction just committed, which the next one plans from.
+func (c *targetCache) put(cfg *netconf.Config, nets []*netconf.Network, t *netconf.Target) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cfg, c.nets, c.target = cfg, nets, t
+}
+
+// sameSlice reports whether a and b are the same slice (catalogues are
+// replaced whole, never modified in place).
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

@@ -32,6 +32,7 @@ func (a *Agent) Restored() <-chan struct{} { return a.restored }
 // logging) the ones that fail, so one bad entity does not block the rest.
 // Entities whose NIC or network is gone are skipped up front.
 func (a *Agent) restoreAtBoot(ctx context.Context) error {
+	defer a.releaseMemory()
 	defer close(a.restored)
 	marker := filepath.Join(a.opts.RunDir, restoredMarker)
 	if _, err := os.Stat(marker); err == nil {
@@ -83,6 +84,7 @@ func (a *Agent) restoreTx(ctx context.Context, cur *netconf.State, cfg *netconf.
 // a slave, and attachments whose network or NIC is gone.
 func (a *Agent) restorable(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) *netconf.Config {
 	out := &netconf.Config{}
+	byID := networksByID(nets)
 	for _, b := range cfg.Bonds {
 		var slaves []string
 		for _, s := range b.Slaves {
@@ -102,7 +104,7 @@ func (a *Agent) restorable(cfg *netconf.Config, nets []*netconf.Network, st *net
 	for _, at := range cfg.Attachments {
 		_, nicExists := st.Link(at.Nic)
 		isBond := slices.ContainsFunc(out.Bonds, func(b netconf.BondConfig) bool { return b.Name == at.Nic })
-		hasNet := slices.ContainsFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
+		hasNet := byID[at.NetworkID] != nil
 		switch {
 		case !hasNet:
 			a.log.Error("restore: skipping an attachment whose network is gone", zap.String("attachment", at.ID))

@@ -16,6 +16,7 @@ import (
 // answer's encoding, find the resource, read the body within its limit, then
 // call the handler. Every failure is an oVirt fault.
 func (a *Agent) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	defer a.releaseMemory() // after a large transaction, once its answer is out
 	out, acceptable := negotiate(r.Header.Get("Accept"))
 	if !acceptable {
 		a.writeFault(w, r, formatXML, newFault(http.StatusNotAcceptable, CodeNotAcceptable, "Not acceptable",

@@ -56,8 +56,10 @@ func (a *Agent) lockWriter(ctx context.Context) (func(), error) {
 		default:
 		}
 		a.gate.enter()
+		a.pauseView()
+		nets0, running0 := a.snapshot()
 		return func() {
-			a.syncView() // the next read sees what this write did
+			a.syncView(nets0, running0) // the next read sees what this write did
 			a.gate.leave()
 			<-a.writer
 		}, nil
@@ -118,23 +120,24 @@ type applyHow struct {
 
 // applyConfig makes the kernel run cfg (with the catalogue nets, or the
 // current one when nil) and, once verified, makes it the running
-// configuration. cur is the kernel as read before.
+// configuration. cur is the kernel as read before, or nil: then it is read
+// if the change touches any device.
 func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network, how applyHow) (txResult, error) {
 	if a.dhcp.stopUnwanted(cfg) {
 		// Their leases' addresses and routes are gone: plan from the kernel
 		// as it is now. A rollback restores the addresses, and the clients
 		// of the configuration that runs again are started again.
-		var err error
-		if cur, err = a.readState(); err != nil {
-			return txResult{}, err
-		}
+		cur = nil
 	}
 	oldNets, running := a.snapshot()
+	planning := time.Now()
 	sp, err := a.planChange(cur, running, oldNets, cfg, nets, how)
 	if err != nil {
 		return txResult{}, err
 	}
+	notePhase(ctx, phasePlan, planning)
 	plan := sp.plan
+	cur = sp.cur
 	a.log.Debug("plan", zap.String("transaction", txID(ctx)), zap.String("plan", plan.String()))
 	writes, err := a.applyAndVerify(ctx, plan, cur, sp.oldT, sp.newT, sp.scope, how.await)
 	if err != nil {
@@ -143,6 +146,9 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 	}
 	if err := a.commitRunning(cfg, nets); err != nil {
 		return txResult{Plan: plan, Writes: writes}, err
+	}
+	if committedNets, committed := a.snapshot(); committed == cfg {
+		a.targets.put(cfg, committedNets, sp.newT) // (an unchanged one was not committed)
 	}
 	a.reconcileDHCP(ctx)
 	a.updateDNS()
@@ -160,15 +166,20 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 	if len(plan) == 0 {
 		return 0, nil // nothing changes, so nothing can cut the manager off
 	}
+	a.noteBigPlan(len(plan))
 	names := netconf.DeviceNames(oldT, newT)
-	j := &journal{Started: time.Now(), Next: newT, Snapshot: netconf.SnapshotTarget(before, names), Names: names, Before: before}
+	j := &journal{Started: time.Now(), Next: newT, Snapshot: netconf.SnapshotTarget(before, names), Names: names,
+		Before: &netconf.State{Routes: before.Routes, Rules: before.Rules}}
 	if err := a.writeJournal(j); err != nil {
 		return 0, err
 	}
 	start := time.Now()
 	done, err := a.apply(ctx, a.instrument(plan))
+	notePhase(ctx, phaseWrite, start)
 	if err == nil {
+		verifying := time.Now()
 		err = a.verify(ctx, oldT, newT, scope)
+		notePhase(ctx, phaseVerify, verifying)
 	}
 	a.noteApply(ctx, start, done)
 	if err == nil && await > 0 {
@@ -223,10 +234,7 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []
 			}
 		}
 		var st *netconf.State
-		if st, err = a.readState(); err != nil {
-			return err
-		}
-		if err = a.readSysctls(st, netconf.DeviceNames(oldT, newT)); err != nil {
+		if st, err = a.verifiedState(); err != nil {
 			return err
 		}
 		if err = netconf.VerifyScoped(oldT, newT, st, scope); err == nil {
@@ -239,6 +247,9 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []
 // commitRunning stores the new running configuration (and catalogue) on
 // disk first, then publishes it to readers.
 func (a *Agent) commitRunning(cfg *netconf.Config, nets []*netconf.Network) error {
+	if _, running := a.snapshot(); nets == nil && running.Equal(cfg) {
+		return nil // a request that changed nothing writes nothing
+	}
 	if nets != nil {
 		if err := a.saveNetworks(nets); err != nil {
 			return err
@@ -259,18 +270,19 @@ func (a *Agent) commitRunning(cfg *netconf.Config, nets []*netconf.Network) erro
 // nicNameResolver maps NIC and bond ids to device names: the kernel's links
 // and the bonds of the configuration (which may not exist yet).
 func (a *Agent) nicNameResolver(st *netconf.State, cfg *netconf.Config) func(string) (string, bool) {
+	var names map[string]string // id → name, built on the first lookup
 	return func(id string) (string, bool) {
-		for _, l := range st.Links {
-			if nicID(a.hostID, l.Name) == id {
-				return l.Name, true
+		if names == nil {
+			names = make(map[string]string, len(st.Links)+len(cfg.Bonds))
+			for _, b := range cfg.Bonds {
+				names[nicID(a.hostID, b.Name)] = b.Name
+			}
+			for _, l := range st.Links { // a link wins over a bond to be
+				names[nicID(a.hostID, l.Name)] = l.Name
 			}
 		}
-		for _, b := range cfg.Bonds {
-			if nicID(a.hostID, b.Name) == id {
-				return b.Name, true
-			}
-		}
-		return "", false
+		name, ok := names[id]
+		return name, ok
 	}
 }
 
@@ -325,27 +337,6 @@ func syncedDevices(cfg *netconf.Config, nets []*netconf.Network, ids []string) [
 	return names
 }
 
-// readSysctls adds the IPv6 settings of the named devices, and the options
-// of those that are bridges, to st: read only for the devices a
-// transaction touches, since each costs a read.
-func (a *Agent) readSysctls(st *netconf.State, names []string) error {
-	v, err := kernel.ReadIPv6Sysctls(a.opts.Namespace, names)
-	if err != nil {
-		return fmt.Errorf("reading IPv6 settings: %w", err)
-	}
-	st.IPv6Sysctls = v
-	var bridges []string
-	for _, name := range names {
-		if l, ok := st.Link(name); ok && l.Kind == netconf.KindBridge {
-			bridges = append(bridges, name)
-		}
-	}
-	if st.BridgeOpts, err = kernel.ReadBridgeOptions(a.opts.Namespace, bridges); err != nil {
-		return fmt.Errorf("reading bridge options: %w", err)
-	}
-	return nil
-}
-
 // reconcileDHCP runs the DHCP clients the running configuration needs. It
 // reads the kernel (for the NICs' MACs) only when there is something to
 // reconcile: most transactions on most hosts involve no DHCP.
@@ -372,14 +363,25 @@ func usesDHCP(cfg *netconf.Config) bool {
 // from its configuration.
 func outOfSync(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) map[string][]string {
 	out := map[string][]string{}
+	byID := networksByID(nets)
+	drift := netconf.NewDriftCache(cfg, st)
 	for _, at := range cfg.Attachments {
-		i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
-		if i < 0 {
+		net := byID[at.NetworkID]
+		if net == nil {
 			continue
 		}
-		if ok, diffs := netconf.InSync(netconf.AttachmentDrift(cfg, at, nets[i], st)); !ok {
+		if ok, diffs := netconf.InSync(drift.AttachmentDrift(at, net)); !ok {
 			out[at.ID] = diffs
 		}
+	}
+	return out
+}
+
+// networksByID indexes the catalogue, for lookups per attachment.
+func networksByID(nets []*netconf.Network) map[string]*netconf.Network {
+	out := make(map[string]*netconf.Network, len(nets))
+	for _, n := range nets {
+		out[n.ID] = n
 	}
 	return out
 }

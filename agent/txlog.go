@@ -30,6 +30,26 @@ type txRecord struct {
 	// applied: the plan reached the kernel; rollback: "", "ok" or "failed".
 	applied  bool
 	rollback string
+	// phases are how long planning (with its read of the kernel), the
+	// kernel writes and the verification took.
+	phases [phaseCount]time.Duration
+}
+
+// The phases of a transaction that its log line times.
+const (
+	phasePlan = iota
+	phaseWrite
+	phaseVerify
+	phaseCount
+)
+
+var phaseNames = [phaseCount]string{"plan", "write", "verify"}
+
+// notePhase records how long a phase of ctx's transaction took since start.
+func notePhase(ctx context.Context, phase int, start time.Time) {
+	if tx := txFrom(ctx); tx != nil {
+		tx.phases[phase] += time.Since(start)
+	}
 }
 
 type txKey struct{}
@@ -65,6 +85,11 @@ func (a *Agent) endTx(tx *txRecord, res txResult, err error) {
 	a.metrics.transaction(result)
 	fields := []zap.Field{zap.String("transaction", tx.id), zap.String("kind", tx.kind), zap.String("result", result),
 		zap.Duration("duration", time.Since(tx.start)), zap.Int("steps", len(res.Plan)), zap.Int("kernel_writes", res.Writes)}
+	for i, d := range tx.phases {
+		if d > 0 {
+			fields = append(fields, zap.Duration(phaseNames[i], d))
+		}
+	}
 	var f *Fault
 	switch {
 	case errors.As(err, &f):

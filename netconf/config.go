@@ -107,17 +107,7 @@ func (c *Config) Clone() *Config {
 		Bonds:       make([]BondConfig, len(c.Bonds)),
 	}
 	for i, a := range c.Attachments {
-		a.IPv4.Addrs = append([]netip.Prefix(nil), a.IPv4.Addrs...)
-		a.IPv6.Addrs = append([]netip.Prefix(nil), a.IPv6.Addrs...)
-		a.DNS = append([]string(nil), a.DNS...)
-		if a.Properties != nil {
-			props := make(map[string]string, len(a.Properties))
-			for k, v := range a.Properties {
-				props[k] = v
-			}
-			a.Properties = props
-		}
-		out.Attachments[i] = a
+		out.Attachments[i] = a.clone()
 	}
 	for i, b := range c.Bonds {
 		b.Options = append([]BondOption(nil), b.Options...)
@@ -125,6 +115,17 @@ func (c *Config) Clone() *Config {
 		out.Bonds[i] = b
 	}
 	return out
+}
+
+// clone returns a deep copy of a.
+func (a Attachment) clone() Attachment {
+	a.IPv4.Addrs = append([]netip.Prefix(nil), a.IPv4.Addrs...)
+	a.IPv6.Addrs = append([]netip.Prefix(nil), a.IPv6.Addrs...)
+	a.DNS = append([]string(nil), a.DNS...)
+	if a.Properties != nil {
+		a.Properties = maps.Clone(a.Properties)
+	}
+	return a
 }
 
 // Equal reports whether two configurations are the same, treating absent

@@ -111,11 +111,38 @@ const ReportedBondingOptions = "bonding_options"
 // AttachmentDrift is Drift, plus the options of the attachment's bond when
 // it sits on one that the configuration holds.
 func AttachmentDrift(cfg *Config, a Attachment, net *Network, st *State) []Reported {
-	out := Drift(a, net, st)
-	for i := range cfg.Bonds {
-		if cfg.Bonds[i].Name == a.Nic {
-			out = append(out, BondDrift(&cfg.Bonds[i], st))
+	return NewDriftCache(cfg, st).AttachmentDrift(a, net)
+}
+
+// DriftCache computes AttachmentDrift for the attachments of one
+// configuration against one state, each bond's drift once: a thousand
+// VLAN networks on a bond would compare its options a thousand times.
+type DriftCache struct {
+	cfg   *Config
+	st    *State
+	bonds map[string]Reported
+}
+
+// NewDriftCache starts a cache for cfg and st.
+func NewDriftCache(cfg *Config, st *State) *DriftCache {
+	return &DriftCache{cfg: cfg, st: st, bonds: map[string]Reported{}}
+}
+
+// AttachmentDrift is the package's AttachmentDrift with the cache's
+// configuration and state.
+func (c *DriftCache) AttachmentDrift(a Attachment, net *Network) []Reported {
+	out := Drift(a, net, c.st)
+	for i := range c.cfg.Bonds {
+		b := &c.cfg.Bonds[i]
+		if b.Name != a.Nic {
+			continue
 		}
+		r, ok := c.bonds[b.Name]
+		if !ok {
+			r = BondDrift(b, c.st)
+			c.bonds[b.Name] = r
+		}
+		out = append(out, r)
 	}
 	return out
 }

@@ -38,7 +38,12 @@ func Merge(in MergeInput) (*Config, error) {
 // request names without changing them: re-sending an attachment as it is
 // configured re-applies it, as a synchronisation does.
 func MergeAndSync(in MergeInput) (*Config, []string, error) {
-	m := &merger{in: in, cfg: in.Running.Clone()}
+	m := &merger{in: in, cfg: in.Running.Clone(),
+		netByID: make(map[string]*Network, len(in.Networks)), netByName: make(map[string]*Network, len(in.Networks))}
+	for _, n := range in.Networks {
+		m.netByID[n.ID] = n
+		m.netByName[n.Name] = n // the last of a name, as a search would find
+	}
 	steps := []func() error{
 		m.checkActionOptions,
 		m.removeAttachments,
@@ -68,16 +73,17 @@ type merger struct {
 	removedBonds map[string]bool
 	namedBonds   map[string]bool // bonds the request modifies
 	resynced     []string        // drifted attachments named unchanged
+	// netByID and netByName index the catalogue; attByID and attByNet
+	// index cfg.Attachments (the first per network), rebuilt on use after
+	// a removal. A request names every attachment of a host, so no lookup
+	// may scan them all.
+	netByID, netByName map[string]*Network
+	attByID, attByNet  map[string]int
+	// managed is the running configuration's target, built on use.
+	managed *Target
 }
 
-func (m *merger) network(id string) *Network {
-	for _, n := range m.in.Networks {
-		if n.ID == id {
-			return n
-		}
-	}
-	return nil
-}
+func (m *merger) network(id string) *Network { return m.netByID[id] }
 
 func (m *merger) checkActionOptions() error {
 	t := m.in.Request.ConnectivityTimeout
@@ -92,11 +98,40 @@ func (m *merger) checkActionOptions() error {
 }
 
 func (m *merger) attachmentIndex(id string) int {
-	return slices.IndexFunc(m.cfg.Attachments, func(a Attachment) bool { return a.ID == id })
+	m.indexAttachments()
+	if i, ok := m.attByID[id]; ok {
+		return i
+	}
+	return -1
 }
 
 func (m *merger) attachmentOfNetwork(netID string) int {
-	return slices.IndexFunc(m.cfg.Attachments, func(a Attachment) bool { return a.NetworkID == netID })
+	m.indexAttachments()
+	if i, ok := m.attByNet[netID]; ok {
+		return i
+	}
+	return -1
+}
+
+func (m *merger) indexAttachments() {
+	if m.attByID != nil {
+		return
+	}
+	m.attByID, m.attByNet = make(map[string]int, len(m.cfg.Attachments)), make(map[string]int, len(m.cfg.Attachments))
+	for i := range m.cfg.Attachments {
+		m.noteAttachment(i)
+	}
+}
+
+// noteAttachment indexes the attachment at i.
+func (m *merger) noteAttachment(i int) {
+	a := &m.cfg.Attachments[i]
+	if _, ok := m.attByID[a.ID]; !ok {
+		m.attByID[a.ID] = i
+	}
+	if _, ok := m.attByNet[a.NetworkID]; !ok {
+		m.attByNet[a.NetworkID] = i
+	}
 }
 
 // resolveNetwork finds a network by id and/or name.
@@ -108,12 +143,7 @@ func (m *merger) resolveNetwork(ref Ref) (*Network, error) {
 		}
 	}
 	if ref.Name != "" {
-		for _, n := range m.in.Networks {
-			if n.Name == ref.Name {
-				byName = n
-			}
-		}
-		if byName == nil {
+		if byName = m.netByName[ref.Name]; byName == nil {
 			return nil, ruleErr(CodeNetworkNameNotExists, "network %q does not exist", ref.Name)
 		}
 	}
@@ -129,6 +159,13 @@ func (m *merger) resolveNetwork(ref Ref) (*Network, error) {
 }
 
 func (m *merger) removeAttachments() error {
+	modified := map[string]bool{}
+	for _, mod := range m.in.Request.ModifiedAttachments {
+		if mod.ID != "" {
+			modified[mod.ID] = true
+		}
+	}
+	removed := map[int]bool{}
 	for _, r := range m.in.Request.RemovedAttachments {
 		i := -1
 		if r.ID != "" {
@@ -138,18 +175,26 @@ func (m *merger) removeAttachments() error {
 				i = m.attachmentOfNetwork(n.ID)
 			}
 		}
-		if i < 0 {
+		if i < 0 || removed[i] {
 			return ruleErr(CodeRemovedAttachmentNotExists, "cannot remove attachment %s: it does not exist", firstNonEmpty(r.ID, r.Network.Name, r.Network.ID))
 		}
 		if n := m.network(m.cfg.Attachments[i].NetworkID); n != nil && n.HasUsage(UsageManagement) {
 			return ruleErr(CodeCannotRemoveManagement, "network %s is the management network and cannot be detached", n.Name)
 		}
-		for _, mod := range m.in.Request.ModifiedAttachments {
-			if mod.ID != "" && mod.ID == m.cfg.Attachments[i].ID {
-				return ruleErr(CodeAttachmentInBothLists, "attachment %s is both modified and removed", mod.ID)
+		if id := m.cfg.Attachments[i].ID; modified[id] {
+			return ruleErr(CodeAttachmentInBothLists, "attachment %s is both modified and removed", id)
+		}
+		removed[i] = true
+	}
+	if len(removed) > 0 {
+		kept := m.cfg.Attachments[:0]
+		for i, a := range m.cfg.Attachments {
+			if !removed[i] {
+				kept = append(kept, a)
 			}
 		}
-		m.cfg.Attachments = slices.Delete(m.cfg.Attachments, i, i+1)
+		m.cfg.Attachments = kept
+		m.attByID, m.attByNet = nil, nil // the indexes moved
 	}
 	return nil
 }
@@ -371,7 +416,7 @@ func (m *merger) modifyAttachment(ac AttachmentChange) error {
 	}
 	var before *Attachment
 	if i >= 0 {
-		b := m.cfg.Clone().Attachments[i]
+		b := m.cfg.Attachments[i].clone()
 		before = &b
 	}
 	if m.touchedNets[net.ID] {
@@ -384,6 +429,8 @@ func (m *merger) modifyAttachment(ac AttachmentChange) error {
 			IPv4: IPConfig{Method: BootNone}, IPv6: IPConfig{Method: BootNone},
 		})
 		i = len(m.cfg.Attachments) - 1
+		m.indexAttachments()
+		m.noteAttachment(i)
 	}
 	if err := m.mergeAttachment(&m.cfg.Attachments[i], net, ac); err != nil {
 		return err
@@ -489,9 +536,11 @@ func (m *merger) checkSlaveFree(bond, slave string) error {
 		}
 		return conflictErr(CodeSlaveHasNetwork, "%s carries network %s and cannot be a slave of %s", slave, m.network(a.NetworkID).Name, bond)
 	}
-	managed := BuildTarget(m.in.Running, m.in.Networks)
+	if m.managed == nil {
+		m.managed = BuildTarget(m.in.Running, m.in.Networks)
+	}
 	for _, k := range m.in.Kernel.Links {
-		if k.VLAN != nil && k.VLAN.Base == slave && managed.Device(k.Name) == nil {
+		if k.VLAN != nil && k.VLAN.Base == slave && m.managed.Device(k.Name) == nil {
 			return ruleErr(CodeSlaveHasUnmanagedNetwork, "%s carries VLAN device %s and cannot be a slave of %s", slave, k.Name, bond)
 		}
 	}

@@ -208,8 +208,16 @@ func MakePlan(cur *State, old, next *Target) Plan { return MakeScopedPlan(cur, o
 // scope is nil). A request is a delta: a device whose desired state it does
 // not change is left alone, even if it drifted from its configuration.
 func MakeScopedPlan(cur *State, old, next *Target, scope []string) Plan {
-	p := &planner{cur: cur, old: old, next: next, scope: CloseScope(scope, old, next),
+	p := &planner{cur: cur, old: old, next: next,
 		cycled: map[string]bool{}, released: map[string]bool{}, downed: map[string]bool{}, addrRemoved: map[string]bool{}}
+	if scope != nil {
+		p.scope = nameSet(CloseScope(scope, old, next))
+	}
+	p.curRoutes = routeSet(cur.Routes)
+	p.curRules = make(map[Rule]bool, len(cur.Rules))
+	for _, r := range cur.Rules {
+		p.curRules[r] = true
+	}
 	p.teardown()
 	p.build()
 	return p.steps
@@ -223,12 +231,14 @@ func CloseScope(scope []string, old, next *Target) []string {
 		return nil
 	}
 	out := slices.Clone(scope)
+	in := nameSet(out)
 	for grew := true; grew; {
 		grew = false
 		for _, t := range []*Target{old, next} {
 			for _, d := range t.Devices {
-				if d.Master != "" && slices.Contains(out, d.Master) && !slices.Contains(out, d.Name) {
+				if d.Master != "" && in[d.Master] && !in[d.Name] {
 					out = append(out, d.Name)
+					in[d.Name] = true
 					grew = true
 				}
 			}
@@ -252,7 +262,7 @@ func ChangedDevices(old, next *Target) []string {
 type planner struct {
 	cur       *State
 	old, next *Target
-	scope     []string // nil: every device
+	scope     map[string]bool // nil: every device
 	steps     Plan
 	deleted   map[string]bool
 	lowerMTUs Plan
@@ -267,6 +277,29 @@ type planner struct {
 	// addrRemoved are links this plan removes an address from: the kernel
 	// drops the routes through its subnet, in every table.
 	addrRemoved map[string]bool
+	// curRoutes and curRules are the kernel's, for lookups.
+	curRoutes map[routeKey]bool
+	curRules  map[Rule]bool
+	// portsOf are the devices of the new target by master, built on use.
+	portsOf map[string][]*Device
+}
+
+// routeKey is what sameRoute compares.
+type routeKey struct {
+	dst   netip.Prefix
+	gw    netip.Addr
+	link  string
+	table int
+}
+
+func keyOf(r Route) routeKey { return routeKey{r.Dst, r.Gateway, r.Link, r.Table} }
+
+func routeSet(routes []Route) map[routeKey]bool {
+	set := make(map[routeKey]bool, len(routes))
+	for _, r := range routes {
+		set[keyOf(r)] = true
+	}
+	return set
 }
 
 func (p *planner) add(s Step) {
@@ -290,7 +323,7 @@ func (p *planner) add(s Step) {
 }
 
 func (p *planner) inScope(name string) bool {
-	return p.scope == nil || slices.Contains(p.scope, name)
+	return p.scope == nil || p.scope[name]
 }
 
 func (p *planner) isBond(name string) bool {
@@ -381,7 +414,7 @@ func (p *planner) removeRoutes(old, want []Route) {
 		if slices.ContainsFunc(want, func(w Route) bool { return sameRoute(r, w) }) {
 			continue
 		}
-		if slices.ContainsFunc(p.cur.Routes, func(c Route) bool { return sameRoute(r, c) }) {
+		if p.curRoutes[keyOf(r)] {
 			p.add(Step{Op: OpRouteDel, Link: r.Link, Route: r})
 		}
 	}
@@ -396,16 +429,18 @@ func (p *planner) removeRouting() {
 			p.removeRoutes(old.Routes, d.Routes)
 		}
 	}
-	var want []Rule
+	want := map[Rule]bool{}
 	for _, d := range p.next.Devices {
-		want = append(want, d.Rules...)
+		for _, r := range d.Rules {
+			want[r] = true
+		}
 	}
 	for _, d := range p.old.Devices {
 		if !p.inScope(d.Name) {
 			continue
 		}
 		for _, r := range d.Rules {
-			if !slices.Contains(want, r) && slices.Contains(p.cur.Rules, r) {
+			if !want[r] && p.curRules[r] {
 				p.add(Step{Op: OpRuleDel, Rule: r})
 			}
 		}
@@ -421,8 +456,7 @@ func (p *planner) buildRouting() {
 			continue
 		}
 		for _, r := range d.Routes {
-			present := slices.ContainsFunc(p.cur.Routes, func(c Route) bool { return sameRoute(r, c) })
-			if !present || p.cycled[d.Name] || p.downed[d.Name] || p.addrRemoved[d.Name] {
+			if !p.curRoutes[keyOf(r)] || p.cycled[d.Name] || p.downed[d.Name] || p.addrRemoved[d.Name] {
 				p.add(Step{Op: OpRouteAdd, Link: d.Name, Route: r})
 			}
 		}
@@ -432,7 +466,7 @@ func (p *planner) buildRouting() {
 			continue
 		}
 		for _, r := range d.Rules {
-			if !slices.Contains(p.cur.Rules, r) {
+			if !p.curRules[r] {
 				p.add(Step{Op: OpRuleAdd, Rule: r})
 			}
 		}
@@ -579,10 +613,15 @@ func (p *planner) create(d *Device) {
 // ports come and go; pinning it keeps the bridge's DHCP lease when a
 // network goes from bridgeless to bridged.
 func (p *planner) portMAC(bridge string) string {
-	for _, d := range p.next.Devices {
-		if d.Master != bridge {
-			continue
+	if p.portsOf == nil {
+		p.portsOf = map[string][]*Device{}
+		for _, d := range p.next.Devices {
+			if d.Master != "" {
+				p.portsOf[d.Master] = append(p.portsOf[d.Master], d)
+			}
 		}
+	}
+	for _, d := range p.portsOf[bridge] {
 		name := d.Name
 		if d.VLAN != nil {
 			name = d.VLAN.Base

@@ -9,8 +9,9 @@ import "slices"
 // that did not exist is removed by planning from a target that has it.
 func SnapshotTarget(st *State, names []string) *Target {
 	t := &Target{}
+	wanted := nameSet(names)
 	for _, l := range st.Links {
-		if !slices.Contains(names, l.Name) {
+		if !wanted[l.Name] {
 			continue
 		}
 		d := &Device{Name: l.Name, Kind: KindDevice, MTU: l.MTU, Master: l.Master, Down: !l.AdminUp, MAC: l.MAC,
@@ -42,7 +43,17 @@ func SnapshotTarget(st *State, names []string) *Target {
 		t.Devices = append(t.Devices, d)
 	}
 	t.sort()
+	t.index()
 	return t
+}
+
+// nameSet makes a list of names a set, for lookups inside loops.
+func nameSet(names []string) map[string]bool {
+	set := make(map[string]bool, len(names))
+	for _, n := range names {
+		set[n] = true
+	}
+	return set
 }
 
 // modeOptions keeps the options the kernel accepts in the bond's mode: it
@@ -62,9 +73,11 @@ func modeOptions(b *Bond) []BondOption {
 // DeviceNames lists the names of the devices of the targets, each once.
 func DeviceNames(targets ...*Target) []string {
 	var names []string
+	seen := map[string]bool{}
 	for _, t := range targets {
 		for _, d := range t.Devices {
-			if !slices.Contains(names, d.Name) {
+			if !seen[d.Name] {
+				seen[d.Name] = true
 				names = append(names, d.Name)
 			}
 		}
@@ -76,7 +89,8 @@ func DeviceNames(targets ...*Target) []string {
 // those missing from cur and removes those cur has that st had not. The
 // kernel's connected routes follow the addresses and are left alone.
 func RouteSteps(cur, st *State, names []string) Plan {
-	relevant := func(r Route) bool { return r.Protocol != ProtoKernel && slices.Contains(names, r.Link) }
+	through := nameSet(names)
+	relevant := func(r Route) bool { return r.Protocol != ProtoKernel && through[r.Link] }
 	var p Plan
 	for _, r := range cur.Routes {
 		if relevant(r) && !slices.Contains(st.Routes, r) {

@@ -34,11 +34,11 @@ type State struct {
 	Links  []Link  // sorted by name
 	Routes []Route // main-table and policy-table routes
 	Rules  []Rule  // routing policy rules
-	// IPv6Sysctls are the IPv6 settings of the devices a transaction
-	// touches (IPv6SysctlKeys), by device; read on demand, not by ReadState.
+	// IPv6Sysctls are the IPv6 settings (IPv6SysctlKeys) of every link,
+	// by name; the link dump carries them.
 	IPv6Sysctls map[string]map[string]string
-	// BridgeOpts are the managed options of the bridges a transaction
-	// touches, by bridge; read on demand, like IPv6Sysctls.
+	// BridgeOpts are the managed options of every bridge, by name; the
+	// link dump carries them too.
 	BridgeOpts map[string]map[string]string
 }
 

@@ -62,10 +62,16 @@ func (d *Device) tier() int {
 // Target is the set of devices a configuration manages, bottom-up.
 type Target struct {
 	Devices []*Device
+	// byName indexes Devices once they are complete (index); a target
+	// assembled otherwise is searched in order.
+	byName map[string]*Device
 }
 
 // Device returns the target device of that name.
 func (t *Target) Device(name string) *Device {
+	if t.byName != nil && len(t.byName) == len(t.Devices) {
+		return t.byName[name]
+	}
 	for _, d := range t.Devices {
 		if d.Name == name {
 			return d
@@ -74,18 +80,32 @@ func (t *Target) Device(name string) *Device {
 	return nil
 }
 
+// index makes Device a map lookup: planning and verification look devices
+// up by name for every device, which must not cost a scan of them all.
+func (t *Target) index() {
+	t.byName = make(map[string]*Device, len(t.Devices))
+	for _, d := range t.Devices {
+		t.byName[d.Name] = d
+	}
+}
+
 // BuildTarget derives the devices of a configuration: per network, the
 // southbound NIC or bond, an optional VLAN device and an optional bridge;
 // the MTU of a southbound device is the largest of the networks on it.
 func BuildTarget(cfg *Config, networks []*Network) *Target {
-	t := &Target{}
+	t := &Target{byName: map[string]*Device{}}
 	get := func(name string, kind LinkKind) *Device {
-		if d := t.Device(name); d != nil {
+		if d := t.byName[name]; d != nil {
 			return d
 		}
 		d := &Device{Name: name, Kind: kind}
 		t.Devices = append(t.Devices, d)
+		t.byName[name] = d
 		return d
+	}
+	bonds := make(map[string]bool, len(cfg.Bonds))
+	for _, b := range cfg.Bonds {
+		bonds[b.Name] = true
 	}
 	netByID := map[string]*Network{}
 	for _, n := range networks {
@@ -101,7 +121,7 @@ func BuildTarget(cfg *Config, networks []*Network) *Target {
 			continue
 		}
 		kind := KindDevice
-		if slices.ContainsFunc(cfg.Bonds, func(b BondConfig) bool { return b.Name == a.Nic }) {
+		if bonds[a.Nic] {
 			kind = KindBond
 		}
 		south := get(a.Nic, kind)
@@ -126,7 +146,7 @@ func BuildTarget(cfg *Config, networks []*Network) *Target {
 	}
 	for i := range cfg.Bonds {
 		b := &cfg.Bonds[i]
-		bond := t.Device(b.Name)
+		bond := t.byName[b.Name]
 		if bond.MTU == 0 {
 			bond.MTU = DefaultMTU
 		}
@@ -144,6 +164,7 @@ func BuildTarget(cfg *Config, networks []*Network) *Target {
 		}
 	}
 	t.sort()
+	t.index()
 	return t
 }
 

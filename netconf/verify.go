@@ -21,8 +21,16 @@ func Verify(old, next *Target, st *State) error { return VerifyScoped(old, next,
 
 // VerifyScoped is Verify restricted to the named devices (all when nil).
 func VerifyScoped(old, next *Target, st *State, scope []string) error {
-	scope = CloseScope(scope, old, next)
-	inScope := func(name string) bool { return scope == nil || slices.Contains(scope, name) }
+	var in map[string]bool
+	if scope != nil {
+		in = nameSet(CloseScope(scope, old, next))
+	}
+	inScope := func(name string) bool { return in == nil || in[name] }
+	routes := routeSet(st.Routes)
+	rules := make(map[Rule]bool, len(st.Rules))
+	for _, r := range st.Rules {
+		rules[r] = true
+	}
 	var bad []string
 	mismatch := func(dev, field string, want, have any) {
 		bad = append(bad, fmt.Sprintf("%s.%s: desired %v, current %v", dev, field, want, have))
@@ -57,12 +65,12 @@ func VerifyScoped(old, next *Target, st *State, scope []string) error {
 			}
 		}
 		for _, r := range d.Routes {
-			if !slices.ContainsFunc(st.Routes, func(x Route) bool { return sameRoute(r, x) }) {
+			if !routes[keyOf(r)] {
 				mismatch(d.Name, "route", describeRoute(r), "absent")
 			}
 		}
 		for _, r := range d.Rules {
-			if !slices.Contains(st.Rules, r) {
+			if !rules[r] {
 				mismatch(d.Name, "rule", describeRule(r), "absent")
 			}
 		}

@@ -43,6 +43,7 @@ type args struct {
 	resolvConf   string
 	service      serviceFlags
 	maxConns     int
+	cpuProfile   string
 }
 
 type listFlag []string
@@ -65,6 +66,7 @@ func parseArgs(argv []string) (args, error) {
 	fs.StringVar(&a.resolvConf, "resolv-conf", "", "resolv.conf whose top gets the default-route network's name servers (default /etc/resolv.conf; /etc/netns/NAME/resolv.conf with --netns; RUN-DIR/resolv.conf with --sandbox; \"none\" to leave DNS alone)")
 	fs.IntVar(&a.maxConns, "max-connections", agent.DefaultMaxConnections, "connections served at once per listener; more wait")
 	fs.DurationVar(&a.stepDelay, "test-step-delay", 0, "for crash tests only: pause before each kernel write")
+	fs.StringVar(&a.cpuProfile, "cpu-profile", "", "for benchmarks: write a CPU profile of the whole run to this file")
 	var probes listFlag
 	fs.Var(&probes, "connectivity-probe", "tcp:HOST:PORT reached over a new configuration confirms connectivity; repeatable")
 	fs.DurationVar(&a.writeWait, "write-wait", agent.DefaultWriteWait, "how long a write waits for the running one before 409")
@@ -132,6 +134,11 @@ func main() {
 }
 
 func run(ctx context.Context, log *zap.Logger, a args) (err error) {
+	stopProfile, err := startCPUProfile(a.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, stopProfile()) }()
 	listenOpts, err := a.service.listenOptions(a.listen)
 	if err != nil {
 		return err

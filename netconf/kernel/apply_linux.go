@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -19,31 +18,20 @@ import (
 type ApplyError struct {
 	Step netconf.Step
 	Err  error
+	// index is the step's place in the plan.
+	index int
 }
 
 func (e *ApplyError) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
 func (e *ApplyError) Unwrap() error { return e.Err }
 
-// Apply executes the plan in order and returns how many steps completed.
-// It stops at the first failure, which it returns as an *ApplyError; undoing
-// the completed prefix is the caller's decision.
-func Apply(ctx context.Context, ns *Namespace, plan netconf.Plan) (int, error) {
-	for i, s := range plan {
-		if err := ctx.Err(); err != nil {
-			return i, &ApplyError{Step: s, Err: err}
-		}
-		if err := applyStep(ns, s); err != nil {
-			return i, &ApplyError{Step: s, Err: err}
-		}
-	}
-	return len(plan), nil
-}
-
+// applyStep executes a step that is not batched: a bond's creation or
+// options, a route, a rule.
 func applyStep(ns *Namespace, s netconf.Step) error {
 	h := ns.Handle
 	switch s.Op {
 	case netconf.OpLinkAdd:
-		return addLink(ns, s.Device)
+		return addBond(ns, s.Device)
 	case netconf.OpRouteAdd:
 		r, err := toNetlinkRoute(h, s.Route)
 		if err != nil {
@@ -61,10 +49,6 @@ func applyStep(ns *Namespace, s netconf.Step) error {
 			return err
 		}
 		return nil
-	case netconf.OpBridgeSet:
-		return setBridgeOptions(ns, s.Link, s.BridgeOpts)
-	case netconf.OpSysctl:
-		return writeSysctl(ns, s.Link, s.Key, s.Value)
 	case netconf.OpRuleAdd:
 		if err := h.RuleAdd(toNetlinkRule(s.Rule)); err != nil && !errors.Is(err, unix.EEXIST) {
 			return err
@@ -72,36 +56,6 @@ func applyStep(ns *Namespace, s netconf.Step) error {
 		return nil
 	case netconf.OpRuleDel:
 		if err := h.RuleDel(toNetlinkRule(s.Rule)); err != nil && !errors.Is(err, unix.ENOENT) {
-			return err
-		}
-		return nil
-	}
-	link, err := h.LinkByName(s.Link)
-	if err != nil {
-		return fmt.Errorf("finding %s: %w", s.Link, err)
-	}
-	switch s.Op {
-	case netconf.OpLinkDel:
-		return h.LinkDel(link)
-	case netconf.OpSetMaster:
-		master, err := h.LinkByName(s.Master)
-		if err != nil {
-			return fmt.Errorf("finding %s: %w", s.Master, err)
-		}
-		return h.LinkSetMasterByIndex(link, master.Attrs().Index)
-	case netconf.OpNoMaster:
-		return h.LinkSetNoMaster(link)
-	case netconf.OpSetMTU:
-		return h.LinkSetMTU(link, s.MTU)
-	case netconf.OpSetUp:
-		return h.LinkSetUp(link)
-	case netconf.OpSetDown:
-		return h.LinkSetDown(link)
-	case netconf.OpAddrAdd:
-		return h.AddrAdd(link, toNetlinkAddr(s))
-	case netconf.OpAddrDel:
-		// Disabling IPv6 takes a device's IPv6 addresses away with it.
-		if err := h.AddrDel(link, toNetlinkAddr(s)); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
 			return err
 		}
 		return nil
@@ -186,7 +140,12 @@ func linkAttrs(name string) netlink.LinkAttrs {
 	return attrs
 }
 
-func addLink(ns *Namespace, d *netconf.Device) error {
+// addBond creates a bond with its mode and options (VLANs and bridges are
+// batched).
+func addBond(ns *Namespace, d *netconf.Device) error {
+	if d.Kind != netconf.KindBond {
+		return fmt.Errorf("cannot create a device of kind %s", d.Kind)
+	}
 	h := ns.Handle
 	attrs := linkAttrs(d.Name)
 	attrs.MTU = d.MTU
@@ -195,34 +154,12 @@ func addLink(ns *Namespace, d *netconf.Device) error {
 			attrs.HardwareAddr = mac
 		}
 	}
-	var link netlink.Link
-	switch d.Kind {
-	case netconf.KindBond:
-		bond := netlink.NewLinkBond(attrs)
-		bond.Mode = netlink.BondMode(d.Bond.Mode)
-		if err := setBondOptions(h, bond, d.Bond.Options); err != nil {
-			return err
-		}
-		link = bond
-	case netconf.KindVLAN:
-		base, err := h.LinkByName(d.VLAN.Base)
-		if err != nil {
-			return fmt.Errorf("finding VLAN base %s: %w", d.VLAN.Base, err)
-		}
-		attrs.ParentIndex = base.Attrs().Index
-		link = &netlink.Vlan{LinkAttrs: attrs, VlanId: d.VLAN.ID, VlanProtocol: netlink.VLAN_PROTOCOL_8021Q}
-	case netconf.KindBridge:
-		link = &netlink.Bridge{LinkAttrs: attrs}
-	default:
-		return fmt.Errorf("cannot create a device of kind %s", d.Kind)
-	}
-	if err := h.LinkAdd(link); err != nil {
+	bond := netlink.NewLinkBond(attrs)
+	bond.Mode = netlink.BondMode(d.Bond.Mode)
+	if err := setBondOptions(h, bond, d.Bond.Options); err != nil {
 		return err
 	}
-	if d.Kind == netconf.KindBridge {
-		return setBridgeOptions(ns, d.Name, d.BridgeOpts)
-	}
-	return nil
+	return h.LinkAdd(bond)
 }
 
 // setBondOptions fills a bond made by NewLinkBond (every field "not sent")

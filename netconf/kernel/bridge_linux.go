@@ -10,9 +10,10 @@ import (
 )
 
 // The bridge options hostnetd manages are IFLA_BR_* attributes, most of
-// which vishvananda/netlink's Bridge type does not carry; they are read and
-// written with raw RTM_GETLINK and RTM_NEWLINK requests, sent from a thread
-// inside the namespace (the library offers no raw request on a handle).
+// which vishvananda/netlink's Bridge type does not carry: ReadState parses
+// them from its raw link dump, and they are written in the bridge's
+// creation or in one RTM_NEWLINK (see batch_linux.go). ReadBridgeOptions,
+// one RTM_GETLINK per bridge, is an independent read-back for tests.
 
 type bridgeAttr struct {
 	id   int
@@ -121,30 +122,18 @@ func readUint(b []byte, size int) uint64 {
 	return uint64(binary.NativeEndian.Uint32(b))
 }
 
-// setBridgeOptions writes bridge options in one RTM_NEWLINK.
-func setBridgeOptions(ns *Namespace, name string, opts map[string]string) error {
-	if len(opts) == 0 {
-		return nil
-	}
-	link, err := ns.Handle.LinkByName(name)
-	if err != nil {
-		return err
-	}
-	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_ACK)
-	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
-	msg.Index = int32(link.Attrs().Index)
-	req.AddData(msg)
-	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
-	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("bridge"))
-	data := info.AddRtAttr(nl.IFLA_INFO_DATA, nil)
+// bridgeData encodes bridge options as the IFLA_INFO_DATA of a bridge's
+// RTM_NEWLINK.
+func bridgeData(opts map[string]string) (*nl.RtAttr, error) {
+	data := nl.NewRtAttr(nl.IFLA_INFO_DATA, nil)
 	for key, value := range opts {
 		spec, ok := bridgeAttrs[key]
 		if !ok {
-			return fmt.Errorf("bridge option %s is not supported", key)
+			return nil, fmt.Errorf("bridge option %s is not supported", key)
 		}
 		v, err := strconv.ParseUint(value, 0, 32)
 		if err != nil {
-			return fmt.Errorf("bridge option %s=%s: %w", key, value, err)
+			return nil, fmt.Errorf("bridge option %s=%s: %w", key, value, err)
 		}
 		switch spec.size {
 		case 1:
@@ -155,9 +144,5 @@ func setBridgeOptions(ns *Namespace, name string, opts map[string]string) error 
 			data.AddRtAttr(spec.id, nl.Uint32Attr(uint32(v)))
 		}
 	}
-	req.AddData(info)
-	return ns.Do(func() error {
-		_, err := req.Execute(unix.NETLINK_ROUTE, 0)
-		return err
-	})
+	return data, nil
 }

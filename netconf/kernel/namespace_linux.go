@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -22,6 +23,11 @@ type Namespace struct {
 	// ethtoolFD is a socket opened inside the namespace for the speed
 	// ioctl; -1 when it could not be opened (speeds are then unknown).
 	ethtoolFD int
+	// rtnlSock is a raw rtnetlink socket inside the namespace, opened on
+	// first use (rtnl).
+	rtnlOnce sync.Once
+	rtnlSock *rtnl
+	rtnlErr  error
 }
 
 // OpenNamespace opens the named namespace, or the process's own when name is
@@ -111,6 +117,8 @@ func (ns *Namespace) Close() error {
 		ns.Handle.Close()
 		ns.Handle = nil
 	}
+	ns.rtnlSock.close()
+	ns.rtnlSock = nil
 	if ns.ethtoolFD >= 0 {
 		unix.Close(ns.ethtoolFD)
 		ns.ethtoolFD = -1

@@ -15,10 +15,11 @@ import (
 	"github.com/hostnetd/hostnetd/netconf"
 )
 
-// ReadState reads the links, addresses and routes of the namespace in one
-// pass: one link dump, one address dump and one route dump.
+// ReadState reads the links (with their IPv6 settings and bridge
+// options), addresses, routes and rules of the namespace in one pass: one
+// dump of each.
 func ReadState(ns *Namespace) (*netconf.State, error) {
-	raw, err := dumpTables(ns.Handle)
+	raw, err := dumpTables(ns)
 	if err != nil {
 		return nil, err
 	}
@@ -32,6 +33,10 @@ type tables struct {
 	addrs  []seenAddr
 	routes []netlink.Route
 	rules  []netlink.Rule
+	// ipv6Sysctls and bridgeOpts come with a link dump (see linkDump);
+	// the Monitor's view has none, since changing a setting sends no
+	// notification.
+	ipv6Sysctls, bridgeOpts map[string]map[string]string
 }
 
 // seenAddr is an address with the time it was read: the lifetimes of a
@@ -41,12 +46,15 @@ type seenAddr struct {
 	seen time.Time
 }
 
-func dumpTables(h *netlink.Handle) (tables, error) {
+func dumpTables(ns *Namespace) (tables, error) {
 	var t tables
-	links, err := retryDump("links", h.LinkList)
+	h := ns.Handle
+	ld, err := retryDump("links", func() (linkDump, error) { return dumpLinks(ns) })
 	if err != nil {
 		return t, err
 	}
+	links := ld.links
+	t.ipv6Sysctls, t.bridgeOpts = ld.ipv6Sysctls, ld.bridgeOpts
 	addrs, err := dumpAddrs(h)
 	if err != nil {
 		return t, err
@@ -95,7 +103,7 @@ func (t tables) convert(speed func(netlink.Link) uint64, now time.Time) *netconf
 		byIndex[a.LinkIndex] = append(byIndex[a.LinkIndex], convertAddr(a.Addr, elapsed(a.seen, now)))
 	}
 
-	st := &netconf.State{Links: make([]netconf.Link, 0, len(t.links))}
+	st := &netconf.State{Links: make([]netconf.Link, 0, len(t.links)), IPv6Sysctls: t.ipv6Sysctls, BridgeOpts: t.bridgeOpts}
 	for _, l := range t.links {
 		st.Links = append(st.Links, convertLink(l, names, byIndex[l.Attrs().Index], speed))
 	}

@@ -46,13 +46,3 @@ func ReadIPv6Sysctls(ns *Namespace, names []string) (map[string]map[string]strin
 	})
 	return out, err
 }
-
-func writeSysctl(ns *Namespace, dev, key, value string) error {
-	return ns.Do(func() error {
-		err := os.WriteFile(sysctlPath(dev, key), []byte(value), 0o644)
-		if errors.Is(err, os.ErrNotExist) && key == "disable_ipv6" && value == "1" {
-			return nil // no IPv6 on the device at all (MTU below 1280)
-		}
-		return err
-	})
-}

@@ -1,0 +1,253 @@
+//go:build bench
+
+package bench
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+	"github.com/hostnetd/hostnetd/test/nstest"
+)
+
+// getRepeats is how many GET /nics are timed per size, ipRepeats how many
+// runs of ip -j -d addr show, reapplyRepeats how many no-op re-applies.
+const (
+	getRepeats     = 20
+	ipRepeats      = 5
+	reapplyRepeats = 3
+)
+
+// TestBench measures S(N) for every N of $HOSTNETD_BENCH_N (default
+// 100,300,1000) in this one VM run and writes the table and results.json.
+func TestBench(t *testing.T) {
+	sizes := benchSizes(t)
+	out := outDir(t)
+	res := &results{Kernel: kernelRelease(), CPUs: cpuCount(), Version: os.Getenv("HOSTNETD_BENCH_VERSION"), Started: time.Now().UTC()}
+	for _, n := range sizes {
+		t.Run("N="+strconv.Itoa(n), func(t *testing.T) {
+			r := runSize(t, scenario{n: n}, out)
+			res.Sizes = append(res.Sizes, r)
+			t.Logf("N=%d: %+v", n, r)
+		})
+	}
+	res.evaluate()
+	table := res.table()
+	os.Stdout.WriteString("\n" + table + "\n")
+	writeFile(t, filepath.Join(out, "table.txt"), table)
+	writeFile(t, filepath.Join(out, "results.json"), res.json(t))
+	t.Logf("results in %s", out)
+	for _, c := range res.Targets {
+		if !c.Met {
+			t.Logf("target not met: %s", c.Name)
+		}
+	}
+}
+
+// runSize measures one size: apply, re-apply, GET /nics, memory and
+// removal against the ip -batch baseline, then restore at boot of the
+// committed S(N) into an empty namespace.
+func runSize(t *testing.T, s scenario, out string) sizeResult {
+	r := sizeResult{N: s.n}
+	applyBatch, removeBatch := s.applyBatch(), s.removeBatch()
+	r.ApplyIPCommands, r.RemoveIPCommands = batchLines(applyBatch), batchLines(removeBatch)
+
+	base := newHost(t)
+	ipv6OffByDefault(t, base)
+	host := newHost(t)
+	dir := t.TempDir()
+	profile := ""
+	if os.Getenv("HOSTNETD_BENCH_CPU_PROFILE") != "" {
+		profile = filepath.Join(out, "hostnetd-"+strconv.Itoa(s.n)+".pprof")
+	}
+	d := startDaemon(t, host, dir, profile)
+	for i := range s.n {
+		d.must("POST", "/networks", s.networkXML(i))
+	}
+
+	// Apply: the baseline first, then hostnetd, back to back.
+	r.ApplyIPSeconds = ipBatch(t, base, applyBatch).Seconds()
+	a := d.must("POST", d.host("/setupnetworks"), s.applyXML())
+	r.ApplySeconds, r.ApplyWrites = a.elapsed.Seconds(), a.writes(t)
+	r.ApplyPhases = d.lastTransaction()
+	r.RSSBytes, r.HWMBytes = d.rss()
+	sameEndState(t, "after apply", host, base)
+
+	// The same request again changes nothing (the median of a few).
+	var reapplies []time.Duration
+	for range reapplyRepeats {
+		a = d.must("POST", d.host("/setupnetworks"), s.applyXML())
+		reapplies = append(reapplies, a.elapsed)
+		r.ReapplyWrites = max(r.ReapplyWrites, a.writes(t))
+	}
+	r.ReapplySeconds = percentile(reapplies, 0.5).Seconds()
+
+	// Reads with everything in place.
+	var gets []time.Duration
+	for range getRepeats {
+		a := d.must("GET", d.host("/nics"), "")
+		gets = append(gets, a.elapsed)
+		r.GetNicsBytes = len(a.body)
+	}
+	r.GetNicsMedianSeconds, r.GetNicsP99Seconds = percentile(gets, 0.5).Seconds(), percentile(gets, 0.99).Seconds()
+	var ipRuns []time.Duration
+	for range ipRepeats {
+		elapsed, size := ipAddrShow(t, host)
+		ipRuns = append(ipRuns, elapsed)
+		r.IPAddrShowBytes = size
+	}
+	r.IPAddrShowSeconds = percentile(ipRuns, 0.5).Seconds()
+
+	// The committed S(N), as a reboot would find it.
+	restoreDir := t.TempDir()
+	copyDir(t, filepath.Join(dir, "state"), filepath.Join(restoreDir, "state"))
+
+	// Removal: the baseline first, then hostnetd.
+	r.RemoveIPSeconds = ipBatch(t, base, removeBatch).Seconds()
+	a = d.must("POST", d.host("/setupnetworks"), s.removeXML())
+	r.RemoveSeconds, r.RemoveWrites = a.elapsed.Seconds(), a.writes(t)
+	r.RemovePhases = d.lastTransaction()
+	sameEndState(t, "after removal", host, base)
+	d.stop()
+	writeFile(t, filepath.Join(out, "hostnetd-"+strconv.Itoa(s.n)+".log"), d.log.String())
+
+	// Restore at boot into an empty namespace (the NICs only), with the
+	// state directory of the committed S(N) and a fresh run directory.
+	boot := newHost(t)
+	profile = ""
+	if os.Getenv("HOSTNETD_BENCH_CPU_PROFILE") != "" {
+		profile = filepath.Join(out, "hostnetd-restore-"+strconv.Itoa(s.n)+".pprof")
+	}
+	rd := startDaemon(t, boot, restoreDir, profile)
+	r.RestoreSeconds = rd.ready.Sub(rd.started).Seconds()
+	r.RestoreLoggedSeconds = rd.restoreDuration().Seconds()
+	r.RestorePhases = rd.lastTransaction()
+	r.RSSAfterRestoreBytes, _ = rd.rss()
+	if got, want := len(readState(t, boot).Links), 2*s.n+4; got != want { // lo, 2 NICs, bond, N VLANs, N bridges
+		t.Errorf("after restore the namespace has %d links; want %d", got, want)
+	}
+	rd.stop()
+	writeFile(t, filepath.Join(out, "hostnetd-restore-"+strconv.Itoa(s.n)+".log"), rd.log.String())
+	ipBatch(t, boot, removeBatch) // empty namespaces are freed quickly
+	return r
+}
+
+// newHost creates a namespace with the scenario's NICs: veths whose peers
+// sit in a second namespace, up, with fixed MACs.
+func newHost(t *testing.T) *kernel.Namespace {
+	t.Helper()
+	ns, peer := nstest.New(t), nstest.New(t)
+	for _, nic := range nics {
+		link := nstest.Veth(t, ns, nic.name, peer, nic.peer)
+		mac, err := parseMAC(nic.mac)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ns.Handle.LinkSetHardwareAddr(link, mac); err != nil {
+			t.Fatalf("setting the MAC of %s: %v", nic.name, err)
+		}
+	}
+	return ns
+}
+
+// ipv6OffByDefault makes IPv6 off on the baseline's NICs and on every
+// device created later, which is the end state hostnetd reaches by writing
+// disable_ipv6 device by device (ip cannot write sysctls).
+func ipv6OffByDefault(t *testing.T, ns *kernel.Namespace) {
+	t.Helper()
+	err := ns.Do(func() error {
+		for _, dev := range []string{"default", nics[0].name, nics[1].name} {
+			if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+dev+"/disable_ipv6", []byte("1"), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ipBatch runs ip -n NS -batch FILE and returns the wall time of the
+// whole process.
+func ipBatch(t *testing.T, ns *kernel.Namespace, batch string) time.Duration {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "batch")
+	writeFile(t, file, batch)
+	cmd := exec.Command("ip", "-n", ns.Name, "-batch", file)
+	start := time.Now()
+	outp, err := cmd.CombinedOutput()
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatalf("ip -batch: %v\n%s", err, outp)
+	}
+	return elapsed
+}
+
+// ipAddrShow times one run of ip -j -d addr show in the namespace.
+func ipAddrShow(t *testing.T, ns *kernel.Namespace) (time.Duration, int) {
+	t.Helper()
+	cmd := exec.Command("ip", "-n", ns.Name, "-j", "-d", "addr", "show")
+	start := time.Now()
+	outp, err := cmd.Output()
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatalf("ip addr show: %v", err)
+	}
+	return elapsed, len(outp)
+}
+
+// sameEndState fails unless hostnetd's namespace and the baseline's have
+// the same canonical dump (links, kinds, MTUs, MACs, masters, admin states,
+// VLANs, bonds, addresses, routes) and the same IPv6 settings on the
+// scenario's devices: the baseline is measured doing exactly the work
+// hostnetd did.
+func sameEndState(t *testing.T, when string, host, base *kernel.Namespace) {
+	t.Helper()
+	hs, bs := readState(t, host), readState(t, base)
+	if h, b := hs.Dump(), bs.Dump(); h != b {
+		t.Fatalf("%s, hostnetd's namespace and the baseline's differ:\n%s", when, firstDiff(h, b))
+	}
+	var names []string
+	for _, l := range hs.Links {
+		if l.Name != "lo" && !(when == "after removal" && slices.ContainsFunc(nics, func(n struct{ name, peer, mac string }) bool { return n.name == l.Name })) {
+			names = append(names, l.Name)
+		}
+	}
+	hv, err := kernel.ReadIPv6Sysctls(host, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bv, err := kernel.ReadIPv6Sysctls(base, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if hv[name]["disable_ipv6"] != bv[name]["disable_ipv6"] {
+			t.Fatalf("%s, disable_ipv6 of %s: hostnetd %q, baseline %q", when, name, hv[name]["disable_ipv6"], bv[name]["disable_ipv6"])
+		}
+	}
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range max(len(al), len(bl)) {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return "line " + strconv.Itoa(i+1) + ":\n  hostnetd: " + x + "\n  baseline: " + y
+		}
+	}
+	return ""
+}

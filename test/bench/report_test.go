@@ -1,0 +1,168 @@
+//go:build bench
+
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+)
+
+// results is what results.json holds: the run's context, the figures of
+// every size and the targets, evaluated.
+type results struct {
+	Kernel  string
+	CPUs    int
+	Version string
+	Started time.Time
+	Sizes   []sizeResult
+	Targets []target
+}
+
+// sizeResult are the figures of one S(N). Times are wall-clock seconds:
+// for hostnetd from sending the request to reading the whole answer, for
+// ip the whole process run.
+type sizeResult struct {
+	N int
+	// Apply: hostnetd's setupnetworks against ip -batch.
+	ApplySeconds    float64
+	ApplyWrites     int // X-Hostnetd-Kernel-Writes
+	ApplyIPSeconds  float64
+	ApplyIPCommands int
+	// ApplyPhases, RemovePhases and RestorePhases are the daemon's own
+	// account of the transaction (its log line): duration, and the plan
+	// (with its read of the kernel), write and verify phases, in seconds.
+	ApplyPhases, RemovePhases, RestorePhases map[string]float64
+	// The same request again: the median time of a few, the most writes.
+	ReapplySeconds float64
+	ReapplyWrites  int
+	// Removal of the N attachments and the bond.
+	RemoveSeconds    float64
+	RemoveWrites     int
+	RemoveIPSeconds  float64
+	RemoveIPCommands int
+	// GET /nics (XML) with everything in place, against one run of
+	// ip -j -d addr show (the median of a few runs).
+	GetNicsMedianSeconds float64
+	GetNicsP99Seconds    float64
+	GetNicsBytes         int
+	IPAddrShowSeconds    float64
+	IPAddrShowBytes      int
+	// Restore at boot: from starting the process until it sent READY=1
+	// (restore finished; systemd would start what is ordered after it),
+	// and the duration restore logged itself.
+	RestoreSeconds       float64
+	RestoreLoggedSeconds float64
+	// Memory of the daemon (VmRSS and VmHWM) right after the apply, and
+	// of the restored daemon.
+	RSSBytes             int64
+	HWMBytes             int64
+	RSSAfterRestoreBytes int64
+}
+
+// target is one of the targets: a ratio (or a figure) and its
+// limit.
+type target struct {
+	Name  string
+	Value float64
+	Limit float64
+	Met   bool
+}
+
+func (r *results) size(n int) (sizeResult, bool) {
+	for _, s := range r.Sizes {
+		if s.N == n {
+			return s, true
+		}
+	}
+	return sizeResult{}, false
+}
+
+// evaluate computes the targets the measured sizes allow.
+func (r *results) evaluate() {
+	add := func(name string, value, limit float64) {
+		r.Targets = append(r.Targets, target{Name: name, Value: value, Limit: limit, Met: value <= limit})
+	}
+	if s, ok := r.size(300); ok {
+		add("apply(300) / ip -batch", s.ApplySeconds/s.ApplyIPSeconds, 1.5)
+		add("removal(300) / ip -batch", s.RemoveSeconds/s.RemoveIPSeconds, 1.5)
+		add("restore(300) / apply(300)", s.RestoreSeconds/s.ApplySeconds, 1.5)
+	}
+	for _, s := range r.Sizes {
+		add(fmt.Sprintf("re-apply(%d) kernel writes", s.N), float64(s.ReapplyWrites), 0)
+		add(fmt.Sprintf("re-apply(%d) / apply(%d)", s.N, s.N), s.ReapplySeconds/s.ApplySeconds, 0.05)
+		add(fmt.Sprintf("GET /nics(%d) median / ip -j -d addr show", s.N), s.GetNicsMedianSeconds/s.IPAddrShowSeconds, 1)
+	}
+	small, ok1 := r.size(100)
+	large, ok2 := r.size(1000)
+	if ok1 && ok2 {
+		add("apply(1000) / apply(100)", large.ApplySeconds/small.ApplySeconds, 12)
+	}
+	if s, ok := r.size(1000); ok {
+		add("RSS after apply(1000), MB", float64(s.RSSBytes)/1e6, 40)
+	}
+}
+
+// table renders the figures and the targets as text.
+func (r *results) table() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "hostnetd benchmark, kernel %s, %d CPUs, %s\n\n", r.Kernel, r.CPUs, r.Version)
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "N\tmeasure\thostnetd\tbaseline\tratio\t")
+	for _, s := range r.Sizes {
+		row := func(measure, h, base string, ratio float64) {
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%.2f\t\n", s.N, measure, h, base, ratio)
+		}
+		row("apply", fmt.Sprintf("%s (%d writes)", secs(s.ApplySeconds), s.ApplyWrites),
+			fmt.Sprintf("%s (ip -batch, %d cmds)", secs(s.ApplyIPSeconds), s.ApplyIPCommands), s.ApplySeconds/s.ApplyIPSeconds)
+		row("no-op re-apply", fmt.Sprintf("%s (%d writes)", secs(s.ReapplySeconds), s.ReapplyWrites),
+			secs(s.ApplySeconds)+" (apply)", s.ReapplySeconds/s.ApplySeconds)
+		row("removal", fmt.Sprintf("%s (%d writes)", secs(s.RemoveSeconds), s.RemoveWrites),
+			fmt.Sprintf("%s (ip -batch, %d cmds)", secs(s.RemoveIPSeconds), s.RemoveIPCommands), s.RemoveSeconds/s.RemoveIPSeconds)
+		row("GET /nics median", secs(s.GetNicsMedianSeconds), secs(s.IPAddrShowSeconds)+" (ip -j -d addr show)", s.GetNicsMedianSeconds/s.IPAddrShowSeconds)
+		row("GET /nics p99", secs(s.GetNicsP99Seconds), secs(s.IPAddrShowSeconds)+" (ip -j -d addr show)", s.GetNicsP99Seconds/s.IPAddrShowSeconds)
+		row("restore at boot", fmt.Sprintf("%s (logged %s)", secs(s.RestoreSeconds), secs(s.RestoreLoggedSeconds)),
+			secs(s.ApplySeconds)+" (apply)", s.RestoreSeconds/s.ApplySeconds)
+		row("restore at boot vs ip", secs(s.RestoreSeconds), secs(s.ApplyIPSeconds)+" (ip -batch)", s.RestoreSeconds/s.ApplyIPSeconds)
+		for _, p := range []struct {
+			what   string
+			phases map[string]float64
+		}{{"apply", s.ApplyPhases}, {"removal", s.RemovePhases}, {"restore", s.RestorePhases}} {
+			fmt.Fprintf(w, "%d\t%s, in the daemon\t%s: plan %s, write %s, verify %s\t\t\t\n", s.N, p.what,
+				secs(p.phases["duration"]), secs(p.phases["plan"]), secs(p.phases["write"]), secs(p.phases["verify"]))
+		}
+		fmt.Fprintf(w, "%d\tRSS after apply\t%.1f MB (peak %.1f)\t\t\t\n", s.N, float64(s.RSSBytes)/1e6, float64(s.HWMBytes)/1e6)
+		fmt.Fprintf(w, "%d\tRSS after restore\t%.1f MB\t\t\t\n", s.N, float64(s.RSSAfterRestoreBytes)/1e6)
+	}
+	w.Flush()
+	b.WriteString("\ntargets\n")
+	w = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, c := range r.Targets {
+		verdict := "met"
+		if !c.Met {
+			verdict = "NOT MET"
+		}
+		fmt.Fprintf(w, "%s\t%.3g\t≤ %g\t%s\n", c.Name, c.Value, c.Limit, verdict)
+	}
+	w.Flush()
+	return b.String()
+}
+
+func secs(s float64) string {
+	if s < 1 {
+		return fmt.Sprintf("%.1f ms", s*1000)
+	}
+	return fmt.Sprintf("%.2f s", s)
+}
+
+func (r *results) json(t *testing.T) string {
+	t.Helper()
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data) + "\n"
+}
