@@ -25,10 +25,33 @@ func (e *DecodeError) Error() string { return "invalid value at " + e.Path + ": 
 // are ignored on input wherever they appear.
 var informational = []string{"href", "link", "status", "in_sync", "reported_configurations", "host"}
 
-// elem is an element being decoded, with its path for error messages.
+// elem is an element being decoded, with the root of its document, from
+// which its path is found for an error message. The path is not carried
+// along: building it for every element visited cost more than the rest of
+// the decoding.
 type elem struct {
 	n    *Node
-	path string
+	root *Node
+}
+
+// path is the slash-separated path of e from the root.
+func (e elem) path() string {
+	if p, ok := pathTo(e.root, e.n); ok {
+		return p
+	}
+	return e.n.Name
+}
+
+func pathTo(from, to *Node) (string, bool) {
+	if from == to {
+		return from.Name, true
+	}
+	for _, c := range from.Children {
+		if p, ok := pathTo(c, to); ok {
+			return from.Name + "/" + p, true
+		}
+	}
+	return "", false
 }
 
 func root(n *Node, name string) (elem, error) {
@@ -38,12 +61,12 @@ func root(n *Node, name string) (elem, error) {
 	if n.Name != name {
 		return elem{}, &DecodeError{Path: n.Name, Msg: "unexpected root element; want " + name}
 	}
-	return elem{n, name}, nil
+	return elem{n, n}, nil
 }
 
-func (e elem) fail(msg string) error { return &DecodeError{Path: e.path, Msg: msg} }
+func (e elem) fail(msg string) error { return &DecodeError{Path: e.path(), Msg: msg} }
 
-func (e elem) sub(c *Node) elem { return elem{c, e.path + "/" + c.Name} }
+func (e elem) sub(c *Node) elem { return elem{c, e.root} }
 
 // child returns the named child, if present. Call it only after check has
 // refused duplicates.
