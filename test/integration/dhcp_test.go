@@ -81,11 +81,16 @@ func TestDHCPLeaseSurvivesBridgingAndIsReleased(t *testing.T) {
 <ip_address_assignments><ip_address_assignment><assignment_method>dhcp</assignment_method></ip_address_assignment></ip_address_assignments></network_attachment>`)
 	setup(t, ag, dhcp) // returns before the lease: DHCP never blocks a transaction
 	addr := waitAddr(t, host, "eth0")
+	// The client installs the lease's routes just after its address.
+	const defaultRoute = "254 0.0.0.0/0 via 192.0.3.1 dev eth0"
+	for deadline := time.Now().Add(5 * time.Second); !contains(routesOf(t, host), defaultRoute) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	nic := parseXML(t, ag.Get(t, ag.HostPath()+"/nics/eth0"))
 	if text(nic, "boot_protocol") != "dhcp" || text(nic, "ip", "gateway") != "192.0.3.1" {
 		t.Errorf("eth0 reports %s", nic.Canonical())
 	}
-	if !contains(routesOf(t, host), "254 0.0.0.0/0 via 192.0.3.1 dev eth0") {
+	if !contains(routesOf(t, host), defaultRoute) {
 		t.Errorf("the default-route network's lease did not install the default route: %v", routesOf(t, host))
 	}
 	if writes := setup(t, ag, dhcp); writes != 0 {
