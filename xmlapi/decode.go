@@ -12,7 +12,7 @@ import (
 )
 
 // Document limits. A request that exceeds one is malformed. They are
-// checked while the body is read, token by token, so a hostile document
+// checked while the body is read, element by element, so a hostile document
 // is refused as soon as it crosses one, without an intermediate tree:
 // hostnetd's largest real request, a setupnetworks for 1000 networks
 // (about 15,000 elements, 400 KiB), stays far below each of them.
