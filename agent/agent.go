@@ -77,6 +77,9 @@ type Agent struct {
 	restored chan struct{}
 	// check is the connectivity check a transaction may be waiting on.
 	check connectivityCheck
+	// drift remembers which attachments drifted, for the kernel view,
+	// configuration and catalogue it was computed from.
+	drift driftMemo
 	// dhcp runs the DHCP clients of the running configuration.
 	dhcp *dhcpClients
 	// dnsWrite serialises the rewrites of resolv.conf.

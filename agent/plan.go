@@ -40,7 +40,7 @@ func (a *Agent) mergeChange(ch change) (merged, error) {
 		NicName:                a.nicNameResolver(view, running),
 		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
 		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
-		OutOfSync:              outOfSync(running, nets, view),
+		OutOfSync:              a.drift.outOfSync(running, nets, view),
 	})
 	if err != nil {
 		return merged{}, ruleFault(err)
