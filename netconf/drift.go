@@ -2,6 +2,7 @@ package netconf
 
 import (
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -108,8 +109,14 @@ func Drift(a Attachment, net *Network, st *State) []Reported {
 // carried, and a sync puts it back.
 const ReportedBondingOptions = "bonding_options"
 
-// AttachmentDrift is Drift, plus the options of the attachment's bond when
-// it sits on one that the configuration holds.
+// ReportedBondSlaves is hostnetd's reported_configuration name for the
+// slaves of the bond an attachment sits on: a slave released behind
+// hostnetd's back leaves the network up on one leg, silently, and a sync
+// enslaves it again.
+const ReportedBondSlaves = "bond_slaves"
+
+// AttachmentDrift is Drift, plus the options and slaves of the
+// attachment's bond when it sits on one that the configuration holds.
 func AttachmentDrift(cfg *Config, a Attachment, net *Network, st *State) []Reported {
 	return NewDriftCache(cfg, st).AttachmentDrift(a, net)
 }
@@ -120,12 +127,12 @@ func AttachmentDrift(cfg *Config, a Attachment, net *Network, st *State) []Repor
 type DriftCache struct {
 	cfg   *Config
 	st    *State
-	bonds map[string]Reported
+	bonds map[string][]Reported
 }
 
 // NewDriftCache starts a cache for cfg and st.
 func NewDriftCache(cfg *Config, st *State) *DriftCache {
-	return &DriftCache{cfg: cfg, st: st, bonds: map[string]Reported{}}
+	return &DriftCache{cfg: cfg, st: st, bonds: map[string][]Reported{}}
 }
 
 // AttachmentDrift is the package's AttachmentDrift with the cache's
@@ -139,10 +146,10 @@ func (c *DriftCache) AttachmentDrift(a Attachment, net *Network) []Reported {
 		}
 		r, ok := c.bonds[b.Name]
 		if !ok {
-			r = BondDrift(b, c.st)
+			r = []Reported{BondDrift(b, c.st), BondSlavesDrift(b, c.st)}
 			c.bonds[b.Name] = r
 		}
-		out = append(out, r)
+		out = append(out, r...)
 	}
 	return out
 }
@@ -173,6 +180,22 @@ func BondDrift(b *BondConfig, st *State) Reported {
 		}
 	}
 	r.Expected, r.Actual = strings.Join(expected, " "), strings.Join(actual, " ")
+	r.InSync = r.Expected == r.Actual
+	return r
+}
+
+// BondSlavesDrift compares a bond's slaves with the links the kernel has
+// enslaved to it, both by name in order.
+func BondSlavesDrift(b *BondConfig, st *State) Reported {
+	var actual []string
+	for _, l := range st.Links {
+		if l.Master == b.Name {
+			actual = append(actual, l.Name)
+		}
+	}
+	slices.Sort(actual)
+	expected := slices.Sorted(slices.Values(b.Slaves))
+	r := Reported{Name: ReportedBondSlaves, Expected: strings.Join(expected, " "), Actual: strings.Join(actual, " ")}
 	r.InSync = r.Expected == r.Actual
 	return r
 }

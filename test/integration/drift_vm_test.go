@@ -16,8 +16,8 @@ import (
 )
 
 // TestVMDriftOnBondVLANBridge changes a bridged VLAN network on a bond
-// behind hostnetd's back in five ways (bridge MTU, address, gateway, a bond
-// option, the VLAN device deleted). Each must be reported within a second
+// behind hostnetd's back in six ways (bridge MTU, address, gateway, a bond
+// option, a bond slave released, the VLAN device deleted). Each must be reported within a second
 // with exact expected and actual values and an event, and each sync form
 // must put the host back.
 func TestVMDriftOnBondVLANBridge(t *testing.T) {
@@ -70,6 +70,9 @@ func TestVMDriftOnBondVLANBridge(t *testing.T) {
 			b.Miimon = 250
 			mustNL(t, e.ns.Handle.LinkModify(b))
 		}, "bonding_options", "mode=802.3ad miimon=100", "mode=802.3ad miimon=250"},
+		{"bond slave released", func() {
+			mustNL(t, e.ns.Handle.LinkSetNoMaster(e.link("eth1")))
+		}, "bond_slaves", "eth0 eth1", "eth0"},
 		{"VLAN device deleted", func() {
 			mustNL(t, e.ns.Handle.LinkDel(e.link("bond0.100")))
 		}, "vlan", "100", ""},
