@@ -106,6 +106,10 @@ type Agent struct {
 	metrics *metrics
 	// stopping is closed when Run begins to stop: no transaction starts.
 	stopping chan struct{}
+	// txCtx is Run's context for transactions, which a stop cancels only
+	// after the shutdown grace: an async setupnetworks runs under it once
+	// its request has been answered. Set before serving.
+	txCtx context.Context
 
 	// mu guards the fields that follow: the committed catalogue and
 	// running configuration, replaced whole (never mutated) by a commit,
@@ -218,6 +222,7 @@ func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 		}
 		restoreErr <- err
 	}()
+	a.txCtx = txCtx
 	srv := a.newServer(txCtx)
 	listeners = a.limitConnections(listeners)
 	errc := make(chan error, len(listeners))

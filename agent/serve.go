@@ -60,8 +60,9 @@ func (a *Agent) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		a.writeFault(w, r, out, f)
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		// Idempotence is observable: a repeated request makes 0 writes.
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && resp.status != http.StatusAccepted {
+		// Idempotence is observable: a repeated request makes 0 writes. An
+		// accepted (async) request has not written yet: it says nothing.
 		w.Header().Set("X-Hostnetd-Kernel-Writes", strconv.Itoa(resp.writes))
 	}
 	if resp.doc == nil {

@@ -40,6 +40,12 @@ func (a *Agent) setupNetworks(r *request) (response, error) {
 		}
 		return response{status: http.StatusOK, doc: xmlapi.ActionPlan(body, view)}, nil
 	}
+	if cs.Async {
+		if err := a.transactAsync(r.Context(), change{request: cs}); err != nil {
+			return response{}, err
+		}
+		return response{status: http.StatusAccepted, doc: xmlapi.ActionInProgress(body)}, nil
+	}
 	res, err := a.transact(r.Context(), change{request: cs})
 	if err != nil {
 		return response{}, err

@@ -106,6 +106,40 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (res txResult, er
 	return res, err
 }
 
+// transactAsync is transact for an async setupnetworks: it takes the
+// writer slot and validates the change like transact, so a busy host or a
+// bad request is answered as usual, then applies it in the background,
+// under Run's transaction context rather than the request's, which ends
+// with the answer. The outcome is in the events and the log, and a stop
+// waits for it (or cancels it after the grace: it rolls back) as for any
+// transaction, since it holds the writer slot until it has ended.
+func (a *Agent) transactAsync(ctx context.Context, ch change) error {
+	unlock, err := a.lockWriter(ctx)
+	if err != nil {
+		return err
+	}
+	base := a.txCtx
+	if base == nil { // an agent served without Run, as in handler tests
+		base = context.WithoutCancel(ctx)
+	}
+	txCtx, tx := a.beginTx(base, "request")
+	m, err := a.mergeChange(ch)
+	if err != nil {
+		a.endTx(tx, txResult{}, err)
+		unlock()
+		return err
+	}
+	go func() {
+		defer unlock()
+		res, err := a.applyConfig(txCtx, m.cur, m.cfg, ch.networks, m.how)
+		if err == nil && ch.request.CommitOnSuccess {
+			err = a.commitPersistent()
+		}
+		a.endTx(tx, res, err)
+	}()
+	return nil
+}
+
 // applyHow says how applyConfig applies a configuration.
 type applyHow struct {
 	// await, when set, is how long the change waits for its connectivity

@@ -170,13 +170,20 @@ func (e elem) eachAttachment(add func(netconf.AttachmentChange)) error {
 
 // ActionComplete is the answer to a successful setupnetworks: a copy of the
 // request's <action> with <status>complete</status> appended.
-func ActionComplete(echo *Node) *Node {
+func ActionComplete(echo *Node) *Node { return actionEcho(echo, "complete") }
+
+// ActionInProgress is the answer to an async setupnetworks that was
+// accepted and is being applied: the request's <action> with
+// <status>in_progress</status>.
+func ActionInProgress(echo *Node) *Node { return actionEcho(echo, "in_progress") }
+
+func actionEcho(echo *Node, status string) *Node {
 	out := Elem("action")
 	if echo != nil {
 		out = copyNode(echo)
 		out.Children = slices.DeleteFunc(out.Children, func(c *Node) bool { return c.Name == "status" })
 	}
-	return out.Add(Text("status", "complete"))
+	return out.Add(Text("status", status))
 }
 
 // ActionStatus is the answer to commitnetconfig and syncallnetworks.

@@ -26,7 +26,14 @@ func eventCodes(t *testing.T, ag *agenttest.Agent, query string) []string {
 // contain the given strings.
 func waitEvent(t *testing.T, ag *agenttest.Agent, code, detail string) {
 	t.Helper()
-	deadline := time.Now().Add(time.Second)
+	waitEventWithin(t, ag, code, detail, time.Second)
+}
+
+// waitEventWithin waits up to limit for an event whose code and
+// description contain the given strings.
+func waitEventWithin(t *testing.T, ag *agenttest.Agent, code, detail string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for {
 		for _, e := range eventCodes(t, ag, "") {
 			if strings.HasPrefix(e, code+":") && strings.Contains(e, detail) {
@@ -34,7 +41,7 @@ func waitEvent(t *testing.T, ag *agenttest.Agent, code, detail string) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %s event mentioning %q within a second: %v", code, detail, eventCodes(t, ag, ""))
+			t.Fatalf("no %s event mentioning %q within %v: %v", code, detail, limit, eventCodes(t, ag, ""))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
