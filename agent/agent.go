@@ -77,9 +77,8 @@ type Agent struct {
 	restored chan struct{}
 	// check is the connectivity check a transaction may be waiting on.
 	check connectivityCheck
-	// drift remembers which attachments drifted, for the kernel view,
-	// configuration and catalogue it was computed from.
-	drift driftMemo
+	// drift remembers which attachments drifted (driftedAttachments).
+	drift snapshotMemo[map[string][]string]
 	// dhcp runs the DHCP clients of the running configuration.
 	dhcp *dhcpClients
 	// dnsWrite serialises the rewrites of resolv.conf.
@@ -99,8 +98,10 @@ type Agent struct {
 	// driftSkipped says the drift watcher skipped a look while a write
 	// held the slot; the write's end has it look again.
 	driftSkipped atomic.Bool
-	// targets caches the running configuration's target.
-	targets targetCache
+	// targets remembers the running configuration's target: every
+	// transaction plans from it, and building it costs as much as merging
+	// a request for the whole host. Targets are never modified once built.
+	targets snapshotMemo[*netconf.Target]
 	// access checks the requests of TCP listeners; metrics counts.
 	access  *access
 	metrics *metrics

@@ -123,7 +123,7 @@ func (a *Agent) countOutOfSync() float64 {
 		return math.NaN()
 	}
 	nets, running := a.snapshot()
-	return float64(len(a.drift.outOfSync(running, nets, st)))
+	return float64(len(a.driftedAttachments(running, nets, st)))
 }
 
 // The hooks. Each is nil-safe, so that code paths without an agent's

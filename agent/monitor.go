@@ -142,7 +142,7 @@ func (a *Agent) watchDrift(ctx context.Context, kick <-chan struct{}) {
 		}
 		nets, running := a.snapshot()
 		now := map[string]string{}
-		for id, diffs := range a.drift.outOfSync(running, nets, st) {
+		for id, diffs := range a.driftedAttachments(running, nets, st) {
 			now[id] = strings.Join(diffs, "; ")
 		}
 		for _, id := range slices.Sorted(maps.Keys(now)) {

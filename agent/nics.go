@@ -93,7 +93,7 @@ func (a *Agent) nicCtx(st *netconf.State) xmlapi.Context {
 	c := a.ctx()
 	nets, running := a.snapshot()
 	drifted := map[string]bool{}
-	for id := range a.drift.outOfSync(running, nets, st) {
+	for id := range a.driftedAttachments(running, nets, st) {
 		for _, at := range running.Attachments {
 			if at.ID == id {
 				drifted[at.Nic] = true

@@ -1,8 +1,6 @@
 package agent
 
 import (
-	"sync"
-
 	"github.com/hostnetd/hostnetd/netconf"
 )
 
@@ -40,7 +38,7 @@ func (a *Agent) mergeChange(ch change) (merged, error) {
 		NicName:                a.nicNameResolver(view, running),
 		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
 		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
-		OutOfSync:              a.drift.outOfSync(running, nets, view),
+		OutOfSync:              a.driftedAttachments(running, nets, view),
 	})
 	if err != nil {
 		return merged{}, ruleFault(err)
@@ -71,7 +69,7 @@ func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets 
 	if newNets == nil {
 		newNets = oldNets
 	}
-	oldT := a.targets.get(running, oldNets)
+	oldT := a.targets.get(running, oldNets, nil, func() *netconf.Target { return netconf.BuildTarget(running, oldNets) })
 	// A target follows from its configuration and catalogue alone: a
 	// request that changes neither (a re-sent one) has the same target,
 	// and no device that changed.
@@ -100,35 +98,6 @@ func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets 
 	}
 	sp.plan = netconf.MakeScopedPlan(sp.cur, oldT, newT, scope)
 	return sp, nil
-}
-
-// targetCache keeps the target of the running configuration: every
-// transaction plans from it, and building it costs as much as merging a
-// request for the whole host. Targets are never modified once built.
-type targetCache struct {
-	mu     sync.Mutex
-	cfg    *netconf.Config
-	nets   []*netconf.Network
-	target *netconf.Target
-}
-
-// get returns the target of cfg with the catalogue nets, built if the
-// cache holds another.
-func (c *targetCache) get(cfg *netconf.Config, nets []*netconf.Network) *netconf.Target {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.target == nil || c.cfg != cfg || !sameSlice(c.nets, nets) {
-		c.cfg, c.nets, c.target = cfg, nets, netconf.BuildTarget(cfg, nets)
-	}
-	return c.target
-}
-
-// put records t as the target of cfg with nets: the configuration a
-// transaction just committed, which the next one plans from.
-func (c *targetCache) put(cfg *netconf.Config, nets []*netconf.Network, t *netconf.Target) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.cfg, c.nets, c.target = cfg, nets, t
 }
 
 // sameSlice reports whether a and b are the same slice (catalogues are

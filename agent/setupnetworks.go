@@ -78,7 +78,7 @@ func (a *Agent) syncAllNetworks(r *request) (response, error) {
 	}
 	nets, running := a.snapshot()
 	var ids []string
-	for id := range a.drift.outOfSync(running, nets, st) {
+	for id := range a.driftedAttachments(running, nets, st) {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)

@@ -182,7 +182,7 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 		return txResult{Plan: plan, Writes: writes}, err
 	}
 	if committedNets, committed := a.snapshot(); committed == cfg {
-		a.targets.put(cfg, committedNets, sp.newT) // (an unchanged one was not committed)
+		a.targets.put(cfg, committedNets, nil, sp.newT) // (an unchanged one was not committed)
 	}
 	a.reconcileDHCP(ctx)
 	a.updateDNS()
