@@ -3,7 +3,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hostnetd/hostnetd/netconf/kernel"
+	"github.com/hostnetd/hostnetd/test/logbuf"
 )
 
 // daemon is a hostnetd process (the real binary, as make builds it)
@@ -33,7 +33,7 @@ type daemon struct {
 	dir    string
 	socket string
 	client *http.Client
-	log    *syncBuffer
+	log    *logbuf.Buffer
 	hostID string
 	// started is when the process was started; ready when it told the
 	// service manager READY=1, which it does once restore at boot has
@@ -84,7 +84,7 @@ func hostnetdBinary(t *testing.T) string {
 // which would take CPU from the restore it measures.
 func startDaemon(t *testing.T, ns *kernel.Namespace, dir, profile string) *daemon {
 	t.Helper()
-	d := &daemon{t: t, dir: dir, socket: filepath.Join(dir, "hostnetd.sock"), log: &syncBuffer{}}
+	d := &daemon{t: t, dir: dir, socket: filepath.Join(dir, "hostnetd.sock"), log: &logbuf.Buffer{}}
 	args := []string{"--netns", ns.Name, "--state-dir", filepath.Join(dir, "state"), "--run-dir", filepath.Join(dir, "run"),
 		"--listen", "unix:" + d.socket, "--resolv-conf", "none", "--write-wait", "30m"}
 	if profile != "" {
@@ -289,23 +289,4 @@ func (d *daemon) lastTransaction() map[string]float64 {
 		}
 	}
 	return out
-}
-
-// syncBuffer collects a daemon's log, which exec writes from its own
-// goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }

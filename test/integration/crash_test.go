@@ -10,11 +10,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hostnetd/hostnetd/netconf/kernel"
+	"github.com/hostnetd/hostnetd/test/logbuf"
 	"github.com/hostnetd/hostnetd/test/nstest"
 )
 
@@ -23,7 +23,7 @@ type daemon struct {
 	cmd    *exec.Cmd
 	socket string
 	client *http.Client
-	log    *syncWriter
+	log    *logbuf.Buffer
 }
 
 func startDaemon(t *testing.T, ns *kernel.Namespace, dir string, extra ...string) *daemon {
@@ -37,7 +37,7 @@ func startDaemon(t *testing.T, ns *kernel.Namespace, dir string, extra ...string
 // returns at once.
 func launchDaemon(t *testing.T, ns *kernel.Namespace, dir string, env []string, extra ...string) *daemon {
 	t.Helper()
-	d := &daemon{socket: filepath.Join(dir, "hostnetd.sock"), log: &syncWriter{}}
+	d := &daemon{socket: filepath.Join(dir, "hostnetd.sock"), log: &logbuf.Buffer{}}
 	args := append([]string{"--netns", ns.Name, "--state-dir", filepath.Join(dir, "state"), "--run-dir", filepath.Join(dir, "run"),
 		"--listen", "unix:" + d.socket, "--resolv-conf", "none"}, extra...)
 	d.cmd = exec.Command(hostnetdBinary(t), args...)
@@ -88,25 +88,6 @@ func (d *daemon) post(path, body string) (int, error) {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, nil
-}
-
-// syncWriter collects a daemon's log; the exec package writes it from its
-// own goroutine.
-type syncWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }
 
 // TestKillDuringApplyRollsBackOnRestart kills hostnetd with SIGKILL at

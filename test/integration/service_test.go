@@ -16,6 +16,7 @@ import (
 
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/agenttest"
+	"github.com/hostnetd/hostnetd/test/logbuf"
 	"github.com/hostnetd/hostnetd/test/nstest"
 )
 
@@ -391,7 +392,7 @@ func TestStartRefusesUnsafeAccess(t *testing.T) {
 }
 
 func runWithin(cmd *exec.Cmd, timeout time.Duration) (string, error) {
-	var out syncWriter
+	var out logbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		return "", err
