@@ -99,7 +99,13 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (res txResult, er
 	if err != nil {
 		return txResult{}, err
 	}
-	res, err = a.applyConfig(ctx, m.cur, m.cfg, ch.networks, m.how)
+	return a.applyMerged(ctx, ch, m)
+}
+
+// applyMerged applies a validated change and, if the request asks, commits
+// it to the persistent configuration.
+func (a *Agent) applyMerged(ctx context.Context, ch change, m merged) (txResult, error) {
+	res, err := a.applyConfig(ctx, m.cur, m.cfg, ch.networks, m.how)
 	if err == nil && ch.request.CommitOnSuccess {
 		err = a.commitPersistent()
 	}
@@ -131,10 +137,7 @@ func (a *Agent) transactAsync(ctx context.Context, ch change) error {
 	}
 	go func() {
 		defer unlock()
-		res, err := a.applyConfig(txCtx, m.cur, m.cfg, ch.networks, m.how)
-		if err == nil && ch.request.CommitOnSuccess {
-			err = a.commitPersistent()
-		}
+		res, err := a.applyMerged(txCtx, ch, m)
 		a.endTx(tx, res, err)
 	}()
 	return nil
