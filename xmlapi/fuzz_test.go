@@ -322,6 +322,7 @@ func validate(t *testing.T, n *Node) {
 	_ = netconf.MakeScopedPlan(st, oldT, newT, netconf.ChangedDevices(oldT, newT)).String()
 
 	in.Request, in.Running, in.OutOfSync = netconf.ChangeSet{}, cfg, nil
+	in.Kernel = appliedState(st, oldT, newT)
 	again, err := netconf.Merge(in)
 	if err != nil {
 		t.Fatalf("an accepted configuration is refused when validated again: %v", err)
@@ -329,6 +330,31 @@ func validate(t *testing.T, n *Node) {
 	if !again.Equal(cfg) {
 		t.Fatalf("validating an accepted configuration again changed it:\n%+v\n---\n%+v", cfg, again)
 	}
+}
+
+// appliedState is the kernel as applying next over old leaves it, as far
+// as validation reads it: the devices only old created are gone and their
+// slaves and ports released. An accepted configuration must validate again
+// against that kernel, not the one it replaces, where a removed bond still
+// holds its slaves.
+func appliedState(st *netconf.State, old, next *netconf.Target) *netconf.State {
+	gone := map[string]bool{}
+	for _, d := range old.Devices {
+		if d.Kind != netconf.KindDevice && next.Device(d.Name) == nil {
+			gone[d.Name] = true
+		}
+	}
+	out := &netconf.State{Routes: st.Routes}
+	for _, l := range st.Links {
+		if gone[l.Name] {
+			continue
+		}
+		if gone[l.Master] {
+			l.Master = ""
+		}
+		out.Links = append(out.Links, l)
+	}
+	return out
 }
 
 // applyNetworkChange is the catalogue side of POST and PUT /networks: a
