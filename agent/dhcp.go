@@ -212,8 +212,13 @@ func (d *dhcpClients) route(c *dhcpClient, l dhcp4.Lease) {
 	defer c.mu.Unlock()
 	var routes []netconf.Route
 	var rules []netconf.Rule
-	if l.Bound && l.Router.IsValid() {
-		routes, rules = netconf.GatewayRouting(c.link, l.Address, l.Router, c.owner)
+	if l.Bound {
+		var unreachable []dhcp4.Route
+		routes, rules, unreachable = leaseRouting(c.link, l, c.owner)
+		for _, r := range unreachable {
+			d.log.Warn("ignoring a classless static route whose router is outside the leased subnet",
+				zap.String("link", c.link), zap.Stringer("dst", r.Dst), zap.Stringer("router", r.Router), zap.Stringer("address", l.Address))
+		}
 	}
 	var plan netconf.Plan
 	for _, r := range c.routes {
@@ -247,8 +252,39 @@ func (d *dhcpClients) route(c *dhcpClient, l dhcp4.Lease) {
 	}
 	c.bound = l.Bound
 	if l.Bound {
-		d.log.Info("DHCP lease", zap.String("link", c.link), zap.Stringer("address", l.Address), zap.Stringer("router", l.Router))
+		d.log.Info("DHCP lease", zap.String("link", c.link), zap.Stringer("address", l.Address), zap.Stringer("router", l.Router),
+			zap.Int("static_routes", len(l.Routes)))
 	}
+}
+
+// leaseRouting is the routing of a bound DHCPv4 lease on link: the
+// gateway's, as for a static gateway, and option 121's classless static
+// routes through link, in the main table and, when the network has its own
+// table, there too, since the rules send the traffic of its subnet to that
+// table first. A route through a router outside the leased subnet is
+// returned apart: the kernel would refuse it. The leased subnet itself is
+// the kernel's connected route already.
+func leaseRouting(link string, l dhcp4.Lease, owner bool) (routes []netconf.Route, rules []netconf.Rule, unreachable []dhcp4.Route) {
+	subnet := l.Address.Masked()
+	var table int
+	if l.Router.IsValid() {
+		routes, rules = netconf.GatewayRouting(link, l.Address, l.Router, owner)
+		table = netconf.SourceRouteTable(link)
+	}
+	for _, r := range l.Routes {
+		if r.Dst == subnet {
+			continue
+		}
+		if r.Router.IsValid() && !subnet.Contains(r.Router) {
+			unreachable = append(unreachable, r)
+			continue
+		}
+		routes = append(routes, netconf.Route{Dst: r.Dst, Gateway: r.Router, Link: link, Table: netconf.MainTable})
+		if table != 0 {
+			routes = append(routes, netconf.Route{Dst: r.Dst, Gateway: r.Router, Link: link, Table: table})
+		}
+	}
+	return routes, rules, unreachable
 }
 
 func (d *dhcpClients) setDNS(key string, bound bool, dns []netip.Addr) {

@@ -79,15 +79,28 @@ type Config struct {
 
 // Lease is a DHCPv4 lease as the client holds it.
 type Lease struct {
-	Bound     bool         // false once the lease is lost or released
-	Address   netip.Prefix // the leased address and the subnet's prefix length
-	Router    netip.Addr   // the first router (option 3); invalid when none
+	Bound   bool         // false once the lease is lost or released
+	Address netip.Prefix // the leased address and the subnet's prefix length
+	// Router is the default gateway: the first router of option 3, or the
+	// default route of option 121, which replaces option 3 when present
+	// (RFC 3442); invalid when none.
+	Router netip.Addr
+	// Routes are option 121's classless static routes other than the
+	// default route.
+	Routes    []Route
 	DNS       []netip.Addr // name servers (option 6)
 	LeaseTime time.Duration
 	T1        time.Duration // renewal time, from Acquired
 	T2        time.Duration // rebinding time, from Acquired
 	Acquired  time.Time     // when the REQUEST that got the ACK was sent
 	ServerID  netip.Addr    // the server identifier (option 54)
+}
+
+// Route is a classless static route (RFC 3442).
+type Route struct {
+	Dst netip.Prefix `json:"dst"`
+	// Router is invalid for a route on the link itself (router 0.0.0.0).
+	Router netip.Addr `json:"router,omitzero"`
 }
 
 // Infinite reports whether the lease never expires.
@@ -103,7 +116,7 @@ func (l Lease) Expiry() time.Time {
 
 // published is a copy of l for the client's user, bound or not.
 func (l Lease) published(bound bool) Lease {
-	l.DNS = slices.Clone(l.DNS)
+	l.DNS, l.Routes = slices.Clone(l.DNS), slices.Clone(l.Routes)
 	l.Bound = bound
 	return l
 }
@@ -178,5 +191,5 @@ func (protocol) Times(l Lease) dhcpclient.Times {
 }
 
 func (protocol) Fields(l Lease) []zap.Field {
-	return []zap.Field{zap.Stringer("router", l.Router), zap.Duration("lease", l.LeaseTime), zap.Stringer("server", l.ServerID)}
+	return []zap.Field{zap.Stringer("router", l.Router), zap.Int("static_routes", len(l.Routes)), zap.Duration("lease", l.LeaseTime), zap.Stringer("server", l.ServerID)}
 }

@@ -535,3 +535,107 @@ func TestParseAck(t *testing.T) {
 		t.Errorf("infinite lease: %+v", l)
 	}
 }
+
+// Option 121 replaces option 3 (RFC 3442 §3): the default gateway is its
+// default route, or none; the other routes are reported, destinations
+// masked, a repeated destination once. A malformed option 121 is ignored
+// whole and option 3 applies.
+func TestParseAckClasslessStaticRoutes(t *testing.T) {
+	mk := func(opts ...dhcpv4.Option) *dhcpv4.DHCPv4 {
+		m, err := dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeAck), dhcpv4.WithYourIP(net.IPv4(10, 1, 2, 3)),
+			dhcpv4.WithOption(dhcpv4.OptIPAddressLeaseTime(time.Hour)), dhcpv4.WithOption(dhcpv4.OptSubnetMask(net.CIDRMask(24, 32))),
+			dhcpv4.WithOption(dhcpv4.OptRouter(net.IPv4(10, 1, 2, 1))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range opts {
+			m.UpdateOption(o)
+		}
+		return m
+	}
+	route := func(dst string, router net.IP) *dhcpv4.Route {
+		_, n, err := net.ParseCIDR(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &dhcpv4.Route{Dest: n, Router: router}
+	}
+	want := func(dst, router string) Route {
+		r := Route{Dst: netip.MustParsePrefix(dst)}
+		if router != "" {
+			r.Router = netip.MustParseAddr(router)
+		}
+		return r
+	}
+	now := time.Now()
+
+	l, _ := parseAck(mk(dhcpv4.OptClasslessStaticRoute(
+		route("10.9.0.0/16", net.IPv4(10, 1, 2, 254)),
+		route("0.0.0.0/0", net.IPv4(10, 1, 2, 2)),
+		route("172.16.5.0/24", net.IPv4zero),
+		route("10.9.0.0/16", net.IPv4(10, 1, 2, 9)),
+	)), now, nil)
+	if l.Router != netip.MustParseAddr("10.1.2.2") {
+		t.Errorf("router %s; want 10.1.2.2, option 121's default route, not option 3's", l.Router)
+	}
+	if w := []Route{want("10.9.0.0/16", "10.1.2.254"), want("172.16.5.0/24", "")}; !slices.Equal(l.Routes, w) {
+		t.Errorf("routes %v; want %v", l.Routes, w)
+	}
+
+	// Without a default route in option 121 there is no gateway at all.
+	l, _ = parseAck(mk(dhcpv4.OptClasslessStaticRoute(route("10.9.0.0/16", net.IPv4(10, 1, 2, 254)))), now, nil)
+	if l.Router.IsValid() || len(l.Routes) != 1 {
+		t.Errorf("option 121 without a default route: router %s, routes %v; want none and one", l.Router, l.Routes)
+	}
+
+	// Host bits past the prefix length are masked off.
+	raw := dhcpv4.Option{Code: dhcpv4.OptionClasslessStaticRoute, Value: dhcpv4.OptionGeneric{Data: []byte{12, 10, 0xff, 10, 1, 2, 254}}}
+	if l, _ = parseAck(mk(raw), now, nil); !slices.Equal(l.Routes, []Route{want("10.240.0.0/12", "10.1.2.254")}) {
+		t.Errorf("unmasked destination: routes %v; want 10.240.0.0/12", l.Routes)
+	}
+
+	// Malformed (a 33-bit prefix, a truncated route): option 3 applies.
+	for _, data := range [][]byte{{33, 10, 0, 0, 0, 0, 10, 1, 2, 254}, {16, 10, 9, 10, 1}} {
+		bad := dhcpv4.Option{Code: dhcpv4.OptionClasslessStaticRoute, Value: dhcpv4.OptionGeneric{Data: data}}
+		if l, _ = parseAck(mk(bad), now, nil); l.Router != netip.MustParseAddr("10.1.2.1") || l.Routes != nil {
+			t.Errorf("malformed option 121 %v: router %s, routes %v; want option 3's 10.1.2.1 and none", data, l.Router, l.Routes)
+		}
+	}
+
+	// A terse renewal keeps the previous lease's routes; an ACK with
+	// option 3 alone drops them.
+	prev := Lease{Address: netip.MustParsePrefix("10.1.2.3/24"), Router: netip.MustParseAddr("10.1.2.2"),
+		Routes: []Route{want("10.9.0.0/16", "10.1.2.254")}, LeaseTime: time.Hour}
+	terse, err := dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeAck), dhcpv4.WithYourIP(net.IPv4(10, 1, 2, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, _ = parseAck(terse, now, &prev); l.Router != prev.Router || !slices.Equal(l.Routes, prev.Routes) {
+		t.Errorf("terse renewal: router %s, routes %v; want %s, %v", l.Router, l.Routes, prev.Router, prev.Routes)
+	}
+	if l, _ = parseAck(mk(), now, &prev); l.Router != netip.MustParseAddr("10.1.2.1") || l.Routes != nil {
+		t.Errorf("renewal with option 3 only: router %s, routes %v; want 10.1.2.1 and none", l.Router, l.Routes)
+	}
+}
+
+// The lease file keeps everything the agent routes by: a lease restored
+// from it after a restart installs the same routes.
+func TestLeaseFileRoundTrip(t *testing.T) {
+	l := Lease{Bound: true, Address: netip.MustParsePrefix("10.1.2.3/24"), Router: netip.MustParseAddr("10.1.2.2"),
+		Routes: []Route{{Dst: netip.MustParsePrefix("10.9.0.0/16"), Router: netip.MustParseAddr("10.1.2.254")},
+			{Dst: netip.MustParsePrefix("172.16.5.0/24")}},
+		DNS: []netip.Addr{netip.MustParseAddr("10.1.2.53")}, LeaseTime: time.Hour, T1: 30 * time.Minute, T2: 50 * time.Minute,
+		Acquired: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), ServerID: netip.MustParseAddr("10.1.2.1")}
+	data, err := json.Marshal(protocol{}.EncodeFile(l, "52:54:00:00:00:01", "eth0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, hw, ok, err := protocol{}.DecodeFile(data)
+	if err != nil || !ok || hw != "52:54:00:00:00:01" {
+		t.Fatalf("DecodeFile(%s) = %v, %q, %v", data, err, hw, ok)
+	}
+	if got.Address != l.Address || got.Router != l.Router || !slices.Equal(got.Routes, l.Routes) || !slices.Equal(got.DNS, l.DNS) ||
+		got.LeaseTime != l.LeaseTime || got.T1 != l.T1 || got.T2 != l.T2 || !got.Acquired.Equal(l.Acquired) || got.ServerID != l.ServerID {
+		t.Errorf("round trip of %s:\n got %+v\nwant %+v", data, got, l)
+	}
+}

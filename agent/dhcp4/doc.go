@@ -6,9 +6,11 @@
 // at T2 (broadcast), dropping it at expiry or on a NAK, persisting the lease,
 // and releasing it on request.
 //
-// It does not own routes, rules or DNS: it reports the router and name
-// servers of the lease through Config.OnChange and Client.Lease, and the
-// agent installs what it wants from them.
+// It does not own routes, rules or DNS: it reports the router, the
+// classless static routes (option 121, which replaces the router option when
+// the server sends it, RFC 3442) and the name servers of the lease through
+// Config.OnChange and Client.Lease, and the agent installs what it wants
+// from them.
 //
 // The packets are built and exchanged with github.com/insomniacslk/dhcp
 // (dhcpv4/nclient4), the project's chosen DHCP library. That library has no

@@ -34,6 +34,7 @@ func nak(m *dhcpv4.DHCPv4) error { return &nakError{msg: m.Message()} }
 // requestedOptions are the parameters the client asks for (option 55).
 var requestedOptions = []dhcpv4.OptionCode{
 	dhcpv4.OptionSubnetMask,
+	dhcpv4.OptionClasslessStaticRoute, // before the router, as RFC 3442 §3 asks
 	dhcpv4.OptionRouter,
 	dhcpv4.OptionDomainNameServer,
 	dhcpv4.OptionDomainName,
@@ -291,10 +292,15 @@ func parseAck(ack *dhcpv4.DHCPv4, sent time.Time, prev *Lease) (Lease, error) {
 		bits, _ = net.IP(ip.AsSlice()).DefaultMask().Size()
 	}
 	l.Address = netip.PrefixFrom(ip, bits)
-	for _, r := range ack.Router() {
-		if a, ok := netip.AddrFromSlice(r.To4()); ok && !a.IsUnspecified() {
-			l.Router = a
-			break
+	classless, hasClassless := classlessRoutes(ack)
+	if hasClassless {
+		l.Router, l.Routes = classless.router, classless.routes
+	} else {
+		for _, r := range ack.Router() {
+			if a, ok := netip.AddrFromSlice(r.To4()); ok && !a.IsUnspecified() {
+				l.Router = a
+				break
+			}
 		}
 	}
 	for _, d := range ack.DNS() {
@@ -303,8 +309,8 @@ func parseAck(ack *dhcpv4.DHCPv4, sent time.Time, prev *Lease) (Lease, error) {
 		}
 	}
 	if prev != nil && prev.Address.Addr() == ip {
-		if !l.Router.IsValid() && ack.Options.Get(dhcpv4.OptionRouter) == nil {
-			l.Router = prev.Router
+		if !hasClassless && ack.Options.Get(dhcpv4.OptionRouter) == nil {
+			l.Router, l.Routes = prev.Router, prev.Routes
 		}
 		if len(l.DNS) == 0 && ack.Options.Get(dhcpv4.OptionDomainNameServer) == nil {
 			l.DNS = prev.DNS
@@ -334,6 +340,52 @@ func parseAck(ack *dhcpv4.DHCPv4, sent time.Time, prev *Lease) (Lease, error) {
 		l.T1 = min(l.LeaseTime/2, l.T2)
 	}
 	return l, nil
+}
+
+type classless struct {
+	router netip.Addr
+	routes []Route
+}
+
+// classlessRoutes reads option 121. When it is present and well formed the
+// client must ignore option 3 (RFC 3442 §3): the default gateway is its
+// 0.0.0.0/0 route, if it has one. A malformed option is ignored whole, so
+// that option 3 still applies. Destinations are masked, since the encoding
+// can carry bits past the prefix length, and a destination given twice
+// keeps its first router.
+func classlessRoutes(ack *dhcpv4.DHCPv4) (classless, bool) {
+	v := ack.Options.Get(dhcpv4.OptionClasslessStaticRoute)
+	if v == nil {
+		return classless{}, false
+	}
+	var parsed dhcpv4.Routes
+	if err := parsed.FromBytes(v); err != nil {
+		return classless{}, false
+	}
+	var c classless
+	seen := map[netip.Prefix]bool{}
+	for _, r := range parsed {
+		ip, ok := netip.AddrFromSlice(r.Dest.IP.To4())
+		ones, _ := r.Dest.Mask.Size()
+		if !ok {
+			continue
+		}
+		dst := netip.PrefixFrom(ip, ones).Masked()
+		if seen[dst] {
+			continue
+		}
+		seen[dst] = true
+		router, _ := netip.AddrFromSlice(r.Router.To4())
+		if router.IsUnspecified() {
+			router = netip.Addr{}
+		}
+		if dst.Bits() == 0 {
+			c.router = router
+			continue
+		}
+		c.routes = append(c.routes, Route{Dst: dst, Router: router})
+	}
+	return c, true
 }
 
 // zapLogger adapts nclient4's logger to zap, at debug level.

@@ -12,6 +12,7 @@ type leaseFile struct {
 	Link      string       `json:"link"`
 	Address   netip.Prefix `json:"address"`
 	Router    netip.Addr   `json:"router,omitzero"`
+	Routes    []Route      `json:"routes,omitempty"`
 	DNS       []netip.Addr `json:"dns,omitempty"`
 	LeaseTime int64        `json:"lease_time"`
 	T1        int64        `json:"t1"`
@@ -26,6 +27,7 @@ func (protocol) EncodeFile(l Lease, hwaddr, link string) any {
 		Link:      link,
 		Address:   l.Address,
 		Router:    l.Router,
+		Routes:    l.Routes,
 		DNS:       l.DNS,
 		LeaseTime: int64(l.LeaseTime / time.Second),
 		T1:        int64(l.T1 / time.Second),
@@ -44,6 +46,7 @@ func (protocol) DecodeFile(data []byte) (l Lease, hwaddr string, ok bool, err er
 		Bound:     true,
 		Address:   f.Address,
 		Router:    f.Router,
+		Routes:    f.Routes,
 		DNS:       f.DNS,
 		LeaseTime: time.Duration(f.LeaseTime) * time.Second,
 		T1:        time.Duration(f.T1) * time.Second,

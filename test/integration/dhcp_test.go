@@ -2,6 +2,7 @@ package integration
 
 import (
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -114,6 +115,59 @@ func TestDHCPLeaseSurvivesBridgingAndIsReleased(t *testing.T) {
 	}
 	if _, _, addrs := linkState(t, host, "eth0"); len(addrs) != 0 {
 		t.Errorf("eth0 addresses after removal: %v", addrs)
+	}
+}
+
+// TestDHCPClasslessStaticRoutes: a server sending option 121 gets its
+// routes installed through the network's device, in the main table and in
+// the network's own table, and its default route replaces option 3's
+// router (RFC 3442); a route through a router outside the subnet is left
+// out; releasing the lease takes every route away.
+func TestDHCPClasslessStaticRoutes(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	addAddr(t, peer.Handle, nstest.Link(t, peer, "p0"), "192.0.3.1/24", 0)
+	runDnsmasq(t, peer, "p0", "--dhcp-authoritative", "--dhcp-option=6", "--no-ping", "--dhcp-range=192.0.3.10,192.0.3.200,2m",
+		"--dhcp-option=3,192.0.3.1",
+		"--dhcp-option=121,10.9.0.0/16,192.0.3.254,172.16.5.0/24,0.0.0.0,198.18.0.0/15,203.0.113.1,0.0.0.0/0,192.0.3.2")
+	ag := agenttest.Start(t, host)
+	addNetwork(t, ag, `<network><name>cls</name><usages><usage>default_route</usage></usages></network>`)
+	setup(t, ag, modified(`<network_attachment><network><name>cls</name></network><host_nic><name>eth0</name></host_nic>
+<ip_address_assignments><ip_address_assignment><assignment_method>dhcp</assignment_method></ip_address_assignment></ip_address_assignments></network_attachment>`))
+	waitAddr(t, host, "eth0")
+
+	table := strconv.Itoa(netconf.SourceRouteTable("eth0"))
+	want := []string{
+		"254 0.0.0.0/0 via 192.0.3.2 dev eth0",
+		"254 10.9.0.0/16 via 192.0.3.254 dev eth0",
+		"254 172.16.5.0/24 dev eth0",
+		table + " 0.0.0.0/0 via 192.0.3.2 dev eth0",
+		table + " 10.9.0.0/16 via 192.0.3.254 dev eth0",
+		table + " 172.16.5.0/24 dev eth0",
+		table + " 192.0.3.0/24 dev eth0",
+	}
+	var got []string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if got = routesOf(t, host); len(got) >= len(want) {
+			break
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("routes of the lease:\n got %q\nwant %q", got, want)
+	}
+	if nic := parseXML(t, ag.Get(t, ag.HostPath()+"/nics/eth0")); text(nic, "ip", "gateway") != "192.0.3.2" {
+		t.Errorf("eth0 reports gateway %q; want option 121's 192.0.3.2, not option 3's 192.0.3.1", text(nic, "ip", "gateway"))
+	}
+
+	setup(t, ag, `<action><removed_network_attachments><network_attachment><network><name>cls</name></network></network_attachment></removed_network_attachments></action>`)
+	left := routesOf(t, host)
+	for deadline := time.Now().Add(2 * time.Second); len(left) != 0 && time.Now().Before(deadline); left = routesOf(t, host) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(left) != 0 {
+		t.Errorf("routes left after the lease was released: %q", left)
 	}
 }
 
