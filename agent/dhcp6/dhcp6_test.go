@@ -157,6 +157,41 @@ func TestServerLater(t *testing.T) {
 	requireDynamic(t, bed.ns, "eth0", l.Address, 120)
 }
 
+// With two servers the client collects ADVERTISEs for a second and takes
+// the one of highest preference, not the first to answer; among equals,
+// the first (RFC 8415 §18.2.1, §18.2.9).
+func TestServerPreference(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name            string
+		stubPref, rival uint8
+		want            netip.Addr
+	}{
+		{"the later server is preferred", 0, 10, rivalAddr},
+		{"equal preference: the first", 7, 7, stubAddr},
+		{"preference 255 is taken at once", 255, 255, stubAddr},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			bed := newTestbed(t)
+			srv := startStub(t, bed, time.Minute, 2*time.Minute, 3*time.Minute)
+			srv.set(func(s *stub) { s.pref, s.rival = tc.stubPref, &rival{pref: tc.rival} })
+			ev := newEvents()
+			start(t, bed, "eth0", ev, nil)
+			l := ev.next(t, 15*time.Second)
+			if !l.Bound || l.Address.Addr() != tc.want {
+				t.Fatalf("lease %+v; want %s", l, tc.want)
+			}
+			requireDynamic(t, bed.ns, "eth0", l.Address, 180)
+			for _, m := range srv.messages() {
+				if m.typ == dhcpv6.MessageTypeRequest && m.toRival != (tc.want == rivalAddr) {
+					t.Errorf("a REQUEST named the wrong server (rival %v)", m.toRival)
+				}
+			}
+		})
+	}
+}
+
 // No goroutine outlives Close: a bound client (released), a client in the
 // middle of an exchange with no server, a client whose link does not
 // exist, a client whose context was cancelled. Not parallel, so that the

@@ -1,8 +1,9 @@
 // Package dhcp6 is hostnetd's in-process DHCPv6 client. It owns, for one
 // device of one network namespace, the whole life of one dynamic IPv6
 // address (one IA_NA; no prefix delegation, no temporary addresses):
-// acquiring it (SOLICIT/ADVERTISE/REQUEST/REPLY, or a REBIND for a lease
-// remembered in a lease file), installing it on the device as a /128 with
+// acquiring it (SOLICIT/ADVERTISE/REQUEST/REPLY, choosing among servers by
+// their preference option after collecting ADVERTISEs for a second, or a
+// REBIND for a lease remembered in a lease file), installing it on the device as a /128 with
 // finite lifetimes, renewing it at T1, rebinding at T2, dropping it at
 // expiry or when the server says the binding is gone, persisting the lease,
 // and releasing it on request.

@@ -161,7 +161,7 @@ func (s *session) Discover(ctx context.Context, hint *Lease) (Lease, bool, error
 	if err != nil {
 		return Lease{}, false, err
 	}
-	adv, err := c.send(ctx, k, sol, c.advertises())
+	adv, err := c.solicit(ctx, k, sol)
 	if err != nil {
 		return Lease{}, false, err
 	}
@@ -178,6 +178,43 @@ func (s *session) Discover(ctx context.Context, hint *Lease) (Lease, bool, error
 	}
 	l, err := c.parseReply(reply, sent, nil)
 	return l, false, err
+}
+
+// collectWait is how long a client collects ADVERTISEs before it chooses
+// one: the first retransmission time, SOL_TIMEOUT (RFC 8415 §18.2.1, §7.6).
+const collectWait = time.Second
+
+// solicit sends SOLICIT and chooses the server, as RFC 8415 §18.2.1 and
+// §18.2.9 say: it collects ADVERTISEs for collectWait and takes the one of
+// highest preference, the first among equals; an ADVERTISE with preference
+// 255 is taken at once; if none came in that time, the first that comes.
+// With two servers, the one the site prefers gets the client, not the one
+// that answers first.
+func (c *Client) solicit(ctx context.Context, k *conn, sol *dhcpv6.Message) (*dhcpv6.Message, error) {
+	valid := c.advertises()
+	var best *dhcpv6.Message
+	collect := func(m *dhcpv6.Message) bool { // runs on this goroutine, in SendAndRead
+		if !valid(m) {
+			return false
+		}
+		if best == nil || m.Options.Preference() > best.Options.Preference() {
+			best = m
+		}
+		return m.Options.Preference() == 255
+	}
+	window, cancel := context.WithTimeout(ctx, collectWait)
+	adv, err := c.send(window, k, sol, collect)
+	cancel()
+	switch {
+	case err == nil:
+		return adv, nil
+	case ctx.Err() != nil:
+		return nil, err
+	case best != nil:
+		c.log.Debug("DHCPv6 server chosen", zap.Uint8("preference", best.Options.Preference()))
+		return best, nil
+	}
+	return c.send(ctx, k, sol, valid)
 }
 
 // advertises matches an ADVERTISE that offers an address in this client's

@@ -107,18 +107,30 @@ type stub struct {
 
 	mu         sync.Mutex
 	dropRenews bool
-	msgs       []stubMsg
+	// pref is the preference option of the stub's ADVERTISE (none when
+	// 0). With rival set, a second server (rivalDUID) advertises
+	// rivalAddr 200 ms after the stub, with preference rival.pref, and
+	// answers the REQUESTs that name it.
+	pref  uint8
+	rival *rival
+	msgs  []stubMsg
 }
+
+type rival struct{ pref uint8 }
 
 type stubMsg struct {
 	at       time.Time
 	typ      dhcpv6.MessageType
 	answered bool
+	toRival  bool // a REQUEST naming the rival server
 }
 
 var (
 	stubAddr = netip.MustParseAddr("fdb3:84e5:4ff4:55e3::100")
 	stubDUID = &dhcpv6.DUIDLL{HWType: iana.HWTypeEthernet, LinkLayerAddr: net.HardwareAddr{2, 0, 0, 0, 0, 0x53}}
+
+	rivalAddr = netip.MustParseAddr("fdb3:84e5:4ff4:55e3::200")
+	rivalDUID = &dhcpv6.DUIDLL{HWType: iana.HWTypeEthernet, LinkLayerAddr: net.HardwareAddr{2, 0, 0, 0, 0, 0x54}}
 )
 
 func startStub(t *testing.T, bed *testbed, t1, t2, lifetime time.Duration) *stub {
@@ -170,17 +182,37 @@ func (s *stub) handle(conn net.PacketConn, peer net.Addr, d dhcpv6.DHCPv6) {
 		reply, err = dhcpv6.NewReplyFromMessage(m)
 	}
 	rec.answered = reply != nil && err == nil
+	duid, addr := dhcpv6.DUID(stubDUID), stubAddr
+	if sid := m.Options.ServerID(); s.rival != nil && sid != nil && sid.Equal(rivalDUID) {
+		rec.toRival, duid, addr = true, rivalDUID, rivalAddr
+	}
 	s.msgs = append(s.msgs, rec)
-	t1, t2, lifetime := s.t1, s.t2, s.lifetime
+	t1, t2, lifetime, pref, rv := s.t1, s.t2, s.lifetime, s.pref, s.rival
 	s.mu.Unlock()
 	if !rec.answered {
 		return
 	}
-	reply.AddOption(dhcpv6.OptServerID(stubDUID))
-	if ia := m.Options.OneIANA(); ia != nil && m.MessageType != dhcpv6.MessageTypeRelease {
-		out := &dhcpv6.OptIANA{IaId: ia.IaId, T1: t1, T2: t2}
-		out.Options.Add(&dhcpv6.OptIAAddress{IPv6Addr: stubAddr.AsSlice(), PreferredLifetime: lifetime, ValidLifetime: lifetime})
-		reply.AddOption(out)
+	answer := func(reply *dhcpv6.Message, duid dhcpv6.DUID, addr netip.Addr, pref uint8) {
+		reply.AddOption(dhcpv6.OptServerID(duid))
+		if pref != 0 {
+			reply.AddOption(dhcpv6.OptPreference(pref))
+		}
+		if ia := m.Options.OneIANA(); ia != nil && m.MessageType != dhcpv6.MessageTypeRelease {
+			out := &dhcpv6.OptIANA{IaId: ia.IaId, T1: t1, T2: t2}
+			out.Options.Add(&dhcpv6.OptIAAddress{IPv6Addr: addr.AsSlice(), PreferredLifetime: lifetime, ValidLifetime: lifetime})
+			reply.AddOption(out)
+		}
+		conn.WriteTo(reply.ToBytes(), peer)
 	}
-	conn.WriteTo(reply.ToBytes(), peer)
+	if m.MessageType != dhcpv6.MessageTypeSolicit {
+		answer(reply, duid, addr, 0)
+		return
+	}
+	answer(reply, stubDUID, stubAddr, pref)
+	if rv != nil {
+		time.Sleep(200 * time.Millisecond)
+		if second, err := dhcpv6.NewAdvertiseFromSolicit(m); err == nil {
+			answer(second, rivalDUID, rivalAddr, rv.pref)
+		}
+	}
 }
