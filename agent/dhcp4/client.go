@@ -75,6 +75,7 @@ type Config struct {
 	// Test hooks.
 	linkCheck      time.Duration // the engine's default (5 s) when 0
 	minExtendRetry time.Duration // minExtendRetry when 0
+	declineWait    time.Duration // declineWait when 0
 }
 
 // Lease is a DHCPv4 lease as the client holds it.

@@ -3,6 +3,7 @@ package dhcp4
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"go.uber.org/zap"
 
+	"github.com/hostnetd/hostnetd/agent/internal/dhcptest"
 	"github.com/hostnetd/hostnetd/agent/internal/linkaddr"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/nstest"
@@ -637,5 +639,98 @@ func TestLeaseFileRoundTrip(t *testing.T) {
 	if got.Address != l.Address || got.Router != l.Router || !slices.Equal(got.Routes, l.Routes) || !slices.Equal(got.DNS, l.DNS) ||
 		got.LeaseTime != l.LeaseTime || got.T1 != l.T1 || got.T2 != l.T2 || !got.Acquired.Equal(l.Acquired) || got.ServerID != l.ServerID {
 		t.Errorf("round trip of %s:\n got %+v\nwant %+v", data, got, l)
+	}
+}
+
+// (9) Address conflict detection: an offered address that a host on the
+// link already holds is declined (a DHCPDECLINE naming it, with no client
+// address) and never installed; the client starts over and binds another.
+func TestDeclinesAnAddressInUse(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	srv := startStub(t, bed, time.Minute)
+	taken := netip.MustParsePrefix("192.0.2.100/24") // the stub's first offer
+	srv0, err := bed.peer.Handle.LinkByName("srv0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bed.peer.Handle.AddrAdd(srv0, &netlink.Addr{IPNet: linkaddr.IPNet(taken)}); err != nil {
+		t.Fatal(err)
+	}
+	ev := newEvents()
+	start(t, bed, "eth0", ev, func(c *Config) { c.declineWait = 200 * time.Millisecond })
+	l := ev.next(t, 15*time.Second)
+	if !l.Bound || l.Address == taken {
+		t.Fatalf("lease %+v; want one other than %s, which a host on the link holds", l, taken)
+	}
+	var declined bool
+	for _, m := range srv.messages() {
+		if m.typ == dhcpv4.MessageTypeDecline {
+			declined = m.requested == taken.Addr() && (!m.ciaddr.IsValid() || m.ciaddr.IsUnspecified())
+		}
+	}
+	if !declined {
+		t.Errorf("messages %+v; want a DHCPDECLINE of %s without ciaddr", srv.messages(), taken.Addr())
+	}
+	if _, ok := kernelAddr(t, bed.ns, "eth0", taken); ok {
+		t.Errorf("the address in use, %s, was installed on eth0", taken)
+	}
+}
+
+// claims: what counts as another host holding or contesting the address.
+func TestARPClaims(t *testing.T) {
+	own := net.HardwareAddr{2, 0, 0, 0, 0, 1}
+	other := net.HardwareAddr{2, 0, 0, 0, 0, 2}
+	addr := netip.MustParseAddr("192.0.2.100")
+	frame := func(op uint16, sha net.HardwareAddr, spa, tpa string) []byte {
+		b := arpProbe(sha, netip.MustParseAddr(tpa))
+		binary.BigEndian.PutUint16(b[ethHeader+6:], op)
+		s := netip.MustParseAddr(spa).As4()
+		copy(b[ethHeader+14:], s[:])
+		return b
+	}
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+		want  net.HardwareAddr
+	}{
+		{"a reply from the holder", frame(arpReply, other, "192.0.2.100", "0.0.0.0"), other},
+		{"a request from the holder", frame(arpReq, other, "192.0.2.100", "192.0.2.1"), other},
+		{"another host probing for it", frame(arpReq, other, "0.0.0.0", "192.0.2.100"), other},
+		{"our own probe", arpProbe(own, addr), nil},
+		{"a reply about another address", frame(arpReply, other, "192.0.2.101", "192.0.2.1"), nil},
+		{"another host probing another address", frame(arpReq, other, "0.0.0.0", "192.0.2.101"), nil},
+		{"an unknown opcode", frame(3, other, "192.0.2.100", "0.0.0.0"), nil},
+		{"truncated", frame(arpReply, other, "192.0.2.100", "0.0.0.0")[:40], nil},
+	} {
+		if got := claims(tc.frame, own, addr); !bytes.Equal(got, tc.want) {
+			t.Errorf("%s: claims = %v; want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// (10) dnsmasq hears the DHCPDECLINE: its only address is held by another
+// host on the link, so the client declines it and stays without a lease.
+func TestDnsmasqHearsTheDecline(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	taken := netip.MustParsePrefix("192.0.2.10/24")
+	srv0, err := bed.peer.Handle.LinkByName("srv0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bed.peer.Handle.AddrAdd(srv0, &netlink.Addr{IPNet: linkaddr.IPNet(taken)}); err != nil {
+		t.Fatal(err)
+	}
+	dm := dnsmasq{dhcptest.StartDnsmasq(t, bed.peer, "DHCP, IP range", "--dhcp-range=192.0.2.10,192.0.2.10,2m", "--dhcp-authoritative")}
+	ev := newEvents()
+	c := start(t, bed, "eth0", ev, func(c *Config) { c.declineWait = 200 * time.Millisecond })
+	dm.waitLog(t, "DHCPDECLINE(srv0) 192.0.2.10", 10*time.Second)
+	ev.none(t, time.Second)
+	if l, ok := c.Lease(); ok {
+		t.Errorf("bound %s, which another host holds", l.Address)
+	}
+	if _, ok := kernelAddr(t, bed.ns, "eth0", taken); ok {
+		t.Errorf("%s was installed on eth0", taken)
 	}
 }

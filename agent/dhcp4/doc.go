@@ -1,7 +1,9 @@
 // Package dhcp4 is hostnetd's in-process DHCPv4 client. It owns, for one
 // device of one network namespace, the whole life of a dynamic IPv4 address:
 // acquiring a lease (DISCOVER/OFFER/REQUEST/ACK, or an INIT-REBOOT REQUEST for
-// a lease remembered in a lease file), installing the address on the device
+// a lease remembered in a lease file), checking with ARP probes that no other
+// host holds a freshly offered address (and declining it with DHCPDECLINE if
+// one does; conflict.go), installing the address on the device
 // with finite lifetimes, renewing it at T1 (unicast to the server), rebinding
 // at T2 (broadcast), dropping it at expiry or on a NAK, persisting the lease,
 // and releasing it on request.

@@ -107,7 +107,43 @@ func (s *session) Discover(ctx context.Context, hint *Lease) (Lease, bool, error
 		return Lease{}, false, err
 	}
 	l, err := parseAck(res.ACK, sent, nil)
-	return l, false, err
+	if err != nil {
+		return Lease{}, false, err
+	}
+	return s.checkConflict(ctx, l, res.ACK)
+}
+
+// checkConflict probes the link for a fresh lease's address before it is
+// installed. If someone holds it, the client declines it, forgets it (the
+// next DISCOVER does not ask for it) and waits before starting over. A
+// probe that cannot run does not cost the lease: it is logged.
+func (s *session) checkConflict(ctx context.Context, l Lease, ack *dhcpv4.DHCPv4) (Lease, bool, error) {
+	holder, err := s.c.probe(ctx, l.Address.Addr())
+	switch {
+	case ctx.Err() != nil:
+		return Lease{}, false, ctx.Err()
+	case err != nil:
+		s.c.log.Warn("the address conflict check failed; taking the lease unchecked", zap.Stringer("address", l.Address), zap.Error(err))
+		return l, false, nil
+	case holder == nil:
+		return l, false, nil
+	}
+	conflict := &conflictError{addr: l.Address.Addr(), holder: holder}
+	s.c.log.Warn("the offered address is in use on the link; declining it", zap.Stringer("address", l.Address),
+		zap.Stringer("holder", holder), zap.Stringer("server", l.ServerID))
+	if err := s.decline(ack); err != nil {
+		s.c.log.Warn("sending DHCPDECLINE failed", zap.Error(err))
+	}
+	wait := s.c.cfg.declineWait
+	if wait == 0 {
+		wait = declineWait
+	}
+	select {
+	case <-ctx.Done():
+		return Lease{}, true, ctx.Err()
+	case <-time.After(wait):
+	}
+	return Lease{}, true, conflict
 }
 
 // initReboot is RFC 2131's INIT-REBOOT: a broadcast REQUEST for addr, with
