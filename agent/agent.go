@@ -85,6 +85,8 @@ type Agent struct {
 	dnsWrite sync.Mutex
 	// events is what happened to the host's network, for GET events.
 	events *eventLog
+	// asyncActions are the async setupnetworks accepted, for GET.
+	asyncActions asyncActions
 	// monitor keeps the kernel's state for reads; nil until Run starts it.
 	monitor atomic.Pointer[kernel.Monitor]
 	// driftKick wakes the drift watcher.

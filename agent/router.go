@@ -27,6 +27,9 @@ type response struct {
 	status int
 	doc    *xmlapi.Node
 	writes int
+	// location, when set, is the Location header: where an accepted
+	// request is followed.
+	location string
 }
 
 func ok(doc *xmlapi.Node) response { return response{status: http.StatusOK, doc: doc} }

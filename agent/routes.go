@@ -20,6 +20,7 @@ func (a *Agent) routes() {
 	a.router.handle("hosts/{host}/networkattachments", attachments)
 	a.router.handle("hosts/{host}/networkattachments/{attachment}", attachment)
 	a.router.handle("hosts/{host}/setupnetworks", m{http.MethodPost: a.setupNetworks})
+	a.router.handle("hosts/{host}/setupnetworks/{action}", get(a.getSetupNetworks))
 	a.router.handle("hosts/{host}/commitnetconfig", m{http.MethodPost: a.commitNetConfig})
 	a.router.handle("hosts/{host}/confirmconnectivity", m{http.MethodPost: a.confirmConnectivity})
 	a.router.handle("hosts/{host}/syncallnetworks", m{http.MethodPost: a.syncAllNetworks})

@@ -52,13 +52,14 @@ func (a *Agent) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := h(&request{Request: r, params: params, body: body})
 	if err != nil {
-		var f *Fault
-		if !errors.As(err, &f) {
+		if !errors.As(err, new(*Fault)) {
 			a.log.Error("[unexpected] request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))
-			f = newFault(http.StatusInternalServerError, CodeInternal, "Operation Failed", "%v", err)
 		}
-		a.writeFault(w, r, out, f)
+		a.writeFault(w, r, out, faultOf(err))
 		return
+	}
+	if resp.location != "" {
+		w.Header().Set("Location", resp.location)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && resp.status != http.StatusAccepted {
 		// Idempotence is observable: a repeated request makes 0 writes. An

@@ -41,10 +41,12 @@ func (a *Agent) setupNetworks(r *request) (response, error) {
 		return response{status: http.StatusOK, doc: xmlapi.ActionPlan(body, view)}, nil
 	}
 	if cs.Async {
-		if err := a.transactAsync(r.Context(), change{request: cs}); err != nil {
+		act, err := a.transactAsync(r.Context(), change{request: cs}, body)
+		if err != nil {
 			return response{}, err
 		}
-		return response{status: http.StatusAccepted, doc: xmlapi.ActionInProgress(body)}, nil
+		return response{status: http.StatusAccepted, doc: xmlapi.ActionAccepted(a.ctx(), body, act.id),
+			location: a.ctx().SetupNetworksHref(act.id)}, nil
 	}
 	res, err := a.transact(r.Context(), change{request: cs})
 	if err != nil {

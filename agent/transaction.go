@@ -12,6 +12,7 @@ import (
 
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
+	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
 // Transaction tuning.
@@ -116,13 +117,14 @@ func (a *Agent) applyMerged(ctx context.Context, ch change, m merged) (txResult,
 // writer slot and validates the change like transact, so a busy host or a
 // bad request is answered as usual, then applies it in the background,
 // under Run's transaction context rather than the request's, which ends
-// with the answer. The outcome is in the events and the log, and a stop
-// waits for it (or cancels it after the grace: it rolls back) as for any
-// transaction, since it holds the writer slot until it has ended.
-func (a *Agent) transactAsync(ctx context.Context, ch change) error {
+// with the answer. The outcome is in the returned action (echo is the
+// request it answers), the events and the log, and a stop waits for it
+// (or cancels it after the grace: it rolls back) as for any transaction,
+// since it holds the writer slot until it has ended.
+func (a *Agent) transactAsync(ctx context.Context, ch change, echo *xmlapi.Node) (*asyncAction, error) {
 	unlock, err := a.lockWriter(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	base := a.txCtx
 	if base == nil { // an agent served without Run, as in handler tests
@@ -133,14 +135,16 @@ func (a *Agent) transactAsync(ctx context.Context, ch change) error {
 	if err != nil {
 		a.endTx(tx, txResult{}, err)
 		unlock()
-		return err
+		return nil, err
 	}
+	act := a.asyncActions.add(echo)
 	go func() {
 		defer unlock()
 		res, err := a.applyMerged(txCtx, ch, m)
 		a.endTx(tx, res, err)
+		a.asyncActions.finish(act, err)
 	}()
-	return nil
+	return act, nil
 }
 
 // applyHow says how applyConfig applies a configuration.

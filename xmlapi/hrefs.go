@@ -31,3 +31,6 @@ func (c Context) nicRef(name string) *Node {
 	return Ref("host_nic", id, c.nicHref(id))
 }
 func (c Context) hostRef() *Node { return Ref("host", c.HostID, c.hostHref()) }
+
+// SetupNetworksHref is where an accepted async setupnetworks is followed.
+func (c Context) SetupNetworksHref(id string) string { return c.hostHref() + "/setupnetworks/" + id }

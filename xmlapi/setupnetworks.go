@@ -172,18 +172,34 @@ func (e elem) eachAttachment(add func(netconf.AttachmentChange)) error {
 // request's <action> with <status>complete</status> appended.
 func ActionComplete(echo *Node) *Node { return actionEcho(echo, "complete") }
 
-// ActionInProgress is the answer to an async setupnetworks that was
-// accepted and is being applied: the request's <action> with
-// <status>in_progress</status>.
-func ActionInProgress(echo *Node) *Node { return actionEcho(echo, "in_progress") }
-
 func actionEcho(echo *Node, status string) *Node {
 	out := Elem("action")
 	if echo != nil {
 		out = copyNode(echo)
-		out.Children = slices.DeleteFunc(out.Children, func(c *Node) bool { return c.Name == "status" })
+		out.Children = slices.DeleteFunc(out.Children, func(c *Node) bool { return c.Name == "status" || c.Name == "fault" })
 	}
 	return out.Add(Text("status", status))
+}
+
+// ActionAccepted is the answer to an accepted async setupnetworks: the
+// request's <action> with <status>in_progress</status>, whose id and href
+// name the action resource that follows it (ActionOutcome), as the
+// engine's actions accepted with async do.
+func ActionAccepted(c Context, echo *Node, id string) *Node {
+	return ActionOutcome(c, echo, id, "in_progress", nil)
+}
+
+// ActionOutcome is an async setupnetworks as it stands: the request's
+// <action> with its id and href, its status (in_progress, complete or
+// failed) and, once failed, its fault.
+func ActionOutcome(c Context, echo *Node, id, status string, fault *Fault) *Node {
+	out := actionEcho(echo, status)
+	out.Attrs = slices.DeleteFunc(out.Attrs, func(a Attr) bool { return a.Name == "id" || a.Name == "href" })
+	out.WithID(id, c.SetupNetworksHref(id))
+	if fault != nil {
+		out.Children = slices.Insert(out.Children, len(out.Children)-1, FaultNode(*fault))
+	}
+	return out
 }
 
 // ActionStatus is the answer to commitnetconfig and syncallnetworks.

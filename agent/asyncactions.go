@@ -1,0 +1,96 @@
+package agent
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/hostnetd/hostnetd/xmlapi"
+)
+
+// maxAsyncActions bounds the async setupnetworks remembered for GET: a
+// client follows its action within moments, and the events keep the
+// history.
+const maxAsyncActions = 100
+
+// asyncActions remembers the async setupnetworks the agent accepted, so
+// that a client can follow one at the href its 202 named, as it follows an
+// engine action accepted with async: in_progress, then complete, or failed
+// with the fault a synchronous request would have got.
+type asyncActions struct {
+	mu   sync.Mutex
+	list []*asyncAction // oldest first
+}
+
+type asyncAction struct {
+	id   string
+	echo *xmlapi.Node // the request's <action>
+	// status and fault are guarded by asyncActions.mu.
+	status string
+	fault  *Fault
+}
+
+// add records a newly accepted action, forgetting the oldest beyond the
+// bound.
+func (s *asyncActions) add(echo *xmlapi.Node) *asyncAction {
+	act := &asyncAction{id: uuid.NewString(), echo: echo, status: "in_progress"}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.list) == maxAsyncActions {
+		s.list = s.list[1:]
+	}
+	s.list = append(s.list, act)
+	return act
+}
+
+// finish records the outcome of an action's transaction.
+func (s *asyncActions) finish(act *asyncAction, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	act.status = "complete"
+	if err != nil {
+		act.status, act.fault = "failed", faultOf(err)
+	}
+}
+
+// get returns the action's status and fault, if it is remembered.
+func (s *asyncActions) get(id string) (act *asyncAction, status string, fault *Fault, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.list {
+		if a.id == id {
+			return a, a.status, a.fault, true
+		}
+	}
+	return nil, "", nil, false
+}
+
+// faultOf is the fault an error answers with: its own, or an internal
+// error.
+func faultOf(err error) *Fault {
+	var f *Fault
+	if errors.As(err, &f) {
+		return f
+	}
+	return newFault(http.StatusInternalServerError, CodeInternal, "Operation Failed", "%v", err)
+}
+
+// getSetupNetworks is GET /hosts/{id}/setupnetworks/{action}: an accepted
+// async setupnetworks as it stands.
+func (a *Agent) getSetupNetworks(r *request) (response, error) {
+	if err := a.checkHost(r); err != nil {
+		return response{}, err
+	}
+	id := r.param("action")
+	act, status, fault, found := a.asyncActions.get(id)
+	if !found {
+		return response{}, notFound("action", id)
+	}
+	var xf *xmlapi.Fault
+	if fault != nil {
+		xf = &fault.Fault
+	}
+	return ok(xmlapi.ActionOutcome(a.ctx(), act.echo, act.id, status, xf)), nil
+}
