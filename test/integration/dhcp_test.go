@@ -72,6 +72,16 @@ func waitAddr(t *testing.T, ns *kernel.Namespace, dev string) string {
 	return ""
 }
 
+// waitLease waits for a DHCPv4 lease on dev and returns its address, once
+// the client has also installed the lease's routes: it does so just after
+// the address, and records DHCP_LEASE_ACQUIRED after them.
+func waitLease(t *testing.T, ag *agenttest.Agent, ns *kernel.Namespace, dev string) string {
+	t.Helper()
+	addr := waitAddr(t, ns, dev)
+	waitEventWithin(t, ag, "DHCP_LEASE_ACQUIRED", addr+" on "+dev, 10*time.Second)
+	return addr
+}
+
 func TestDHCPLeaseSurvivesBridgingAndIsReleased(t *testing.T) {
 	host, peer := nstest.New(t), nstest.New(t)
 	nstest.Veth(t, host, "eth0", peer, "p0")

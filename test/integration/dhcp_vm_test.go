@@ -46,7 +46,7 @@ func TestDHCPOnABridgedVLANNetworkOnABond(t *testing.T) {
 <modified_network_attachments><network_attachment><network><name>dyn</name></network><host_nic><name>bond0</name></host_nic>
 <ip_address_assignments><ip_address_assignment><assignment_method>dhcp</assignment_method></ip_address_assignment></ip_address_assignments>
 </network_attachment></modified_network_attachments></action>`)
-	addr := waitAddr(t, host, "dyn")
+	addr := waitLease(t, ag, host, "dyn")
 	t.Logf("lease %s on dyn (bridge) over bond0.100 over bond0", addr)
 	if !contains(routesOf(t, host), "254 0.0.0.0/0 via 192.0.3.1 dev dyn") {
 		t.Errorf("no default route from the lease: %v", routesOf(t, host))

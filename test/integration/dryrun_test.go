@@ -288,7 +288,7 @@ func TestDryRunOfLeavingDHCP(t *testing.T) {
 	addNetwork(t, ag, `<network><name>dyn</name><usages><usage>default_route</usage></usages></network>`)
 	setup(t, ag, modified(`<network_attachment><network><name>dyn</name></network><host_nic><name>eth0</name></host_nic>
 <ip_address_assignments><ip_address_assignment><assignment_method>dhcp</assignment_method></ip_address_assignment></ip_address_assignments></network_attachment>`))
-	lease := waitAddr(t, host, "eth0")
+	lease := waitLease(t, ag, host, "eth0")
 	rec.take()
 
 	static := modified(staticWithGateway("dyn", "eth0", "192.0.3.250", "192.0.3.1"))
