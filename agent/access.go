@@ -11,6 +11,7 @@ import (
 	osuser "os/user"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -53,18 +54,22 @@ type AccessOptions struct {
 // access holds the credentials and the request budgets.
 type access struct {
 	log      *zap.Logger
-	tokens   map[tokenKey]principal
-	users    map[string]user // nil: no password login
+	files    AccessOptions // where reload reads the credentials again
+	creds    atomic.Pointer[credentials]
 	sessions sessions
 	lifetime time.Duration
 	limiter  *rateLimiter
 }
 
-func newAccess(log *zap.Logger, o AccessOptions) (*access, error) {
-	c := &access{log: log, lifetime: o.TokenLifetime}
-	if c.lifetime <= 0 {
-		c.lifetime = DefaultTokenLifetime
-	}
+// credentials are the contents of the tokens and users files, replaced
+// whole by a reload.
+type credentials struct {
+	tokens map[tokenKey]principal
+	users  map[string]user // nil: no password login
+}
+
+func loadCredentials(o AccessOptions) (*credentials, error) {
+	var c credentials
 	var err error
 	if o.TokensFile != "" {
 		if c.tokens, err = loadTokens(o.TokensFile); err != nil {
@@ -76,6 +81,39 @@ func newAccess(log *zap.Logger, o AccessOptions) (*access, error) {
 			return nil, err
 		}
 	}
+	return &c, nil
+}
+
+// reload reads the tokens and users files again, so that an administrator
+// can add, rotate and revoke credentials without a restart. A file that no
+// longer reads leaves the credentials in force as they were. The SSO
+// sessions of a user who is gone, or whose password or scope changed, end:
+// a revoked password must not live on in the tokens it issued.
+func (c *access) reload() error {
+	creds, err := loadCredentials(c.files)
+	if err != nil {
+		return err
+	}
+	c.creds.Store(creds)
+	ended := c.sessions.retain(func(p principal) bool {
+		u, ok := creds.users[p.name]
+		return ok && u.scope == p.scope && string(u.hash) == p.hash
+	})
+	c.log.Info("credentials reloaded", zap.Int("tokens", len(creds.tokens)), zap.Int("users", len(creds.users)),
+		zap.Int("sessions_ended", ended))
+	return nil
+}
+
+func newAccess(log *zap.Logger, o AccessOptions) (*access, error) {
+	c := &access{log: log, files: o, lifetime: o.TokenLifetime}
+	if c.lifetime <= 0 {
+		c.lifetime = DefaultTokenLifetime
+	}
+	creds, err := loadCredentials(o)
+	if err != nil {
+		return nil, err
+	}
+	c.creds.Store(creds)
 	rate, burst := o.RateLimit, o.RateBurst
 	if rate == 0 {
 		rate = DefaultRateLimit
@@ -110,7 +148,7 @@ func (c *access) authenticate(r *http.Request, now time.Time) *denial {
 		return &denial{reason: "unauthenticated", challenge: bearerRealm + `, error="invalid_request"`, fault: newFault(http.StatusUnauthorized,
 			CodeUnauthorized, "Unauthorized", "unsupported authorization %q: hostnetd accepts only Bearer tokens", scheme)}
 	}
-	p, ok := c.tokens[keyOf(token)]
+	p, ok := c.creds.Load().tokens[keyOf(token)]
 	if !ok {
 		p, ok = c.sessions.lookup(token, now)
 	}
@@ -311,4 +349,17 @@ func LoadTLS(certFile, keyFile string) (*tls.Config, error) {
 		return nil, fmt.Errorf("loading the TLS certificate: %w", err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// Reload reads the credentials files again (SIGHUP, systemctl reload),
+// telling systemd it is reloading and then ready again. On error the
+// credentials in force stay, and the error says why.
+func (a *Agent) Reload() error {
+	a.notify("RELOADING=1\nMONOTONIC_USEC=" + strconv.FormatInt(monotonicUsec(), 10))
+	defer a.notify("READY=1\nSTATUS=" + a.idleStatus())
+	if err := a.access.reload(); err != nil {
+		a.log.Error("reloading the credentials failed; keeping those in force", zap.Error(err))
+		return err
+	}
+	return nil
 }

@@ -401,3 +401,64 @@ func TestSocketGroup(t *testing.T) {
 		t.Error("an unknown group was accepted")
 	}
 }
+
+// A reload puts new tokens in force and retires the old ones; it ends the
+// SSO sessions of a user whose password changed and keeps the others; a
+// file that no longer reads leaves everything as it was.
+func TestReloadCredentials(t *testing.T) {
+	tokens := writeSecret(t, "tokens", testRWToken+" rw\n", 0o600)
+	users := testUsersFile(t)
+	g := newGuarded(t, AccessOptions{TokensFile: tokens, UsersFile: users, RateLimit: -1})
+	status := func(token string) int {
+		return g.do(t, g.tcp, g.tcpURL, http.MethodGet, "/ovirt-engine/api", token, nil).StatusCode
+	}
+	login := func(user, password string) string {
+		resp := g.do(t, g.tcp, g.tcpURL, http.MethodPost, ssoTokenPath, "", url.Values{
+			"grant_type": {"password"}, "scope": {"ovirt-app-api"}, "username": {user}, "password": {password}})
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		token, _ := body["access_token"].(string)
+		if token == "" {
+			t.Fatalf("login of %s: %d %v", user, resp.StatusCode, body)
+		}
+		return token
+	}
+	admin, monitor := login("admin@internal", "engine-secret"), login("monitor", "monitor-secret")
+
+	rewrite := func(path, content string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rewrite(tokens, testROToken+" ro\n")
+	newHash, _ := bcrypt.GenerateFromPassword([]byte("rotated"), bcrypt.MinCost)
+	data, _ := os.ReadFile(users)
+	lines := strings.SplitAfter(string(data), "\n")
+	rewrite(users, "admin@internal:"+string(newHash)+":rw\n"+lines[1])
+	if err := g.agent.Reload(); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	for _, c := range []struct {
+		what, token string
+		want        int
+	}{
+		{"the new token", testROToken, 200},
+		{"the removed token", testRWToken, 401},
+		{"the session of the user whose password changed", admin, 401},
+		{"the session of the unchanged user", monitor, 200},
+	} {
+		if got := status(c.token); got != c.want {
+			t.Errorf("%s after the reload: %d; want %d", c.what, got, c.want)
+		}
+	}
+	login("admin@internal", "rotated")
+
+	rewrite(tokens, testRWToken+" superuser\n")
+	if err := g.agent.Reload(); err == nil {
+		t.Error("a tokens file with an unknown scope was reloaded")
+	}
+	if got := status(testROToken); got != 200 {
+		t.Errorf("after a failed reload the token in force answers %d; want 200", got)
+	}
+}

@@ -34,6 +34,9 @@ const maxSessions = 1024
 type principal struct {
 	name  string
 	scope string
+	// hash is, for an SSO session, the password hash it logged in with:
+	// a reload that changes the password ends the session.
+	hash string
 }
 
 // tokenKey is what tokens are stored under: their SHA-256, so that the
@@ -255,6 +258,21 @@ func (s *sessions) lookup(token string, now time.Time) (principal, bool) {
 }
 
 // revoke ends a token's session; it reports whether there was one.
+// retain keeps the sessions whose principal keep accepts, and says how
+// many it ended.
+func (s *sessions) retain(keep func(principal) bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ended := 0
+	for k, v := range s.byKey {
+		if !keep(v.principal) {
+			delete(s.byKey, k)
+			ended++
+		}
+	}
+	return ended
+}
+
 func (s *sessions) revoke(token string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

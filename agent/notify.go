@@ -8,10 +8,11 @@ import (
 
 	"github.com/coreos/go-systemd/v22/daemon"
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 )
 
 // notify sends a state to systemd (sd_notify): READY=1, STATUS=…,
-// WATCHDOG=1, STOPPING=1. Without $NOTIFY_SOCKET (not run by systemd, or
+// WATCHDOG=1, RELOADING=1, STOPPING=1. Without $NOTIFY_SOCKET (not run by systemd, or
 // not Type=notify) it does nothing. It never blocks a transaction for long:
 // a datagram socket whose reader lags has a full queue (ten datagrams by
 // default), and go-systemd's SdNotify would then wait for ever. A state
@@ -124,4 +125,14 @@ func (a *Agent) startWatchdog() (stop func()) {
 func (a *Agent) alive() error {
 	_, err := a.opts.Namespace.Handle.LinkByName("lo")
 	return err
+}
+
+// monotonicUsec is CLOCK_MONOTONIC in microseconds, which systemd wants
+// with RELOADING=1 to tell this reload from an older one.
+func monotonicUsec() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return 0
+	}
+	return ts.Nano() / 1000
 }

@@ -41,20 +41,21 @@ func (a *Agent) ssoToken(w http.ResponseWriter, r *http.Request) {
 		ssoError(w, http.StatusBadRequest, "invalid_scope", "scope "+s+" is not offered; hostnetd offers "+ssoScope)
 		return
 	}
-	if a.access.users == nil {
+	users := a.access.creds.Load().users
+	if users == nil {
 		a.metrics.deny("unauthenticated")
 		ssoError(w, http.StatusUnauthorized, "access_denied", "password login is not enabled on this host")
 		return
 	}
 	name := r.Form.Get("username")
-	scope, ok := checkPassword(a.access.users, name, r.Form.Get("password"))
+	scope, ok := checkPassword(users, name, r.Form.Get("password"))
 	if !ok {
 		a.metrics.deny("unauthenticated")
 		a.log.Warn("SSO login failed", zap.String("user", name), zap.String("client", clientAddr(r)))
 		ssoError(w, http.StatusUnauthorized, "access_denied", "Cannot authenticate user '"+name+"': the user name or password is incorrect")
 		return
 	}
-	token, exp := a.access.sessions.issue(principal{name: name, scope: scope}, a.access.lifetime, time.Now())
+	token, exp := a.access.sessions.issue(principal{name: name, scope: scope, hash: string(users[name].hash)}, a.access.lifetime, time.Now())
 	a.log.Info("SSO login", zap.String("user", name), zap.String("scope", scope), zap.String("client", clientAddr(r)), zap.Time("expires", exp))
 	ssoJSON(w, http.StatusOK, map[string]any{"access_token": token, "scope": ssoScope, "exp": exp.UnixMilli(), "token_type": "bearer"})
 }

@@ -184,7 +184,33 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 	}
 	log.Info("hostnetd started", zap.String("version", version), zap.String("host_id", ag.HostID()),
 		zap.String("namespace", namespaceLabel(ns)), zap.Strings("listen", a.listen))
+	defer reloadOnHangup(ctx, ag)()
 	return ag.Run(ctx, listeners...)
+}
+
+// reloadOnHangup reloads the credentials files on each SIGHUP (systemctl
+// reload) until ctx ends; the function it returns stops that and waits.
+func reloadOnHangup(ctx context.Context, ag *agent.Agent) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_ = ag.Reload() // it logs why it failed
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		cancel()
+		<-done
+	}
 }
 
 // openManagedNamespace opens the namespace hostnetd manages and returns the

@@ -39,6 +39,7 @@ func TestUnitKeepsItsPromises(t *testing.T) {
 		"RestrictAddressFamilies":  "AF_UNIX AF_NETLINK AF_INET AF_INET6 AF_PACKET",
 		"Before":                   "network.target multi-user.target shutdown.target",
 		"DefaultDependencies":      "no",
+		"ExecReload":               "/bin/kill -HUP $MAINPID", // the credentials files, read again
 	} {
 		if unit[key] != want {
 			t.Errorf("%s=%q; want %q", key, unit[key], want)

@@ -408,3 +408,76 @@ func runWithin(cmd *exec.Cmd, timeout time.Duration) (string, error) {
 		return out.String(), errors.New("still running: it started")
 	}
 }
+
+// TestSIGHUPReloadsTheCredentials: systemctl reload (SIGHUP) puts a
+// rewritten tokens file in force without a restart, telling systemd
+// RELOADING=1 and READY=1; a tokens file that no longer reads keeps the
+// tokens in force; the daemon runs on through both.
+func TestSIGHUPReloadsTheCredentials(t *testing.T) {
+	host := nstest.New(t)
+	dir := t.TempDir()
+	const oldToken, newToken = "old-token-0123456789abcdef", "new-token-0123456789abcdef"
+	tokens := secretFile(t, dir, "tokens", oldToken+" rw\n")
+	notify := listenNotify(t)
+	d := launchDaemon(t, host, dir, []string{"NOTIFY_SOCKET=" + notify.path},
+		"--listen", "tcp:127.0.0.1:0", "--tokens-file", tokens)
+	d.waitUp(t)
+	for {
+		if msg, ok := notify.next(20 * time.Second); !ok {
+			t.Fatalf("no READY=1\n%s", d.log)
+		} else if strings.Contains(msg, "READY=1") {
+			break
+		}
+	}
+	_, rest, _ := strings.Cut(d.log.String(), `"address": "tcp:`)
+	addr, _, _ := strings.Cut(rest, `"`)
+	status := func(token string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/ovirt-engine/api", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET over TCP (%s): %v\n%s", addr, err, d.log)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if old, nw := status(oldToken), status(newToken); old != 200 || nw != 401 {
+		t.Fatalf("before the reload: old token %d, new token %d; want 200 and 401", old, nw)
+	}
+
+	hangup := func() {
+		t.Helper()
+		if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		var seen []string
+		for !strings.Contains(strings.Join(seen, "\n"), "READY=1") {
+			msg, ok := notify.next(20 * time.Second)
+			if !ok {
+				t.Fatalf("after SIGHUP, notifications %q; want RELOADING=1, then READY=1\n%s", seen, d.log)
+			}
+			seen = append(seen, msg)
+		}
+		if !strings.Contains(seen[0], "RELOADING=1") || !strings.Contains(seen[0], "MONOTONIC_USEC=") {
+			t.Errorf("the reload began with %q; want RELOADING=1 and MONOTONIC_USEC", seen[0])
+		}
+	}
+	secretFile(t, dir, "tokens", newToken+" ro\n")
+	hangup()
+	if old, nw := status(oldToken), status(newToken); old != 401 || nw != 200 {
+		t.Errorf("after the reload: old token %d, new token %d; want 401 and 200", old, nw)
+	}
+
+	secretFile(t, dir, "tokens", "not a token line\n")
+	hangup()
+	if nw := status(newToken); nw != 200 {
+		t.Errorf("after a reload of a broken file the token in force answers %d; want 200", nw)
+	}
+	if !strings.Contains(d.log.String(), "reloading the credentials failed") {
+		t.Errorf("the failed reload is not logged:\n%s", d.log)
+	}
+	if err := d.stop(t); err != nil {
+		t.Errorf("exit after the reloads: %v\n%s", err, d.log)
+	}
+}
