@@ -596,8 +596,9 @@ func TestParseAckClasslessStaticRoutes(t *testing.T) {
 		t.Errorf("unmasked destination: routes %v; want 10.240.0.0/12", l.Routes)
 	}
 
-	// Malformed (a 33-bit prefix, a truncated route): option 3 applies.
-	for _, data := range [][]byte{{33, 10, 0, 0, 0, 0, 10, 1, 2, 254}, {16, 10, 9, 10, 1}} {
+	// Malformed (a 33-bit prefix, a truncated route, empty): option 3
+	// applies.
+	for _, data := range [][]byte{{33, 10, 0, 0, 0, 0, 10, 1, 2, 254}, {16, 10, 9, 10, 1}, {}} {
 		bad := dhcpv4.Option{Code: dhcpv4.OptionClasslessStaticRoute, Value: dhcpv4.OptionGeneric{Data: data}}
 		if l, _ = parseAck(mk(bad), now, nil); l.Router != netip.MustParseAddr("10.1.2.1") || l.Routes != nil {
 			t.Errorf("malformed option 121 %v: router %s, routes %v; want option 3's 10.1.2.1 and none", data, l.Router, l.Routes)

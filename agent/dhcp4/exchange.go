@@ -391,7 +391,7 @@ type classless struct {
 // keeps its first router.
 func classlessRoutes(ack *dhcpv4.DHCPv4) (classless, bool) {
 	v := ack.Options.Get(dhcpv4.OptionClasslessStaticRoute)
-	if v == nil {
+	if len(v) == 0 { // absent, or shorter than any route (RFC 3442 §2: at least 5 bytes)
 		return classless{}, false
 	}
 	var parsed dhcpv4.Routes
