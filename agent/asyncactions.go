@@ -10,38 +10,47 @@ import (
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
-// maxAsyncActions bounds the async setupnetworks remembered for GET: a
-// client follows its action within moments, and the events keep the
-// history.
-const maxAsyncActions = 100
+// The async setupnetworks remembered for GET are bounded in number and
+// in the size of the requests they echo (a request for a thousand networks
+// is half a megabyte): a client follows its action within moments, and the
+// events keep the history. The newest is always kept.
+const (
+	maxAsyncActions     = 100
+	maxAsyncActionBytes = 8 << 20
+)
 
 // asyncActions remembers the async setupnetworks the agent accepted, so
 // that a client can follow one at the href its 202 named, as it follows an
 // engine action accepted with async: in_progress, then complete, or failed
 // with the fault a synchronous request would have got.
 type asyncActions struct {
-	mu   sync.Mutex
-	list []*asyncAction // oldest first
+	mu    sync.Mutex
+	list  []*asyncAction // oldest first
+	bytes int            // the sizes of their requests
 }
 
 type asyncAction struct {
 	id   string
 	echo *xmlapi.Node // the request's <action>
+	size int          // of the request body the echo holds
 	// status and fault are guarded by asyncActions.mu.
 	status string
 	fault  *Fault
 }
 
-// add records a newly accepted action, forgetting the oldest beyond the
-// bound.
-func (s *asyncActions) add(echo *xmlapi.Node) *asyncAction {
-	act := &asyncAction{id: uuid.NewString(), echo: echo, status: "in_progress"}
+// add records a newly accepted action, whose request body had size bytes,
+// forgetting the oldest beyond the bounds.
+func (s *asyncActions) add(echo *xmlapi.Node, size int) *asyncAction {
+	act := &asyncAction{id: uuid.NewString(), echo: echo, size: size, status: "in_progress"}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.list) == maxAsyncActions {
+	s.list = append(s.list, act)
+	s.bytes += size
+	for len(s.list) > 1 && (len(s.list) > maxAsyncActions || s.bytes > maxAsyncActionBytes) {
+		s.bytes -= s.list[0].size
+		s.list[0] = nil
 		s.list = s.list[1:]
 	}
-	s.list = append(s.list, act)
 	return act
 }
 

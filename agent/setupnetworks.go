@@ -41,7 +41,7 @@ func (a *Agent) setupNetworks(r *request) (response, error) {
 		return response{status: http.StatusOK, doc: xmlapi.ActionPlan(body, view)}, nil
 	}
 	if cs.Async {
-		act, err := a.transactAsync(r.Context(), change{request: cs}, body)
+		act, err := a.transactAsync(r.Context(), change{request: cs}, body, len(r.body))
 		if err != nil {
 			return response{}, err
 		}

@@ -118,10 +118,10 @@ func (a *Agent) applyMerged(ctx context.Context, ch change, m merged) (txResult,
 // bad request is answered as usual, then applies it in the background,
 // under Run's transaction context rather than the request's, which ends
 // with the answer. The outcome is in the returned action (echo is the
-// request it answers), the events and the log, and a stop waits for it
+// request it answers, size the bytes of its body), the events and the log, and a stop waits for it
 // (or cancels it after the grace: it rolls back) as for any transaction,
 // since it holds the writer slot until it has ended.
-func (a *Agent) transactAsync(ctx context.Context, ch change, echo *xmlapi.Node) (*asyncAction, error) {
+func (a *Agent) transactAsync(ctx context.Context, ch change, echo *xmlapi.Node, size int) (*asyncAction, error) {
 	unlock, err := a.lockWriter(ctx)
 	if err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ func (a *Agent) transactAsync(ctx context.Context, ch change, echo *xmlapi.Node)
 		unlock()
 		return nil, err
 	}
-	act := a.asyncActions.add(echo)
+	act := a.asyncActions.add(echo, size)
 	go func() {
 		defer unlock()
 		res, err := a.applyMerged(txCtx, ch, m)
