@@ -3,7 +3,7 @@
 # are missing. Run as root on a Debian machine; it is a no-op once done.
 set -euo pipefail
 
-packages=(iproute2 qemu-system-x86 busybox-static cpio dnsmasq-base xz-utils zstd kmod systemd)
+packages=(iproute2 qemu-system-x86 busybox-static cpio dnsmasq-base xz-utils zstd kmod systemd procps)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,6 +7,9 @@ set -euo pipefail
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 make --no-print-directory -s install DESTDIR="$root" PREFIX=/usr/local >/dev/null
+# ExecReload= runs the host's /bin/kill (procps, on every Debian host and in
+# make deps), which verify looks for in the root too.
+install -D -m 0755 /bin/kill "$root/bin/kill"
 unit="$root/usr/local/lib/systemd/system/hostnetd.service"
 out=$(systemd-analyze verify --root="$root" "$unit" 2>&1) || { echo "$out"; echo "verify-unit: systemd-analyze verify failed"; exit 1; }
 if grep -i hostnetd <<<"$out"; then
