@@ -6,6 +6,12 @@ bin=$1 dir=$2
 sock=$dir/hostnetd.sock
 mkdir -p "$dir"
 rm -f "$sock"
+# A new sandbox is a host that has just booted: the run directory (a tmpfs
+# on a real host) starts empty, so hostnetd restores the committed
+# configuration into it, and what was never committed is gone, as after a
+# reboot. The state directory (committed configuration, catalogue, host id)
+# is kept from one run to the next.
+rm -rf "$dir/run"
 
 "$bin" --sandbox --state-dir "$dir/state" --run-dir "$dir/run" --listen "unix:$sock" &
 pid=$!
@@ -28,7 +34,9 @@ Try, from another shell:
   curl --unix-socket $sock $api/hosts/$host/nics/eth0/statistics
   ip -n hostnetd-sandbox addr add 192.0.2.10/24 dev eth0   # then GET the nics again
 
-Ctrl-C stops hostnetd and deletes the sandbox.
+Ctrl-C stops hostnetd and deletes the sandbox. The next make run starts a
+new sandbox as a rebooted host: the committed configuration (commitnetconfig,
+or commit_on_success) is restored into it, from $dir/state.
 
 MSG
 wait $pid
