@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -178,6 +179,12 @@ func (d *dhcpClients) start(ctx context.Context, id, link, mac string, owner, v6
 				d.route(c, l)
 				if d.onLease != nil {
 					d.onLease()
+				}
+			},
+			OnConflict: func(addr netip.Addr, holder net.HardwareAddr, server netip.Addr) {
+				if d.record != nil {
+					d.record("warning", "DHCP_ADDRESS_CONFLICT", fmt.Sprintf("DHCP server %s offered %s on %s, which %s already uses; declined it",
+						server, addr, link, holder))
 				}
 			},
 		})

@@ -66,6 +66,11 @@ type Config struct {
 	// lost (Lease.Bound false: NAK or expiry); optional. It must not call
 	// Close, and should return quickly: the timers wait for it.
 	OnChange func(Lease)
+	// OnConflict is called from the client's goroutine when it declines
+	// an offered address that another host holds (conflict.go): the
+	// address, the holder's hardware address and the offering server;
+	// optional.
+	OnConflict func(addr netip.Addr, holder net.HardwareAddr, server netip.Addr)
 	// Retry is the first delay between failed acquisitions, doubled after
 	// each failure up to MaxRetry; optional (DefaultRetry).
 	Retry time.Duration

@@ -659,8 +659,17 @@ func TestDeclinesAnAddressInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := newEvents()
-	start(t, bed, "eth0", ev, func(c *Config) { c.declineWait = 200 * time.Millisecond })
+	conflicts := make(chan string, 10)
+	start(t, bed, "eth0", ev, func(c *Config) {
+		c.declineWait = 200 * time.Millisecond
+		c.OnConflict = func(addr netip.Addr, holder net.HardwareAddr, server netip.Addr) {
+			conflicts <- addr.String() + " " + holder.String() + " " + server.String()
+		}
+	})
 	l := ev.next(t, 15*time.Second)
+	if want := taken.Addr().String() + " " + srv0.Attrs().HardwareAddr.String() + " " + serverIP.String(); len(conflicts) != 1 || <-conflicts != want {
+		t.Errorf("OnConflict was not called once with %q", want)
+	}
 	if !l.Bound || l.Address == taken {
 		t.Fatalf("lease %+v; want one other than %s, which a host on the link holds", l, taken)
 	}

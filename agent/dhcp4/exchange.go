@@ -134,6 +134,9 @@ func (s *session) checkConflict(ctx context.Context, l Lease, ack *dhcpv4.DHCPv4
 	if err := s.decline(ack); err != nil {
 		s.c.log.Warn("sending DHCPDECLINE failed", zap.Error(err))
 	}
+	if s.c.cfg.OnConflict != nil {
+		s.c.cfg.OnConflict(l.Address.Addr(), holder, l.ServerID)
+	}
 	wait := s.c.cfg.declineWait
 	if wait == 0 {
 		wait = declineWait

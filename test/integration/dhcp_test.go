@@ -181,6 +181,26 @@ func TestDHCPClasslessStaticRoutes(t *testing.T) {
 	}
 }
 
+// TestDHCPAddressInUseIsDeclinedAndRecorded: the server's only address is
+// held by another host on the link; the client declines it, never
+// installs it, and the event log says which address, server and holder.
+func TestDHCPAddressInUseIsDeclinedAndRecorded(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	p0 := nstest.Link(t, peer, "p0")
+	addAddr(t, peer.Handle, p0, "192.0.3.1/24", 0)
+	addAddr(t, peer.Handle, p0, "192.0.3.10/24", 0) // the other host
+	runDnsmasq(t, peer, "p0", "--dhcp-authoritative", "--no-ping", "--dhcp-range=192.0.3.10,192.0.3.10,2m")
+	ag := agenttest.Start(t, host)
+	addNetwork(t, ag, `<network><name>dyn</name></network>`)
+	setup(t, ag, modified(`<network_attachment><network><name>dyn</name></network><host_nic><name>eth0</name></host_nic>
+<ip_address_assignments><ip_address_assignment><assignment_method>dhcp</assignment_method></ip_address_assignment></ip_address_assignments></network_attachment>`))
+	waitEventWithin(t, ag, "DHCP_ADDRESS_CONFLICT", "offered 192.0.3.10 on eth0, which "+p0.Attrs().HardwareAddr.String(), 15*time.Second)
+	if _, _, addrs := linkState(t, host, "eth0"); len(addrs) != 0 {
+		t.Errorf("eth0 has %v; the address in use must not be installed", addrs)
+	}
+}
+
 // startRA advertises fdb3:84e5:4ff4:55e3::/64 for SLAAC on iface of ns.
 func startRA(t *testing.T, ns *kernel.Namespace, iface string) {
 	t.Helper()
