@@ -182,6 +182,7 @@ func (d *dhcpClients) start(ctx context.Context, id, link, mac string, owner, v6
 				}
 			},
 			OnConflict: func(addr netip.Addr, holder net.HardwareAddr, server netip.Addr) {
+				d.metrics.declined()
 				if d.record != nil {
 					d.record("warning", "DHCP_ADDRESS_CONFLICT", fmt.Sprintf("DHCP server %s offered %s on %s, which %s already uses; declined it",
 						server, addr, link, holder))

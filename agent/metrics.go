@@ -67,7 +67,7 @@ func newMetrics(a *Agent) *metrics {
 		}, []string{"reason"}),
 		leaseChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hostnetd_dhcp_lease_changes_total",
-			Help: "DHCP leases acquired and lost (or released), by family.",
+			Help: "DHCP leases acquired and lost (or released), and offers declined because another host used the address, by family.",
 		}, []string{"family", "change"}),
 		leases: map[string]bool{},
 	}
@@ -184,6 +184,13 @@ func (m *metrics) lease(key string, bound bool) {
 		delete(m.leases, key)
 	}
 	m.leaseChanges.WithLabelValues(leaseFamily(key), change).Inc()
+}
+
+// declined counts an offered DHCPv4 address declined as in use.
+func (m *metrics) declined() {
+	if m != nil {
+		m.leaseChanges.WithLabelValues("ipv4", "declined").Inc()
+	}
 }
 
 func (m *metrics) boundLeases(family string) float64 {

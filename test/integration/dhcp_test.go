@@ -199,6 +199,10 @@ func TestDHCPAddressInUseIsDeclinedAndRecorded(t *testing.T) {
 	if _, _, addrs := linkState(t, host, "eth0"); len(addrs) != 0 {
 		t.Errorf("eth0 has %v; the address in use must not be installed", addrs)
 	}
+	metrics := ag.Get(t, "/metrics")
+	if m := parseMetrics(t, string(metrics.Body)); m[`hostnetd_dhcp_lease_changes_total{change="declined",family="ipv4"}`] < 1 {
+		t.Errorf("no declined offer counted in the metrics:\n%s", metrics.Body)
+	}
 }
 
 // startRA advertises fdb3:84e5:4ff4:55e3::/64 for SLAAC on iface of ns.
