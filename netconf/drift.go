@@ -187,12 +187,7 @@ func BondDrift(b *BondConfig, st *State) Reported {
 // BondSlavesDrift compares a bond's slaves with the links the kernel has
 // enslaved to it, both by name in order.
 func BondSlavesDrift(b *BondConfig, st *State) Reported {
-	var actual []string
-	for _, l := range st.Links {
-		if l.Master == b.Name {
-			actual = append(actual, l.Name)
-		}
-	}
+	actual := st.Ports(b.Name)
 	slices.Sort(actual)
 	expected := slices.Sorted(slices.Values(b.Slaves))
 	r := Reported{Name: ReportedBondSlaves, Expected: strings.Join(expected, " "), Actual: strings.Join(actual, " ")}
