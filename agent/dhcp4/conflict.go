@@ -78,7 +78,7 @@ func (c *Client) probe(ctx context.Context, addr netip.Addr) (net.HardwareAddr, 
 			if sent == probeCount {
 				return nil, nil
 			}
-			if _, err := conn.WriteTo(frame, &packet.Addr{HardwareAddr: layerBroadcast}); err != nil {
+			if _, err := conn.WriteTo(frame, &packet.Addr{HardwareAddr: nclient4.BroadcastMac}); err != nil {
 				return nil, fmt.Errorf("sending an ARP probe on %s: %w", c.cfg.Link, err)
 			}
 			sent++
@@ -100,8 +100,6 @@ func (c *Client) probe(ctx context.Context, addr netip.Addr) (net.HardwareAddr, 
 	}
 }
 
-var layerBroadcast = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-
 // ARP over Ethernet for IPv4: the Ethernet header, then the 28-byte ARP
 // packet (RFC 826).
 const (
@@ -115,7 +113,7 @@ const (
 // with sender protocol address 0.0.0.0 and an empty target hardware address.
 func arpProbe(mac net.HardwareAddr, addr netip.Addr) []byte {
 	b := make([]byte, ethHeader+arpLen)
-	copy(b[0:6], layerBroadcast)
+	copy(b[0:6], nclient4.BroadcastMac)
 	copy(b[6:12], mac)
 	binary.BigEndian.PutUint16(b[12:14], unix.ETH_P_ARP)
 	a := b[ethHeader:]

@@ -5,7 +5,6 @@
 package dhcptest
 
 import (
-	"bytes"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/hostnetd/hostnetd/agent/internal/linkaddr"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
+	"github.com/hostnetd/hostnetd/test/logbuf"
 	"github.com/hostnetd/hostnetd/test/nstest"
 )
 
@@ -150,24 +150,12 @@ func Eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-// Dnsmasq is a dnsmasq serving srv0 in the peer namespace.
-type Dnsmasq struct {
-	mu  sync.Mutex
-	log bytes.Buffer
-}
-
-func (d *Dnsmasq) Write(p []byte) (int, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.log.Write(p)
-}
+// Dnsmasq is a dnsmasq serving srv0 in the peer namespace; it writes its
+// log into the embedded buffer.
+type Dnsmasq struct{ logbuf.Buffer }
 
 // Output is dnsmasq's log so far.
-func (d *Dnsmasq) Output() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.log.String()
-}
+func (d *Dnsmasq) Output() string { return d.String() }
 
 // WaitLog waits for s in dnsmasq's log.
 func (d *Dnsmasq) WaitLog(t testing.TB, s string, within time.Duration) {
