@@ -159,23 +159,26 @@ func TestServerLater(t *testing.T) {
 
 // With two servers the client collects ADVERTISEs for a second and takes
 // the one of highest preference, not the first to answer; among equals,
-// the first (RFC 8415 §18.2.1, §18.2.9).
+// the first (RFC 8415 §18.2.1, §18.2.9). An ADVERTISE of preference 255 is
+// taken at once: the REQUEST goes out before the rival, 800 ms later and
+// inside the second, has advertised.
 func TestServerPreference(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name            string
 		stubPref, rival uint8
+		rivalDelay      time.Duration
 		want            netip.Addr
 	}{
-		{"the later server is preferred", 0, 10, rivalAddr},
-		{"equal preference: the first", 7, 7, stubAddr},
-		{"preference 255 is taken at once", 255, 255, stubAddr},
+		{"the later server is preferred", 0, 10, 0, rivalAddr},
+		{"equal preference: the first", 7, 7, 0, stubAddr},
+		{"preference 255 is taken at once", 255, 255, 800 * time.Millisecond, stubAddr},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			bed := newTestbed(t)
 			srv := startStub(t, bed, time.Minute, 2*time.Minute, 3*time.Minute)
-			srv.set(func(s *stub) { s.pref, s.rival = tc.stubPref, &rival{pref: tc.rival} })
+			srv.set(func(s *stub) { s.pref, s.rival = tc.stubPref, &rival{pref: tc.rival, delay: tc.rivalDelay} })
 			ev := newEvents()
 			start(t, bed, "eth0", ev, nil)
 			l := ev.next(t, 15*time.Second)
@@ -183,9 +186,19 @@ func TestServerPreference(t *testing.T) {
 				t.Fatalf("lease %+v; want %s", l, tc.want)
 			}
 			requireDynamic(t, bed.ns, "eth0", l.Address, 180)
+			var rivalSent time.Time
+			for ; rivalSent.IsZero(); time.Sleep(20 * time.Millisecond) {
+				srv.set(func(s *stub) { rivalSent = s.rivalSent })
+			}
 			for _, m := range srv.messages() {
-				if m.typ == dhcpv6.MessageTypeRequest && m.toRival != (tc.want == rivalAddr) {
+				if m.typ != dhcpv6.MessageTypeRequest {
+					continue
+				}
+				if m.toRival != (tc.want == rivalAddr) {
 					t.Errorf("a REQUEST named the wrong server (rival %v)", m.toRival)
+				}
+				if tc.stubPref == 255 && !m.at.Before(rivalSent) {
+					t.Errorf("the REQUEST came %v after the rival's ADVERTISE; preference 255 is taken at once", m.at.Sub(rivalSent))
 				}
 			}
 		})

@@ -1,6 +1,7 @@
 package dhcp6
 
 import (
+	"cmp"
 	"context"
 	"net"
 	"net/netip"
@@ -109,14 +110,19 @@ type stub struct {
 	dropRenews bool
 	// pref is the preference option of the stub's ADVERTISE (none when
 	// 0). With rival set, a second server (rivalDUID) advertises
-	// rivalAddr 200 ms after the stub, with preference rival.pref, and
-	// answers the REQUESTs that name it.
-	pref  uint8
-	rival *rival
-	msgs  []stubMsg
+	// rivalAddr rival.delay (200 ms when 0) after the stub, with
+	// preference rival.pref, and answers the REQUESTs that name it;
+	// rivalSent is when it last advertised.
+	pref      uint8
+	rival     *rival
+	rivalSent time.Time
+	msgs      []stubMsg
 }
 
-type rival struct{ pref uint8 }
+type rival struct {
+	pref  uint8
+	delay time.Duration
+}
 
 type stubMsg struct {
 	at       time.Time
@@ -210,8 +216,11 @@ func (s *stub) handle(conn net.PacketConn, peer net.Addr, d dhcpv6.DHCPv6) {
 	}
 	answer(reply, stubDUID, stubAddr, pref)
 	if rv != nil {
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(cmp.Or(rv.delay, 200*time.Millisecond))
 		if second, err := dhcpv6.NewAdvertiseFromSolicit(m); err == nil {
+			s.mu.Lock()
+			s.rivalSent = time.Now()
+			s.mu.Unlock()
 			answer(second, rivalDUID, rivalAddr, rv.pref)
 		}
 	}
