@@ -208,7 +208,7 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 		return 0, nil // nothing changes, so nothing can cut the manager off
 	}
 	a.noteBigPlan(len(plan))
-	names := netconf.DeviceNames(oldT, newT)
+	names := netconf.TouchableNames(before, oldT, newT)
 	j := &journal{Started: time.Now(), Next: newT, Snapshot: netconf.SnapshotTarget(before, names), Names: names,
 		Before: &netconf.State{Routes: before.Routes, Rules: before.Rules}}
 	if err := a.writeJournal(j); err != nil {

@@ -22,6 +22,12 @@ type Reported struct {
 // host that matches its configuration is never reported out of sync. A DHCP
 // network whose lease is still pending is in sync.
 func Drift(a Attachment, net *Network, st *State) []Reported {
+	return drift(a, net, st, func(master string) []string { return hostPortsOf(st, master) })
+}
+
+// drift is Drift with the host interfaces of a bridge from ports, which a
+// DriftCache indexes once for all attachments.
+func drift(a Attachment, net *Network, st *State, ports func(master string) []string) []Reported {
 	var out []Reported
 	add := func(name, expected, actual string) {
 		out = append(out, Reported{Name: name, Expected: expected, Actual: actual, InSync: expected == actual})
@@ -39,7 +45,17 @@ func Drift(a Attachment, net *Network, st *State) []Reported {
 		actualMTU = strconv.Itoa(top.MTU)
 	}
 	add("mtu", strconv.Itoa(net.EffectiveMTU()), actualMTU)
-	add("bridged", strconv.FormatBool(net.Bridged()), strconv.FormatBool(carrierOK && net.Bridged() && c.Master == net.Name && topOK && top.Kind == KindBridge))
+	bridged := carrierOK && net.Bridged() && c.Master == net.Name && topOK && top.Kind == KindBridge
+	if carrierOK && !net.Bridged() && c.Master != "" {
+		// A bridgeless network whose device sits in a bridge is bridged
+		// all the same: the bridge takes its traffic.
+		m, ok := st.Link(c.Master)
+		bridged = ok && m.Kind == KindBridge
+	}
+	add("bridged", strconv.FormatBool(net.Bridged()), strconv.FormatBool(bridged))
+	if net.Bridged() && topOK && top.Kind == KindBridge {
+		add(ReportedBridgePorts, carrier, strings.Join(ports(net.Name), " "))
+	}
 	expectedVLAN, actualVLAN := "", ""
 	if net.VLAN != nil {
 		expectedVLAN = strconv.Itoa(*net.VLAN)
@@ -115,6 +131,24 @@ const ReportedBondingOptions = "bonding_options"
 // enslaves it again.
 const ReportedBondSlaves = "bond_slaves"
 
+// ReportedBridgePorts is hostnetd's reported_configuration name for the
+// host interfaces in a VM network's bridge: exactly its NIC, bond or VLAN
+// device. Another one there (a bond whose network became tagged, a NIC
+// enslaved by hand) bridges that device's traffic into the VM network.
+// Guest ports (taps) are not listed.
+const ReportedBridgePorts = "bridge_ports"
+
+// hostPortsOf lists the host interfaces enslaved to master, sorted.
+func hostPortsOf(st *State, master string) []string {
+	var out []string
+	for _, l := range st.Links {
+		if l.Master == master && IsHostInterface(l.Kind) {
+			out = append(out, l.Name)
+		}
+	}
+	return out
+}
+
 // AttachmentDrift is Drift, plus the options and slaves of the
 // attachment's bond when it sits on one that the configuration holds.
 func AttachmentDrift(cfg *Config, a Attachment, net *Network, st *State) []Reported {
@@ -128,6 +162,7 @@ type DriftCache struct {
 	cfg   *Config
 	st    *State
 	bonds map[string][]Reported
+	ports map[string][]string // HostPorts, made on first use
 }
 
 // NewDriftCache starts a cache for cfg and st.
@@ -138,7 +173,12 @@ func NewDriftCache(cfg *Config, st *State) *DriftCache {
 // AttachmentDrift is the package's AttachmentDrift with the cache's
 // configuration and state.
 func (c *DriftCache) AttachmentDrift(a Attachment, net *Network) []Reported {
-	out := Drift(a, net, c.st)
+	out := drift(a, net, c.st, func(master string) []string {
+		if c.ports == nil {
+			c.ports = HostPorts(c.st)
+		}
+		return c.ports[master]
+	})
 	for i := range c.cfg.Bonds {
 		b := &c.cfg.Bonds[i]
 		if b.Name != a.Nic {

@@ -209,7 +209,7 @@ func MakePlan(cur *State, old, next *Target) Plan { return MakeScopedPlan(cur, o
 // not change is left alone, even if it drifted from its configuration.
 func MakeScopedPlan(cur *State, old, next *Target, scope []string) Plan {
 	p := &planner{cur: cur, old: old, next: next,
-		cycled: map[string]bool{}, released: map[string]bool{}, downed: map[string]bool{}, addrRemoved: map[string]bool{}}
+		cycled: map[string]bool{}, released: map[string]bool{}, downed: map[string]bool{}, addrRemoved: map[string]bool{}, unmastered: map[string]bool{}}
 	if scope != nil {
 		p.scope = nameSet(CloseScope(scope, old, next))
 	}
@@ -274,6 +274,8 @@ type planner struct {
 	// downed are NICs this plan releases from a bond: the kernel closes a
 	// slave it releases, so they are down from then on.
 	downed map[string]bool
+	// unmastered are links this plan releases from their master.
+	unmastered map[string]bool
 	// addrRemoved are links this plan removes an address from: the kernel
 	// drops the routes through its subnet, in every table.
 	addrRemoved map[string]bool
@@ -306,6 +308,7 @@ func (p *planner) add(s Step) {
 	p.steps = append(p.steps, s)
 	switch s.Op {
 	case OpNoMaster:
+		p.unmastered[s.Link] = true
 		if l, ok := p.cur.Link(s.Link); ok && p.isBond(l.Master) {
 			p.downed[s.Link] = true
 		}
@@ -370,6 +373,42 @@ func (p *planner) teardown() {
 		}
 		p.reset(l, d)
 	}
+	p.releaseStrayPorts()
+}
+
+// releaseStrayPorts takes out of hostnetd's bridges the host interfaces
+// that no configuration puts there: a NIC, bond or VLAN device in a VM
+// network's bridge carries its traffic. Guest ports (taps) are the VMs'
+// and stay.
+func (p *planner) releaseStrayPorts() {
+	curPorts := map[string][]*Link{}
+	for i := range p.cur.Links {
+		l := &p.cur.Links[i]
+		if l.Master != "" && IsHostInterface(l.Kind) {
+			curPorts[l.Master] = append(curPorts[l.Master], l)
+		}
+	}
+	for _, d := range p.next.Devices {
+		if d.Kind != KindBridge || !p.inScope(d.Name) || p.deleted[d.Name] {
+			continue
+		}
+		for _, port := range curPorts[d.Name] {
+			if p.next.Device(port.Name) == nil && p.old.Device(port.Name) == nil && !p.deleted[port.Name] {
+				p.add(Step{Op: OpNoMaster, Link: port.Name})
+			}
+		}
+	}
+}
+
+// IsHostInterface reports whether a link of this kind is one of the host's
+// own interfaces (a NIC, bond or VLAN device), as opposed to a guest's
+// port such as a tap device.
+func IsHostInterface(k LinkKind) bool {
+	switch k {
+	case KindDevice, KindVeth, KindDummy, KindBond, KindVLAN:
+		return true
+	}
+	return false
 }
 
 // reset gives a NIC leaving hostnetd's management the default MTU, takes
@@ -634,6 +673,12 @@ func (p *planner) portMAC(bridge string) string {
 }
 
 func (p *planner) update(d *Device, l *Link) {
+	if d.Master == "" && l.Master != "" && !p.deleted[l.Master] {
+		// A device that leaves its bridge (its network became tagged, or
+		// moved to another device) is released, or it would go on
+		// carrying the network's untagged traffic.
+		p.add(Step{Op: OpNoMaster, Link: d.Name})
+	}
 	if d.Kind == KindBond {
 		p.updateBond(d, l)
 	}
@@ -670,7 +715,9 @@ func (p *planner) updateBond(d *Device, l *Link) {
 	switch {
 	case modeChange || optionChanged(changed, "fail_over_mac"):
 		for _, s := range l.Bond.Slaves {
-			p.add(Step{Op: OpNoMaster, Link: s})
+			if !p.unmastered[s] { // teardown released a slave that leaves
+				p.add(Step{Op: OpNoMaster, Link: s})
+			}
 			p.released[s] = true
 		}
 		p.add(Step{Op: OpSetDown, Link: d.Name})

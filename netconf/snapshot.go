@@ -85,6 +85,30 @@ func DeviceNames(targets ...*Target) []string {
 	return names
 }
 
+// TouchableNames are the devices a plan between the targets can touch in
+// st: the targets' devices, and the host interfaces in their bridges,
+// which planning releases when no target puts them there. A snapshot of
+// them is what a rollback needs.
+func TouchableNames(st *State, targets ...*Target) []string {
+	names := DeviceNames(targets...)
+	seen := nameSet(names)
+	ports := HostPorts(st)
+	for _, t := range targets {
+		for _, d := range t.Devices {
+			if d.Kind != KindBridge {
+				continue
+			}
+			for _, p := range ports[d.Name] {
+				if !seen[p] {
+					seen[p] = true
+					names = append(names, p)
+				}
+			}
+		}
+	}
+	return names
+}
+
 // RouteSteps restores the routes of st through the named devices: it adds
 // those missing from cur and removes those cur has that st had not. The
 // kernel's connected routes follow the addresses and are left alone.

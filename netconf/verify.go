@@ -14,9 +14,11 @@ func (e *VerifyError) Error() string {
 }
 
 // Verify checks that the kernel state contains the target: every device
-// exists with its kind, MTU, master, VLAN, bond mode, slaves and options and
-// static addresses, and every device created for the old target that the new
-// one dropped is gone. Only what the target sets is compared.
+// exists with its kind, MTU, master (or none), VLAN, bond mode, slaves and
+// options and static addresses, every bridge has exactly the host
+// interfaces the target makes its ports (guest ports are the VMs'), and
+// every device created for the old target that the new one dropped is
+// gone.
 func Verify(old, next *Target, st *State) error { return VerifyScoped(old, next, st, nil) }
 
 // VerifyScoped is Verify restricted to the named devices (all when nil).
@@ -30,6 +32,24 @@ func VerifyScoped(old, next *Target, st *State, scope []string) error {
 	rules := make(map[Rule]bool, len(st.Rules))
 	for _, r := range st.Rules {
 		rules[r] = true
+	}
+	var targetPorts, kernelPorts map[string][]string
+	portsOf := func(bridge string) []string {
+		if targetPorts == nil {
+			targetPorts = map[string][]string{}
+			for _, d := range next.Devices {
+				if d.Master != "" {
+					targetPorts[d.Master] = append(targetPorts[d.Master], d.Name)
+				}
+			}
+		}
+		return sortedNames(targetPorts[bridge])
+	}
+	hostPorts := func(bridge string) []string {
+		if kernelPorts == nil {
+			kernelPorts = HostPorts(st)
+		}
+		return kernelPorts[bridge]
 	}
 	var bad []string
 	mismatch := func(dev, field string, want, have any) {
@@ -50,8 +70,13 @@ func VerifyScoped(old, next *Target, st *State, scope []string) error {
 		if l.MTU != d.MTU {
 			mismatch(d.Name, "mtu", d.MTU, l.MTU)
 		}
-		if d.Master != "" && l.Master != d.Master {
-			mismatch(d.Name, "master", d.Master, l.Master)
+		if l.Master != d.Master {
+			mismatch(d.Name, "master", orNone(d.Master), orNone(l.Master))
+		}
+		if d.Kind == KindBridge {
+			if want, have := portsOf(d.Name), hostPorts(d.Name); !slices.Equal(want, have) {
+				mismatch(d.Name, "ports", want, have)
+			}
 		}
 		if d.VLAN != nil && (l.VLAN == nil || *l.VLAN != *d.VLAN) {
 			mismatch(d.Name, "vlan", *d.VLAN, l.VLAN)
@@ -116,4 +141,32 @@ func verifyBond(d *Device, l *Link, mismatch func(dev, field string, want, have 
 	if !bondOptionsMatch(d.Bond.Options, l.Bond.Options) {
 		mismatch(d.Name, "options", d.Bond.Options, l.Bond.Options)
 	}
+}
+
+// HostPorts lists, by master, the host interfaces (IsHostInterface)
+// enslaved to each bridge or bond, sorted.
+func HostPorts(st *State) map[string][]string {
+	out := map[string][]string{}
+	for _, l := range st.Links {
+		if l.Master != "" && IsHostInterface(l.Kind) {
+			out[l.Master] = append(out[l.Master], l.Name)
+		}
+	}
+	for _, ports := range out {
+		slices.Sort(ports)
+	}
+	return out
+}
+
+func sortedNames(names []string) []string {
+	out := slices.Clone(names)
+	slices.Sort(out)
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
