@@ -50,6 +50,7 @@ func MergeAndSync(in MergeInput) (*Config, []string, error) {
 		m.removeBonds,
 		m.modifyBonds,
 		m.modifyAttachments,
+		m.adoptBonds,
 		m.checkBonds,
 		m.checkDevices,
 		m.checkAddressing,
@@ -488,11 +489,29 @@ func (m *merger) mergeAttachment(a *Attachment, net *Network, ac AttachmentChang
 	return nil
 }
 
-// checkBonds applies the rules on bonds to the merged configuration.
+// adoptBonds makes hostnetd's the existing bonds that networks of the
+// configuration sit on, as the engine and VDSM treat them: from then on
+// such a bond is validated, planned and verified with its slaves (which
+// lose any address they had), can be edited, and can be removed.
+func (m *merger) adoptBonds() error {
+	for _, a := range m.cfg.Attachments {
+		if m.bondIndex(a.Nic) >= 0 || m.removedBonds[a.Nic] {
+			continue
+		}
+		if l, ok := m.in.Kernel.Link(a.Nic); ok && l.Kind == KindBond && l.Bond != nil {
+			m.cfg.Bonds = append(m.cfg.Bonds, m.adoptOrNewBond(a.Nic))
+		}
+	}
+	return nil
+}
+
+// checkBonds applies the rules on bonds to the merged configuration. The
+// slave count is the request's to get right: a bond hostnetd adopted
+// keeps the slaves it had.
 func (m *merger) checkBonds() error {
 	owner := map[string]string{}
 	for _, b := range m.cfg.Bonds {
-		if len(b.Slaves) < 2 {
+		if len(b.Slaves) < 2 && m.namedBonds[b.Name] {
 			return ruleErr(CodeBondSlaveCount, "bond %s has %d slaves; a bond needs at least two", b.Name, len(b.Slaves))
 		}
 		for _, s := range b.Slaves {
