@@ -30,6 +30,7 @@ const (
 	OpRuleDel   Op = "rule-del"
 	OpSysctl    Op = "sysctl"
 	OpBridgeSet Op = "bridge-set"
+	OpSetMAC    Op = "set-mac"
 )
 
 // Step is one kernel write.
@@ -71,6 +72,8 @@ func (s Step) String() string {
 		return fmt.Sprintf("ip link set %s mtu %d", s.Link, s.MTU)
 	case OpSetUp:
 		return fmt.Sprintf("ip link set %s up", s.Link)
+	case OpSetMAC:
+		return fmt.Sprintf("ip link set %s address %s", s.Link, s.Device.MAC)
 	case OpSetDown:
 		return fmt.Sprintf("ip link set %s down", s.Link)
 	case OpAddrAdd:
@@ -266,8 +269,9 @@ type planner struct {
 	steps     Plan
 	deleted   map[string]bool
 	lowerMTUs Plan
-	// ports are the bridge enslavements, made once every device exists.
-	ports Plan
+	// ports are the bridge enslavements, made once every device exists;
+	// macs restore the MACs of existing bonds and bridges after that.
+	ports, macs Plan
 	// cycled are links this plan sets down on the way; released are bond
 	// slaves it releases to rewrite their bond.
 	cycled, released map[string]bool
@@ -528,6 +532,7 @@ func (p *planner) build() {
 		}
 	}
 	p.steps = append(p.steps, p.ports...)
+	p.steps = append(p.steps, p.macs...)
 	for _, d := range p.next.Devices {
 		if p.inScope(d.Name) {
 			p.setSysctls(d.Name, d.IPv6Sysctls)
@@ -678,6 +683,12 @@ func (p *planner) update(d *Device, l *Link) {
 		// moved to another device) is released, or it would go on
 		// carrying the network's untagged traffic.
 		p.add(Step{Op: OpNoMaster, Link: d.Name})
+	}
+	if d.MAC != "" && d.MAC != l.MAC && (d.Kind == KindBond || d.Kind == KindBridge) {
+		// A snapshot's MAC (a rollback): a bond that lost its slaves took a
+		// random MAC, then its new first slave's. It is set once the
+		// slaves are back, and the bond gives it to them.
+		p.macs = append(p.macs, Step{Op: OpSetMAC, Link: d.Name, Device: d})
 	}
 	if d.Kind == KindBond {
 		p.updateBond(d, l)

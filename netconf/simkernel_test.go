@@ -117,6 +117,13 @@ func (k *simKernel) step(s Step) error {
 		return nil
 	case OpSetMTU:
 		return k.setMTU(s.Link, s.MTU)
+	case OpSetMAC:
+		l, err := k.link(s.Link)
+		if err != nil {
+			return err
+		}
+		l.MAC = s.Device.MAC
+		return nil
 	case OpSetUp, OpSetDown:
 		l, err := k.link(s.Link)
 		if err != nil {

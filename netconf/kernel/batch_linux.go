@@ -45,7 +45,7 @@ func batched(s netconf.Step) bool {
 	case netconf.OpLinkAdd:
 		return s.Device.Kind == netconf.KindVLAN || s.Device.Kind == netconf.KindBridge
 	case netconf.OpLinkDel, netconf.OpSetMaster, netconf.OpNoMaster, netconf.OpSetMTU, netconf.OpSetUp,
-		netconf.OpSetDown, netconf.OpAddrAdd, netconf.OpAddrDel, netconf.OpBridgeSet:
+		netconf.OpSetDown, netconf.OpAddrAdd, netconf.OpAddrDel, netconf.OpBridgeSet, netconf.OpSetMAC:
 		return true
 	}
 	return false
@@ -200,6 +200,12 @@ func (b *batcher) encode(ctx context.Context, s netconf.Step) (request, func(err
 		return request{typ: unix.RTM_NEWLINK, body: info.Serialize()}, nil, nil
 	case netconf.OpSetMTU:
 		return request{typ: unix.RTM_SETLINK, body: serialize(info, nl.NewRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(s.MTU))))}, nil, nil
+	case netconf.OpSetMAC:
+		hw, err := net.ParseMAC(s.Device.MAC)
+		if err != nil {
+			return request{}, nil, err
+		}
+		return request{typ: unix.RTM_SETLINK, body: serialize(info, nl.NewRtAttr(unix.IFLA_ADDRESS, hw))}, nil, nil
 	case netconf.OpSetMaster, netconf.OpNoMaster:
 		master := 0
 		if s.Op == netconf.OpSetMaster {

@@ -139,12 +139,8 @@ func TestVMAdoptedBondIsManaged(t *testing.T) {
 // TestVMAdoptionRollsBack: a failure while adopting a bond gives its slave
 // back the address the adoption took away.
 func TestVMAdoptionRollsBack(t *testing.T) {
-	e := &vmEnv{t: t, ns: nstest.New(t), peer: nstest.New(t)}
-	for i := range 2 {
-		nstest.Veth(t, e.ns, "eth"+strconv.Itoa(i), e.peer, "p"+strconv.Itoa(i))
-	}
 	var steps atomic.Int64
-	e.ag = agenttest.StartWith(t, e.ns, t.TempDir(), func(o *agent.Options) {
+	e := vmStartWith(t, 2, func(o *agent.Options) {
 		o.FailStep = func(i int, s netconf.Step) bool {
 			return s.Op == netconf.OpSetUp && s.Link == "bond_ext.100" && steps.Add(1) == 1
 		}
@@ -161,6 +157,41 @@ func TestVMAdoptionRollsBack(t *testing.T) {
 		t.Errorf("the rollback did not restore the host:\n--- before\n%s\n--- after\n%s", before, after)
 	}
 	e.wantAddrs("eth0", "198.51.100.7/24")
+}
+
+// TestVMBondRollbackKeepsItsMAC: a bond keeps the MAC of a first slave
+// that left it. A mode change releases its slaves,
+// and a bond that loses its last slave takes a random MAC, then its next
+// first slave's. A failure after that rolls back the MAC too, the bond's
+// and, in 802.3ad, its slaves' (found by the model test, seed
+// 1796597912365579580).
+func TestVMBondRollbackKeepsItsMAC(t *testing.T) {
+	var failing atomic.Bool
+	e := vmStartWith(t, 3, func(o *agent.Options) {
+		o.FailStep = func(i int, s netconf.Step) bool {
+			return failing.Load() && s.Op == netconf.OpSetUp && s.Link == "bond0"
+		}
+	})
+	e.setup(vmBondAction("bond0", "mode=4 miimon=100", "eth0", "eth1"))
+	// eth0 leaves; the bond keeps its MAC.
+	e.setup(vmBondAction("bond0", "mode=4 miimon=100", "eth1", "eth2"))
+	before := e.snapshot()
+	failing.Store(true)
+	e.must(http.MethodPost, e.host("/setupnetworks"), vmBondAction("bond0", "mode=2 miimon=100", "eth1", "eth2"), http.StatusBadRequest)
+	if after := e.snapshot(); after != before {
+		t.Errorf("the rollback did not restore the host:\n--- before\n%s\n--- after\n%s", before, after)
+	}
+}
+
+// vmStartWith is vmStart with the agent's options set by opts (test hooks).
+func vmStartWith(t *testing.T, n int, opts func(*agent.Options)) *vmEnv {
+	t.Helper()
+	e := &vmEnv{t: t, ns: nstest.New(t), peer: nstest.New(t)}
+	for i := range n {
+		nstest.Veth(t, e.ns, "eth"+strconv.Itoa(i), e.peer, "p"+strconv.Itoa(i))
+	}
+	e.ag = agenttest.StartWith(t, e.ns, t.TempDir(), opts)
+	return e
 }
 
 // outOfBandBond makes an active-backup bond of the NICs behind hostnetd's
