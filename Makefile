@@ -75,7 +75,7 @@ lint:
 # Unit tests and the namespace tests that need only veth and bridge, with the
 # race detector, on this machine's kernel (as root; in fresh namespaces).
 test-unit: build
-	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CTL_BINARY=$(CURDIR)/bin/hostnetctl $(GO) test -race -count=1 ./...
+	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CTL_BINARY=$(CURDIR)/bin/hostnetctl $(GO) test -race -count=1 -timeout 20m ./...
 
 # A short fixed-size run of every fuzz target (xmlapi/fuzz_test.go), one
 # after the other; their seed corpora (testdata/fuzz) already ran as
@@ -98,8 +98,11 @@ vm-prepare:
 
 # The VM suite: every package under test/ built with the vmtest tag and run
 # inside the VM, one package at a time.
+# The timeouts have headroom for a loaded machine: test/integration takes
+# about 7 minutes in the VM on an idle one, and go test's default is 10.
 test-vm: vm-prepare build
-	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CTL_BINARY=$(CURDIR)/bin/hostnetctl $(GO) test -tags vmtest -exec $(VMEXEC) -p 1 -count=1 $(VM_PKGS)
+	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CTL_BINARY=$(CURDIR)/bin/hostnetctl HOSTNETD_VM_TIMEOUT=$${HOSTNETD_VM_TIMEOUT:-2400} \
+	  $(GO) test -tags vmtest -exec $(VMEXEC) -p 1 -count=1 -timeout 35m $(VM_PKGS)
 
 test-vm-selftest: vm-prepare
 	@bash test/vm/selftest.sh
