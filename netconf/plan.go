@@ -711,11 +711,11 @@ func (p *planner) update(d *Device, l *Link) {
 }
 
 // updateBond changes a bond in place. Options the kernel takes live are
-// written live; those it takes only while the bond is down (lacp_rate,
-// ad_select) are written with the bond down; a change of mode or
-// fail_over_mac, which the kernel takes only without slaves, releases the
-// slaves, rewrites the bond while it is down and re-enslaves them in name
-// order.
+// written live; those it takes only while the bond is down (downOnly:
+// lacp_rate, ad_select, ...) are written with the bond down; a change of
+// mode or of a noSlaves option (fail_over_mac), which the kernel takes only
+// without slaves, releases the slaves, rewrites the bond while it is down
+// and re-enslaves them in name order.
 func (p *planner) updateBond(d *Device, l *Link) {
 	if l.Bond == nil {
 		return
@@ -724,7 +724,7 @@ func (p *planner) updateBond(d *Device, l *Link) {
 	changed := changedOptions(want, l.Bond.Options)
 	modeChange := l.Bond.Mode != d.Bond.Mode
 	switch {
-	case modeChange || optionChanged(changed, "fail_over_mac"):
+	case modeChange || anyOption(changed, func(o *bondOption) bool { return o.noSlaves }):
 		for _, s := range l.Bond.Slaves {
 			if !p.unmastered[s] { // teardown released a slave that leaves
 				p.add(Step{Op: OpNoMaster, Link: s})
@@ -736,7 +736,7 @@ func (p *planner) updateBond(d *Device, l *Link) {
 		p.cycled[d.Name] = true
 		return
 	case len(changed) == 0:
-	case optionChanged(changed, "lacp_rate") || optionChanged(changed, "ad_select"):
+	case anyOption(changed, func(o *bondOption) bool { return o.downOnly }):
 		p.add(Step{Op: OpSetDown, Link: d.Name})
 		p.add(Step{Op: OpBondSet, Link: d.Name, Device: d, Options: changed})
 		p.cycled[d.Name] = true
@@ -750,10 +750,14 @@ func (p *planner) updateBond(d *Device, l *Link) {
 	}
 }
 
-// optionChanged reports whether the named option is among the changes.
-func optionChanged(changed []BondOption, name string) bool {
-	_, ok := BondOptionValue(changed, name)
-	return ok
+// anyOption reports whether an option among the changes is of a kind.
+func anyOption(changed []BondOption, kind func(*bondOption) bool) bool {
+	for _, o := range changed {
+		if spec, ok := findBondOption(o.Name); ok && kind(spec) {
+			return true
+		}
+	}
+	return false
 }
 
 // bondOptionsMatch reports whether every requested option has its value in

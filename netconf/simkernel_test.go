@@ -219,8 +219,10 @@ func (k *simKernel) linkAdd(d *Device) error {
 		}
 	case KindBond:
 		// The kernel reports every option, at its default unless given.
-		opts := []BondOption{{"ad_select", "stable"}, {"arp_interval", "0"}, {"downdelay", "0"}, {"fail_over_mac", "none"},
-			{"lacp_rate", "slow"}, {"miimon", "0"}, {"min_links", "0"}, {"updelay", "0"}, {"xmit_hash_policy", "layer2"}}
+		var opts []BondOption
+		for _, o := range bondDefaults(BondBalanceRR) {
+			setOption(&opts, o)
+		}
 		for _, o := range bondDefaults(d.Bond.Mode) {
 			setOption(&opts, o)
 		}
@@ -361,7 +363,10 @@ func (k *simKernel) bondSet(s Step) error {
 		l.Bond.Mode = s.Device.Bond.Mode
 	}
 	for _, o := range s.Options {
-		if (o.Name == "lacp_rate" || o.Name == "ad_select") && l.AdminUp {
+		if spec, ok := findBondOption(o.Name); ok && spec.noSlaves && len(l.Bond.Slaves) > 0 {
+			return fmt.Errorf("%s: %s changes only without slaves", s.Link, o.Name)
+		}
+		if spec, ok := findBondOption(o.Name); ok && spec.downOnly && l.AdminUp {
 			return fmt.Errorf("%s: %s changes only down", s.Link, o.Name)
 		}
 		setOption(&l.Bond.Options, o)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
-	"strings"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -69,7 +67,10 @@ func applyStep(ns *Namespace, s netconf.Step) error {
 		if err := setBondOptions(h, bond, s.Options); err != nil {
 			return err
 		}
-		return h.LinkModify(bond)
+		if err := h.LinkModify(bond); err != nil {
+			return err
+		}
+		return setBondExtras(ns, s.Link, s.Options)
 	}
 	return fmt.Errorf("unknown operation %q", s.Op)
 }
@@ -159,63 +160,8 @@ func addBond(ns *Namespace, d *netconf.Device) error {
 	if err := setBondOptions(h, bond, d.Bond.Options); err != nil {
 		return err
 	}
-	return h.LinkAdd(bond)
-}
-
-// setBondOptions fills a bond made by NewLinkBond (every field "not sent")
-// with options hostnetd manages; an empty arp_ip_target or primary clears it.
-func setBondOptions(h *netlink.Handle, b *netlink.Bond, opts []netconf.BondOption) error {
-	for _, o := range opts {
-		n, _ := strconv.Atoi(o.Value)
-		switch o.Name {
-		case "miimon":
-			b.Miimon = n
-		case "updelay":
-			b.UpDelay = n
-		case "downdelay":
-			b.DownDelay = n
-		case "arp_interval":
-			b.ArpInterval = n
-		case "min_links":
-			b.MinLinks = n
-		case "arp_ip_target":
-			b.ArpIpTargets = []net.IP{} // sent even when empty: it clears the list
-			for _, t := range strings.Split(o.Value, ",") {
-				if t == "" {
-					continue
-				}
-				b.ArpIpTargets = append(b.ArpIpTargets, net.ParseIP(t))
-			}
-		case "xmit_hash_policy":
-			b.XmitHashPolicy = netlink.StringToBondXmitHashPolicy(o.Value)
-		case "lacp_rate":
-			b.LacpRate = netlink.StringToBondLacpRate(o.Value)
-		case "ad_select":
-			b.AdSelect = netlink.BondAdSelect(enumIndex([]string{"stable", "bandwidth", "count"}, o.Value))
-		case "fail_over_mac":
-			b.FailOverMac = netlink.BondFailOverMac(enumIndex([]string{"none", "active", "follow"}, o.Value))
-		case "primary":
-			if o.Value == "" {
-				b.Primary = 0
-				continue
-			}
-			p, err := h.LinkByName(o.Value)
-			if err != nil {
-				return fmt.Errorf("finding primary %s: %w", o.Value, err)
-			}
-			b.Primary = p.Attrs().Index
-		default:
-			return fmt.Errorf("bond option %s is not supported", o.Name)
-		}
+	if err := h.LinkAdd(bond); err != nil {
+		return err
 	}
-	return nil
-}
-
-func enumIndex(names []string, v string) int {
-	for i, n := range names {
-		if n == v {
-			return i
-		}
-	}
-	return 0
+	return setBondExtras(ns, d.Name, d.Bond.Options)
 }

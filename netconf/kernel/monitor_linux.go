@@ -391,6 +391,7 @@ func (m *Monitor) applyLinkLocked(msg *syscall.NetlinkMessage) bool {
 		m.allStale = true
 		return true
 	}
+	l = withBondExtras(l, msg.Data)
 	index := l.Attrs().Index
 	m.view = nil
 	// Routes go silently with a link and when it goes down; IPv6

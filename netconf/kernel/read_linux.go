@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -166,7 +165,9 @@ func convertLink(l netlink.Link, names map[int]string, addrs []netconf.Addr, spe
 	out.Stats = convertStats(a.Statistics)
 	switch v := l.(type) {
 	case *netlink.Bond:
-		out.Bond = convertBond(v, names)
+		out.Bond = convertBond(v, names, nil)
+	case *hostBond:
+		out.Bond = convertBond(&v.Bond, names, v.extras)
 	case *netlink.Vlan:
 		out.VLAN = &netconf.VLAN{ID: v.VlanId, Base: names[a.ParentIndex]}
 	}
@@ -270,7 +271,7 @@ func convertRoute(r netlink.Route, names map[int]string) (netconf.Route, bool) {
 
 func isLinkLocalNet(n *net.IPNet) bool { return n.IP.IsLinkLocalUnicast() }
 
-func convertBond(b *netlink.Bond, names map[int]string) *netconf.Bond {
+func convertBond(b *netlink.Bond, names map[int]string, extras []netconf.BondOption) *netconf.Bond {
 	out := &netconf.Bond{Mode: netconf.BondMode(b.Mode)}
 	if b.ActiveSlave > 0 {
 		out.ActiveSlave = names[b.ActiveSlave]
@@ -281,31 +282,7 @@ func convertBond(b *netlink.Bond, names map[int]string) *netconf.Bond {
 			out.PartnerMAC = strings.ToLower(b.AdInfo.PartnerMac.String())
 		}
 	}
-	opt := func(name, value string) {
-		out.Options = append(out.Options, netconf.BondOption{Name: name, Value: value})
-	}
-	itoa := strconv.Itoa
-	opt("miimon", itoa(b.Miimon))
-	opt("updelay", itoa(b.UpDelay))
-	opt("downdelay", itoa(b.DownDelay))
-	opt("arp_interval", itoa(b.ArpInterval))
-	if len(b.ArpIpTargets) > 0 {
-		targets := make([]string, len(b.ArpIpTargets))
-		for i, t := range b.ArpIpTargets {
-			targets[i] = t.String()
-		}
-		opt("arp_ip_target", strings.Join(targets, ","))
-	}
-	opt("xmit_hash_policy", b.XmitHashPolicy.String())
-	if out.Mode == netconf.Bond8023AD {
-		opt("lacp_rate", b.LacpRate.String())
-		opt("ad_select", b.AdSelect.String())
-	}
-	opt("min_links", itoa(b.MinLinks))
-	if b.Primary > 0 {
-		opt("primary", names[b.Primary])
-	}
-	opt("fail_over_mac", b.FailOverMac.String())
+	out.Options = bondOptions(b, names, extras)
 	return out
 }
 
