@@ -60,6 +60,16 @@ type Options struct {
 	// flight to finish before cancelling it (it then rolls back);
 	// optional, DefaultShutdownGrace when 0.
 	ShutdownGrace time.Duration
+	// StateHook is a test hook, never set in production: it is called with
+	// "write" before each file of the state directory is written (an error
+	// fails the write as a full disk would), and with "replace" or
+	// "remove" once a file was replaced or removed (crash tests kill the
+	// daemon there).
+	StateHook func(op, name string) error
+	// StateLock is the lock of StateDir when the caller took it (the
+	// daemon does, before it creates a sandbox); when nil, New takes it
+	// and Close releases it.
+	StateLock *StateLock
 }
 
 // Agent is the hostnetd daemon. New prepares it; Run serves until its
@@ -123,6 +133,8 @@ type Agent struct {
 	persistent *netconf.Config
 
 	closeOnce sync.Once
+	// ownLock says New took the state directory's lock, for Close.
+	ownLock bool
 }
 
 // New prepares an agent: it creates the state and run directories and loads
@@ -161,6 +173,18 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 			return nil, fmt.Errorf("agent.New: %w", err)
 		}
 	}
+	ownLock := opts.StateLock == nil
+	if ownLock {
+		if opts.StateLock, err = LockStateDir(opts.StateDir); err != nil {
+			return nil, fmt.Errorf("agent.New: %w", err)
+		}
+	}
+	ok := false
+	defer func() {
+		if !ok && ownLock {
+			opts.StateLock.Release()
+		}
+	}()
 	hostID, err := loadHostID(opts.StateDir)
 	if err != nil {
 		return nil, fmt.Errorf("agent.New: %w", err)
@@ -182,6 +206,8 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 		return nil, fmt.Errorf("agent.New: %w", err)
 	}
 	a.routes()
+	a.ownLock = ownLock
+	ok = true
 	return a, nil
 }
 
@@ -256,7 +282,11 @@ func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 
 // Close releases the agent. It is safe to call more than once.
 func (a *Agent) Close() error {
-	a.closeOnce.Do(func() {})
+	a.closeOnce.Do(func() {
+		if a.ownLock {
+			a.opts.StateLock.Release()
+		}
+	})
 	return nil
 }
 

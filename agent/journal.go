@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,9 @@ const journalFile = "journal.json"
 // means hostnetd died mid-transaction: the kernel is rolled back to the
 // snapshot before anything is served.
 type journal struct {
+	// Version is journalVersion; a journal of another version is set
+	// aside, never guessed at.
+	Version int `json:"version"`
 	Started time.Time
 	// Next is the target being applied: what to remove if it was created.
 	Next *netconf.Target
@@ -33,7 +37,19 @@ type journal struct {
 	// Before is the routing of the state read before the first write
 	// (its routes and rules only: the devices are in Snapshot).
 	Before *netconf.State
+	// Commit is the stateDigest the state directory has once the change
+	// is stored, or "" when the change stores nothing new. A journal
+	// whose Commit matches the state directory belongs to a change that
+	// was stored: hostnetd died between storing it and removing the
+	// journal, and the change is kept, not rolled back.
+	Commit string `json:",omitempty"`
+	// Networks is the catalogue before a change that replaces it; rolling
+	// the change back after a crash stores it again.
+	Networks json.RawMessage `json:",omitempty"`
 }
+
+// journalVersion is the version of the journal's format.
+const journalVersion = 1
 
 func (a *Agent) journalPath() string { return filepath.Join(a.opts.StateDir, journalFile) }
 
@@ -41,11 +57,14 @@ func (a *Agent) writeJournal(j *journal) error {
 	// Compact: it is written before every change and read only after a
 	// crash.
 	data, err := json.Marshal(j)
-	if err == nil {
-		err = atomicfile.Write(a.journalPath(), data, 0o600)
-	}
 	if err != nil {
-		return fmt.Errorf("writing the transaction journal: %w", err)
+		return fmt.Errorf("encoding the transaction journal: %w", err)
+	}
+	if err := a.stateHook("write", journalFile); err != nil {
+		return &stateWriteError{fmt.Errorf("writing the transaction journal: %w", err)}
+	}
+	if err := atomicfile.Write(a.journalPath(), data, 0o600); err != nil {
+		return &stateWriteError{fmt.Errorf("writing the transaction journal: %w", err)}
 	}
 	return nil
 }
@@ -54,7 +73,11 @@ func (a *Agent) removeJournal() error {
 	if err := os.Remove(a.journalPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing the transaction journal: %w", err)
 	}
-	return atomicfile.SyncDir(a.opts.StateDir)
+	if err := atomicfile.SyncDir(a.opts.StateDir); err != nil {
+		return err
+	}
+	_ = a.stateHook("remove", journalFile)
+	return nil
 }
 
 // recoverJournal rolls back a transaction interrupted by a crash. A journal
@@ -69,6 +92,18 @@ func (a *Agent) recoverJournal(ctx context.Context) error {
 		}
 		return nil
 	}
+	if j.Commit != "" {
+		digest, err := a.storedDigest()
+		if err != nil {
+			return fmt.Errorf("reading the state directory: %w", err)
+		}
+		if digest == j.Commit {
+			// Stored, then interrupted before the journal went: the change
+			// was verified and is what running.json says runs. Keep it.
+			a.log.Warn("found the journal of a transaction that was stored before hostnetd stopped; keeping its change", zap.Time("started", j.Started))
+			return a.removeJournal()
+		}
+	}
 	a.log.Warn("found the journal of an interrupted transaction; rolling it back", zap.Time("started", j.Started))
 	a.notify("STATUS=rolling back an interrupted transaction")
 	if err := a.restoreSnapshot(ctx, &j); err != nil {
@@ -77,6 +112,9 @@ func (a *Agent) recoverJournal(ctx context.Context) error {
 		return nil
 	}
 	a.log.Info("the interrupted transaction was rolled back")
+	if err := a.restoreNetworks(&j); err != nil {
+		return err
+	}
 	return a.removeJournal()
 }
 
@@ -109,4 +147,32 @@ func (a *Agent) restoreSnapshot(ctx context.Context, j *journal) error {
 	n, err = kernel.Apply(ctx, a.opts.Namespace, steps)
 	a.metrics.rollbackWrites(n)
 	return err
+}
+
+// restoreNetworks stores again the catalogue a rolled-back journal
+// replaced, if it was replaced before the crash (the catalogue is stored
+// before running.json).
+func (a *Agent) restoreNetworks(j *journal) error {
+	if len(j.Networks) == 0 {
+		return nil
+	}
+	disk, err := a.readStateFile(networksFile)
+	if err != nil {
+		return fmt.Errorf("reading the network catalogue: %w", err)
+	}
+	if bytes.Equal(disk, j.Networks) {
+		return nil
+	}
+	var nets []*netconf.Network
+	if err := json.Unmarshal(j.Networks, &nets); err != nil {
+		return fmt.Errorf("the journal's catalogue: %w", err)
+	}
+	if err := a.writeState(stateFile{networksFile, j.Networks}); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.networks = nets
+	a.mu.Unlock()
+	a.log.Warn("the network catalogue of the interrupted transaction was put back")
+	return nil
 }

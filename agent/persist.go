@@ -31,8 +31,12 @@ func (a *Agent) commitPersistent() error {
 	if running.Equal(persistent) {
 		return nil // already committed: nothing to write
 	}
-	if err := saveJSON(filepath.Join(a.opts.StateDir, persistentFile), running); err != nil {
+	data, err := encodeJSON(running)
+	if err != nil {
 		return err
+	}
+	if err := a.writeState(stateFile{persistentFile, data}); err != nil {
+		return stateFault(err, false)
 	}
 	a.mu.Lock()
 	a.persistent = running

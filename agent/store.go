@@ -1,9 +1,13 @@
 package agent
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 
@@ -16,6 +20,11 @@ const (
 	networksFile = "networks.json" // the network catalogue
 	runningFile  = "running.json"  // the configuration hostnetd runs
 )
+
+// CodeStateWriteFailed answers a write whose new state could not be stored
+// (a full or failing state disk): the kernel was rolled back and nothing
+// of the change was kept.
+const CodeStateWriteFailed = "STATE_WRITE_FAILED"
 
 // storedState is what the state directory holds besides the host id.
 type storedState struct {
@@ -37,12 +46,12 @@ func loadJSON(path string, v any) (bool, error) {
 	return true, nil
 }
 
-func saveJSON(path string, v any) error {
+func encodeJSON(v any) ([]byte, error) {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encoding %s: %w", path, err)
+		return nil, err
 	}
-	return atomicfile.Write(path, append(data, '\n'), 0o600)
+	return append(data, '\n'), nil
 }
 
 func loadStoredState(dir string) (*storedState, error) {
@@ -56,10 +65,194 @@ func loadStoredState(dir string) (*storedState, error) {
 	return st, nil
 }
 
-func (a *Agent) saveNetworks(nets []*netconf.Network) error {
-	return saveJSON(filepath.Join(a.opts.StateDir, networksFile), nets)
+// stateFile is the new content of one file of the state directory.
+type stateFile struct {
+	name string
+	data []byte
 }
 
-func (a *Agent) saveRunning(cfg *netconf.Config) error {
-	return saveJSON(filepath.Join(a.opts.StateDir, runningFile), cfg)
+// stateWriteError is a failure to store state; the transaction that made
+// it is rolled back, and it answers CodeStateWriteFailed.
+type stateWriteError struct{ err error }
+
+func (e *stateWriteError) Error() string { return e.err.Error() }
+func (e *stateWriteError) Unwrap() error { return e.err }
+
+// stateFault is the answer to a change whose state could not be stored.
+func stateFault(err error, rolledBack bool) *Fault {
+	what := "nothing was changed"
+	if rolledBack {
+		what = "the change was rolled back"
+	}
+	return newFault(http.StatusInternalServerError, CodeStateWriteFailed, "Operation Failed",
+		"cannot store the network configuration in the state directory (%v); %s", err, what)
+}
+
+// writeState replaces files of the state directory, in order. Every file
+// is written and synced first; only when all are on disk are they renamed
+// over the old ones, one after the other. A failure to write (ENOSPC, EIO)
+// therefore leaves every file as it was.
+func (a *Agent) writeState(files ...stateFile) error {
+	pending := make([]*atomicfile.Pending, 0, len(files))
+	defer func() {
+		for _, p := range pending {
+			p.Discard()
+		}
+	}()
+	for _, f := range files {
+		if err := a.stateHook("write", f.name); err != nil {
+			return &stateWriteError{fmt.Errorf("writing %s: %w", filepath.Join(a.opts.StateDir, f.name), err)}
+		}
+		p, err := atomicfile.Prepare(filepath.Join(a.opts.StateDir, f.name), f.data, 0o600)
+		if err != nil {
+			return &stateWriteError{err}
+		}
+		pending = append(pending, p)
+	}
+	for i, p := range pending {
+		if err := p.Commit(); err != nil {
+			return &stateWriteError{err}
+		}
+		_ = a.stateHook("replace", files[i].name)
+	}
+	return nil
+}
+
+// stateHook runs the Options.StateHook test hook, if set.
+func (a *Agent) stateHook(op, name string) error {
+	if a.opts.StateHook == nil {
+		return nil
+	}
+	return a.opts.StateHook(op, name)
+}
+
+// readStateFile is the content of a state file; a missing one is empty.
+func (a *Agent) readStateFile(name string) ([]byte, error) {
+	data, err := os.ReadFile(filepath.Join(a.opts.StateDir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return data, err
+}
+
+// stateDigest identifies the committed configuration: the catalogue and
+// the running configuration, as stored.
+func stateDigest(networks, running []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\n", len(networks))
+	h.Write(networks)
+	h.Write(running)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// storedDigest is the stateDigest of the files as they are on disk.
+func (a *Agent) storedDigest() (string, error) {
+	nets, err := a.readStateFile(networksFile)
+	if err != nil {
+		return "", err
+	}
+	running, err := a.readStateFile(runningFile)
+	if err != nil {
+		return "", err
+	}
+	return stateDigest(nets, running), nil
+}
+
+// stateCommit is the state a transaction stores once its change is
+// verified: the files to replace, and the configuration to publish.
+type stateCommit struct {
+	files   []stateFile
+	cfg     *netconf.Config
+	nets    []*netconf.Network // nil: the catalogue is unchanged
+	persist bool               // the persistent configuration becomes cfg too
+	// digest is the stateDigest the state directory has once the commit
+	// is stored, or "" when the commit changes neither the catalogue nor
+	// the running configuration: then a journal is always rolled back.
+	digest string
+	// oldNetworks is the catalogue before, stored to be put back when the
+	// change is rolled back after a crash (nil when it is unchanged).
+	oldNetworks json.RawMessage
+}
+
+// prepareCommit encodes the state a change stores, writing nothing.
+// The order of the files is the order of the renames: the catalogue, then
+// the running configuration (the commit point: a journal found at start is
+// rolled back unless running.json already holds its change), then the
+// persistent configuration.
+func (a *Agent) prepareCommit(cfg *netconf.Config, nets []*netconf.Network, persist bool) (*stateCommit, error) {
+	oldNets, running := a.snapshot()
+	c := &stateCommit{cfg: cfg, nets: nets}
+	diskNets, err := a.readStateFile(networksFile)
+	if err != nil {
+		return nil, &stateWriteError{err}
+	}
+	diskRunning, err := a.readStateFile(runningFile)
+	if err != nil {
+		return nil, &stateWriteError{err}
+	}
+	newNets, newRunning := diskNets, diskRunning
+	if nets != nil {
+		if newNets, err = encodeJSON(nets); err != nil {
+			return nil, err
+		}
+		if c.oldNetworks, err = encodeJSON(oldNets); err != nil {
+			return nil, err
+		}
+		c.files = append(c.files, stateFile{networksFile, newNets})
+	}
+	if nets != nil || !running.Equal(cfg) {
+		if newRunning, err = encodeJSON(cfg); err != nil {
+			return nil, err
+		}
+		c.files = append(c.files, stateFile{runningFile, newRunning})
+	}
+	if !bytes.Equal(newNets, diskNets) || !bytes.Equal(newRunning, diskRunning) {
+		c.digest = stateDigest(newNets, newRunning)
+	}
+	a.mu.RLock()
+	persistent := a.persistent
+	a.mu.RUnlock()
+	if persist && !cfg.Equal(persistent) {
+		data, err := encodeJSON(cfg)
+		if err != nil {
+			return nil, err
+		}
+		c.files = append(c.files, stateFile{persistentFile, data})
+		c.persist = true
+	}
+	return c, nil
+}
+
+// commitState stores a prepared commit, then publishes it to readers.
+func (a *Agent) commitState(c *stateCommit) error {
+	if len(c.files) == 0 {
+		return nil // a request that changed nothing writes nothing
+	}
+	if err := a.writeState(c.files...); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.running = c.cfg
+	if c.nets != nil {
+		a.networks = c.nets
+	}
+	if c.persist {
+		a.persistent = c.cfg
+	}
+	a.mu.Unlock()
+	return nil
+}
+
+// commitRunning stores and publishes a new running configuration (and
+// catalogue) outside a kernel transaction.
+func (a *Agent) commitRunning(cfg *netconf.Config, nets []*netconf.Network) error {
+	c, err := a.prepareCommit(cfg, nets, false)
+	if err == nil {
+		err = a.commitState(c)
+	}
+	var we *stateWriteError
+	if errors.As(err, &we) {
+		return stateFault(we, false)
+	}
+	return err
 }

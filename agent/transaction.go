@@ -104,13 +104,11 @@ func (a *Agent) transactLocked(ctx context.Context, ch change) (res txResult, er
 }
 
 // applyMerged applies a validated change and, if the request asks, commits
-// it to the persistent configuration.
+// it to the persistent configuration in the same store.
 func (a *Agent) applyMerged(ctx context.Context, ch change, m merged) (txResult, error) {
-	res, err := a.applyConfig(ctx, m.cur, m.cfg, ch.networks, m.how)
-	if err == nil && ch.request.CommitOnSuccess {
-		err = a.commitPersistent()
-	}
-	return res, err
+	how := m.how
+	how.persist = ch.request.CommitOnSuccess
+	return a.applyConfig(ctx, m.cur, m.cfg, ch.networks, how)
 }
 
 // transactAsync is transact for an async setupnetworks: it takes the
@@ -157,6 +155,8 @@ type applyHow struct {
 	// with those of the attachments it synchronises.
 	full   bool
 	synced []string
+	// persist makes the configuration persistent too (commit_on_success).
+	persist bool
 }
 
 // applyConfig makes the kernel run cfg (with the catalogue nets, or the
@@ -180,13 +180,40 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 	plan := sp.plan
 	cur = sp.cur
 	a.log.Debug("plan", zap.String("transaction", txID(ctx)), zap.String("plan", plan.String()))
-	writes, err := a.applyAndVerify(ctx, plan, cur, sp.oldT, sp.newT, sp.scope, how.await)
+	// The state to store is encoded before the first kernel write, so
+	// that the journal can name it: see recoverJournal.
+	commit, err := a.prepareCommit(cfg, nets, how.persist)
+	if err != nil {
+		return txResult{Plan: plan}, faultOfState(err, false)
+	}
+	j, writes, err := a.applyAndVerify(ctx, plan, cur, sp.oldT, sp.newT, sp.scope, how.await, commit)
 	if err != nil {
 		a.reconcileDHCP(ctx) // the configuration that runs again may need its clients back
 		return txResult{Plan: plan, Writes: writes}, err
 	}
-	if err := a.commitRunning(cfg, nets); err != nil {
+	// Crash order: the new state is stored (catalogue, running.json: the
+	// commit point, then persistent.json) while the journal is still on
+	// disk, and only then is the journal removed. A crash before the
+	// rename of running.json rolls the kernel back at the next start; one
+	// after it finds running.json holding the journal's change, which is
+	// then kept.
+	if err := a.commitState(commit); err != nil {
+		if j != nil {
+			err = a.rollBack(ctx, j, writes, stateFault(err, true))
+			if nerr := a.restoreNetworks(j); nerr != nil {
+				a.log.Error("cannot put the network catalogue back", zap.Error(nerr))
+			}
+		} else {
+			err = faultOfState(err, false)
+		}
+		a.reconcileDHCP(ctx)
 		return txResult{Plan: plan, Writes: writes}, err
+	}
+	if j != nil {
+		if err := a.removeJournal(); err != nil {
+			// The change is stored: the journal names it, so a restart keeps it.
+			a.log.Error("the change is committed but its journal could not be removed", zap.Error(err))
+		}
 	}
 	if committedNets, committed := a.snapshot(); committed == cfg {
 		a.targets.put(cfg, committedNets, nil, sp.newT) // (an unchanged one was not committed)
@@ -201,18 +228,21 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 
 // applyAndVerify applies the plan and checks the kernel read back. Before
 // the first write it journals a snapshot of every device the plan can
-// touch; on any failure it restores that snapshot exactly (links, masters,
-// bond options, MTUs, admin states, addresses, routes).
-func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *netconf.State, oldT, newT *netconf.Target, scope []string, await time.Duration) (int, error) {
+// touch, with the state the change will store (commit); on any failure it
+// restores that snapshot exactly (links, masters, bond options, MTUs,
+// admin states, addresses, routes). On success it returns the journal,
+// still on disk, for the caller to remove once the new state is stored
+// (nil when the plan is empty: nothing was journaled).
+func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *netconf.State, oldT, newT *netconf.Target, scope []string, await time.Duration, commit *stateCommit) (*journal, int, error) {
 	if len(plan) == 0 {
-		return 0, nil // nothing changes, so nothing can cut the manager off
+		return nil, 0, nil // nothing changes, so nothing can cut the manager off
 	}
 	a.noteBigPlan(len(plan))
 	names := netconf.TouchableNames(before, oldT, newT)
-	j := &journal{Started: time.Now(), Next: newT, Snapshot: netconf.SnapshotTarget(before, names), Names: names,
-		Before: &netconf.State{Routes: before.Routes, Rules: before.Rules}}
+	j := &journal{Version: journalVersion, Started: time.Now(), Next: newT, Snapshot: netconf.SnapshotTarget(before, names), Names: names,
+		Before: &netconf.State{Routes: before.Routes, Rules: before.Rules}, Commit: commit.digest, Networks: commit.oldNetworks}
 	if err := a.writeJournal(j); err != nil {
-		return 0, err
+		return nil, 0, faultOfState(err, false)
 	}
 	start := time.Now()
 	done, err := a.apply(ctx, a.instrument(plan))
@@ -225,14 +255,24 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 	a.noteApply(ctx, start, done)
 	if err == nil && await > 0 {
 		if f := a.awaitConnectivity(ctx, await); f != nil {
-			return done, a.rollBack(ctx, j, done, a.interrupted(ctx, f))
+			return nil, done, a.rollBack(ctx, j, done, a.interrupted(ctx, f))
 		}
 	}
 	if err == nil {
-		return done, a.removeJournal()
+		return j, done, nil
 	}
-	return done, a.rollBack(ctx, j, done, a.interrupted(ctx, newFault(http.StatusBadRequest, netconf.CodeFailedIfup, "Operation Failed",
+	return nil, done, a.rollBack(ctx, j, done, a.interrupted(ctx, newFault(http.StatusBadRequest, netconf.CodeFailedIfup, "Operation Failed",
 		"applying the change failed at %q; the host was rolled back", failedStep(err))))
+}
+
+// faultOfState answers a failure to store state as CodeStateWriteFailed,
+// and passes any other error on.
+func faultOfState(err error, rolledBack bool) error {
+	var we *stateWriteError
+	if errors.As(err, &we) {
+		return stateFault(we, rolledBack)
+	}
+	return err
 }
 
 // rollBack restores the journaled snapshot after cause and returns the
@@ -283,29 +323,6 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []
 		}
 	}
 	return err
-}
-
-// commitRunning stores the new running configuration (and catalogue) on
-// disk first, then publishes it to readers.
-func (a *Agent) commitRunning(cfg *netconf.Config, nets []*netconf.Network) error {
-	if _, running := a.snapshot(); nets == nil && running.Equal(cfg) {
-		return nil // a request that changed nothing writes nothing
-	}
-	if nets != nil {
-		if err := a.saveNetworks(nets); err != nil {
-			return err
-		}
-	}
-	if err := a.saveRunning(cfg); err != nil {
-		return err
-	}
-	a.mu.Lock()
-	a.running = cfg
-	if nets != nil {
-		a.networks = nets
-	}
-	a.mu.Unlock()
-	return nil
 }
 
 // nicNameResolver maps NIC and bond ids to device names: the kernel's links

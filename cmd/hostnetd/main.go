@@ -44,6 +44,11 @@ type args struct {
 	service      serviceFlags
 	maxConns     int
 	cpuProfile   string
+	// Crash tests only: a state file whose writes fail as on a full disk,
+	// and OP:NAME, the state file operation after which hostnetd kills
+	// itself.
+	failStateWrite string
+	crashAfter     string
 }
 
 type listFlag []string
@@ -66,6 +71,8 @@ func parseArgs(argv []string) (args, error) {
 	fs.StringVar(&a.resolvConf, "resolv-conf", "", "resolv.conf whose top gets the default-route network's name servers (default /etc/resolv.conf; /etc/netns/NAME/resolv.conf with --netns; RUN-DIR/resolv.conf with --sandbox; \"none\" to leave DNS alone)")
 	fs.IntVar(&a.maxConns, "max-connections", agent.DefaultMaxConnections, "connections served at once per listener; more wait")
 	fs.DurationVar(&a.stepDelay, "test-step-delay", 0, "for crash tests only: pause before each kernel write")
+	fs.StringVar(&a.failStateWrite, "test-fail-state-write", "", "for crash tests only: writes of this state file fail with ENOSPC")
+	fs.StringVar(&a.crashAfter, "test-crash-after-state-op", "", "for crash tests only: OP:NAME (replace:running.json, remove:journal.json, …): SIGKILL hostnetd right after it")
 	fs.StringVar(&a.cpuProfile, "cpu-profile", "", "for benchmarks: write a CPU profile of the whole run to this file")
 	var probes listFlag
 	fs.Var(&probes, "connectivity-probe", "tcp:HOST:PORT reached over a new configuration confirms connectivity; repeatable")
@@ -143,6 +150,13 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 	if err != nil {
 		return err
 	}
+	// The state directory is locked before anything else, a sandbox
+	// included: a second hostnetd on the same directory stops here.
+	lock, err := agent.LockStateDir(a.stateDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	ns, cleanup, err := openManagedNamespace(log, a)
 	if err != nil {
 		return err
@@ -163,6 +177,8 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 		Access:                 a.service.access(),
 		ShutdownGrace:          a.service.shutdownGrace,
 		MaxConnections:         a.maxConns,
+		StateLock:              lock,
+		StateHook:              a.stateHook(log),
 	})
 	if err != nil {
 		return err
@@ -247,4 +263,23 @@ func namespaceLabel(ns *kernel.Namespace) string {
 		return "(own)"
 	}
 	return ns.Name
+}
+
+// stateHook is the agent's StateHook for the crash-test flags, or nil.
+func (a args) stateHook(log *zap.Logger) func(op, name string) error {
+	if a.failStateWrite == "" && a.crashAfter == "" {
+		return nil
+	}
+	return func(op, name string) error {
+		if op == "write" && name == a.failStateWrite {
+			return syscall.ENOSPC
+		}
+		if op+":"+name == a.crashAfter {
+			log.Warn("test hook: killing hostnetd", zap.String("after", a.crashAfter))
+			_ = log.Sync()
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way
+		}
+		return nil
+	}
 }

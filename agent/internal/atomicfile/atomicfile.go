@@ -12,31 +12,73 @@ import (
 // Write replaces path with data: temporary file in the same directory,
 // fsync, rename, fsync of the directory.
 func Write(path string, data []byte, perm os.FileMode) error {
+	p, err := Prepare(path, data, perm)
+	if err != nil {
+		return err
+	}
+	defer p.Discard()
+	return p.Commit()
+}
+
+// Pending is a replacement written and synced to a temporary file but not
+// yet renamed over its path: writing, which can fail for want of space,
+// is done, and only the rename, which needs none, is left. A caller that
+// replaces several files writes them all first, so that a full disk
+// leaves every one of them as it was.
+type Pending struct {
+	path, tmp string
+}
+
+// Prepare writes data to a temporary file beside path and syncs it.
+func Prepare(path string, data []byte, perm os.FileMode) (*Pending, error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if _, err := tmp.Write(data); err != nil {
+	fail := func(format string, err error) (*Pending, error) {
 		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf(format, path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fail("writing %s: %w", err)
 	}
 	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+		return fail("writing %s: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("syncing %s: %w", path, err)
+		return fail("syncing %s: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replacing %s: %w", path, err)
+	return &Pending{path: path, tmp: tmp.Name()}, nil
+}
+
+// Path is the file the replacement is for.
+func (p *Pending) Path() string { return p.path }
+
+// Commit renames the temporary file over its path and syncs the directory.
+func (p *Pending) Commit() error {
+	if p.tmp == "" {
+		return fmt.Errorf("replacing %s: already committed or discarded", p.path)
 	}
-	return SyncDir(dir)
+	if err := os.Rename(p.tmp, p.path); err != nil {
+		return fmt.Errorf("replacing %s: %w", p.path, err)
+	}
+	p.tmp = ""
+	return SyncDir(filepath.Dir(p.path))
+}
+
+// Discard removes the temporary file of a replacement not committed; it is
+// a no-op after Commit.
+func (p *Pending) Discard() {
+	if p.tmp != "" {
+		os.Remove(p.tmp)
+		p.tmp = ""
+	}
 }
 
 // SyncDir makes a directory's entries (a rename, a removal) durable.
