@@ -36,8 +36,8 @@
 // §18.2.10.1) with IFA_F_NODAD, and with valid and preferred lifetimes equal
 // to the time left on the lease (rounded up to a second), so it shows as
 // dynamic and the kernel drops it by itself should hostnetd be gone at
-// expiry. Each renewal refreshes the lifetimes. An infinite lease gets a
-// permanent address.
+// expiry. Each renewal refreshes the lifetimes. An infinite lease gets the
+// longest finite lifetime (0xfffffffe s), so it still reads as a lease.
 //
 // # Sockets
 //

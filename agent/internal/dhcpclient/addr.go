@@ -15,8 +15,11 @@ import (
 // left of the preferred lifetime, both rounded up to whole seconds, so that
 // it shows as dynamic and the kernel itself drops it should hostnetd not be
 // there at expiry. AddrReplace refreshes the lifetimes of an address that
-// is already there. An infinite lease gets a permanent address. It returns
-// the device's ifindex.
+// is already there. An infinite lease gets the longest finite lifetime,
+// maxFiniteLifetime (136 years), not a permanent address: the kernel makes
+// an address of lifetime 0xffffffff permanent, which reads as static, and a
+// synchronisation would then take the lease's address away. It returns the
+// device's ifindex.
 func (c *Client[L]) installAddress(t Times) (int, error) {
 	h := c.cfg.Namespace.Handle
 	link, err := h.LinkByName(c.cfg.Link)
@@ -24,7 +27,9 @@ func (c *Client[L]) installAddress(t Times) (int, error) {
 		return 0, fmt.Errorf("finding %s: %w", c.cfg.Link, err)
 	}
 	addr := &netlink.Addr{IPNet: linkaddr.IPNet(t.Address), Flags: c.cfg.AddrFlags}
-	if !t.Infinite() {
+	if t.Infinite() {
+		addr.ValidLft, addr.PreferedLft = maxFiniteLifetime, maxFiniteLifetime
+	} else {
 		left := time.Until(t.Expiry())
 		if left <= 0 {
 			return 0, fmt.Errorf("the lease of %s has expired", t.Address)
@@ -42,6 +47,10 @@ func (c *Client[L]) installAddress(t Times) (int, error) {
 	}
 	return link.Attrs().Index, nil
 }
+
+// maxFiniteLifetime is the longest lifetime (s) the kernel keeps as
+// finite: 0xffffffff is its INFINITY_LIFE_TIME.
+const maxFiniteLifetime = 0xfffffffe
 
 // seconds rounds d up to whole seconds: the kernel must not drop the
 // address before the client does at expiry (it counts whole seconds from
