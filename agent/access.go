@@ -218,7 +218,14 @@ func (a *Agent) serveMetrics(w http.ResponseWriter, r *http.Request) {
 
 // accessFault answers a fault in the encoding the client accepts, XML if it
 // accepts neither (a Prometheus scraper): the 401 matters more than a 406.
+//
+// A client refused for its credentials or its rate is not served further
+// on this connection ("Connection: close"): it must not keep a connection
+// slot that clients with valid credentials need (slots.go).
 func (a *Agent) accessFault(w http.ResponseWriter, r *http.Request, f *Fault) {
+	if f.Status == http.StatusUnauthorized || f.Status == http.StatusTooManyRequests {
+		w.Header().Set("Connection", "close")
+	}
 	out, _ := negotiate(r.Header.Get("Accept"))
 	a.writeFault(w, r, out, f)
 }

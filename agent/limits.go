@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/net/netutil"
 )
 
 // HTTP limits: how long a client may take to send a request, how long an
@@ -49,18 +48,20 @@ func (a *Agent) newServer(ctx context.Context) *http.Server {
 		ReadTimeout:       a.opts.ReadTimeout,
 		IdleTimeout:       a.opts.IdleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ConnState:         trackConnState,
 		ErrorLog:          zap.NewStdLog(a.log.Named("http")),
 	}
 }
 
-// limitConnections bounds the connections each listener serves at once:
-// a further client waits in the listen backlog until one closes, so a
-// client that opens many connections (or holds them with slow requests,
-// until the read timeouts cut them) cannot make the daemon take more.
+// limitConnections bounds the connections each listener serves at once,
+// so a client that opens many connections cannot make the daemon take
+// more; a further client takes the slot of the connection idle the
+// longest, or waits until a request ends (slots.go): connections that
+// hold a slot unused cannot lock the others out.
 func (a *Agent) limitConnections(listeners []net.Listener) []net.Listener {
 	out := make([]net.Listener, len(listeners))
 	for i, ln := range listeners {
-		out[i] = netutil.LimitListener(ln, a.opts.MaxConnections)
+		out[i] = newSlotListener(ln, a.opts.MaxConnections)
 	}
 	return out
 }

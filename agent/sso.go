@@ -33,6 +33,13 @@ func (a *Agent) ssoToken(w http.ResponseWriter, r *http.Request) {
 	if !ssoForm(w, r) {
 		return
 	}
+	if r.URL.Query().Has("password") {
+		// A URL is logged by proxies and kept in histories: a password
+		// there is refused, before it is checked, so that it is not used.
+		a.log.Warn("SSO login refused: the password was in the URL", zap.String("client", clientAddr(r)))
+		ssoError(w, http.StatusBadRequest, "invalid_request", "the password must be sent in the request body (application/x-www-form-urlencoded), never in the URL")
+		return
+	}
 	if g := r.Form.Get("grant_type"); g != "password" {
 		ssoError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type "+g+" is not supported; hostnetd offers password")
 		return
@@ -99,6 +106,9 @@ func ssoForm(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func ssoError(w http.ResponseWriter, status int, code, msg string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("Connection", "close") // a failed login gives its connection slot back (slots.go)
+	}
 	ssoJSON(w, status, map[string]any{"error_code": code, "error": msg})
 }
 
