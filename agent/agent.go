@@ -110,6 +110,11 @@ type Agent struct {
 	// driftSkipped says the drift watcher skipped a look while a write
 	// held the slot; the write's end has it look again.
 	driftSkipped atomic.Bool
+	// pendingNICs are the attachments pending at the drift watcher's last
+	// look, pendingBusy says one is applying those that appeared
+	// (pending.go).
+	pendingNICs atomic.Pointer[pendingSet]
+	pendingBusy atomic.Bool
 	// targets remembers the running configuration's target: every
 	// transaction plans from it, and building it costs as much as merging
 	// a request for the whole host. Targets are never modified once built.

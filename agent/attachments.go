@@ -28,6 +28,9 @@ func (a *Agent) attachmentViews(nic string, st *netconf.State) []xmlapi.Attachme
 		v := xmlapi.AttachmentView{Attachment: at, Network: net}
 		if st != nil {
 			v.Reported = drift.AttachmentDrift(*at, net)
+			if _, ok := st.Link(at.Nic); !ok && !slices.ContainsFunc(running.Bonds, func(b netconf.BondConfig) bool { return b.Name == at.Nic }) {
+				v.Reported = append([]netconf.Reported{pendingReported(*at)}, v.Reported...) // pending.go
+			}
 		}
 		out = append(out, v)
 	}

@@ -156,5 +156,6 @@ func (a *Agent) watchDrift(ctx context.Context, kick <-chan struct{}) {
 			}
 		}
 		drifted = now
+		a.applyAppeared(ctx, st) // pending attachments whose NIC appeared
 	}
 }

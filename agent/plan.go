@@ -33,8 +33,11 @@ func (a *Agent) mergeChange(ch change) (merged, error) {
 	if err != nil {
 		return merged{}, err
 	}
+	// Attachments whose NIC is missing are pending (pending.go): they are
+	// carried over, not validated, unless the request names them.
+	req, base, kept := splitPending(ch.request, running, nets, view)
 	cfg, resynced, err := netconf.MergeAndSync(netconf.MergeInput{
-		Request: ch.request, Running: running, Networks: nets, Kernel: view,
+		Request: req, Running: base, Networks: nets, Kernel: view,
 		NicName:                a.nicNameResolver(view, running),
 		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
 		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
@@ -43,7 +46,8 @@ func (a *Agent) mergeChange(ch change) (merged, error) {
 	if err != nil {
 		return merged{}, ruleFault(err)
 	}
-	how := applyHow{synced: append(ch.request.SyncedAttachments, resynced...)}
+	cfg = withPending(cfg, kept, running)
+	how := applyHow{synced: append(req.SyncedAttachments, resynced...)}
 	if ch.request.CheckConnectivity {
 		how.await = a.connectivityTimeout(ch.request)
 	}
@@ -58,6 +62,8 @@ type scopedPlan struct {
 	scope      []string
 	plan       netconf.Plan
 	cur        *netconf.State
+	// pending says the configuration planned has pending attachments.
+	pending bool
 }
 
 // planChange plans the kernel writes that take the kernel from running
@@ -69,14 +75,29 @@ func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets 
 	if newNets == nil {
 		newNets = oldNets
 	}
-	oldT := a.targets.get(running, oldNets, nil, func() *netconf.Target { return netconf.BuildTarget(running, oldNets) })
+	// Pending attachments (their NIC is missing) are left out of both
+	// targets: no plan touches them.
+	view := cur
+	if view == nil {
+		var err error
+		if view, err = a.observedState(); err != nil {
+			return scopedPlan{}, err
+		}
+	}
+	effRunning, effCfg := effective(running, view), effective(cfg, view)
+	var oldT *netconf.Target
+	if effRunning == running {
+		oldT = a.targets.get(running, oldNets, nil, func() *netconf.Target { return netconf.BuildTarget(running, oldNets) })
+	} else {
+		oldT = netconf.BuildTarget(effRunning, oldNets)
+	}
 	// A target follows from its configuration and catalogue alone: a
 	// request that changes neither (a re-sent one) has the same target,
 	// and no device that changed.
-	unchanged := sameSlice(newNets, oldNets) && cfg.Equal(running)
+	unchanged := sameSlice(newNets, oldNets) && effCfg.Equal(effRunning)
 	newT := oldT
 	if !unchanged {
-		newT = netconf.BuildTarget(cfg, newNets)
+		newT = netconf.BuildTarget(effCfg, newNets)
 	}
 	var scope []string // nil: every device
 	if !how.full {
@@ -86,7 +107,7 @@ func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets 
 		}
 		scope = append([]string{}, scope...) // empty, not nil: no device
 	}
-	sp := scopedPlan{oldT: oldT, newT: newT, scope: scope, cur: cur}
+	sp := scopedPlan{oldT: oldT, newT: newT, scope: scope, cur: cur, pending: effCfg != cfg}
 	if scope != nil && len(scope) == 0 {
 		return sp, nil
 	}

@@ -38,6 +38,7 @@ func (a *Agent) restoreAtBoot(ctx context.Context) error {
 	if _, err := os.Stat(marker); err == nil {
 		a.log.Info("restore skipped: already done in this boot; keeping the running configuration")
 		a.reconcileDHCP(ctx)
+		a.lookPending()
 		return nil
 	}
 	unlock, err := a.lockWriter(ctx)
@@ -67,6 +68,7 @@ func (a *Agent) restoreAtBoot(ctx context.Context) error {
 		return fmt.Errorf("writing the restore marker: %w", err)
 	}
 	a.metrics.restored(time.Since(start))
+	a.lookPending()
 	a.log.Info("persistent configuration restored", zap.Duration("duration", time.Since(start)),
 		zap.Int("bonds", len(wanted.Bonds)), zap.Int("attachments", len(wanted.Attachments)))
 	return nil
@@ -81,7 +83,8 @@ func (a *Agent) restoreTx(ctx context.Context, cur *netconf.State, cfg *netconf.
 
 // restorable drops what cannot be restored on this kernel: bond slaves
 // that disappeared (a bond keeps the ones that exist), bonds left without
-// a slave, and attachments whose network or NIC is gone.
+// a slave, and attachments whose network is gone. An attachment whose NIC
+// is missing is kept, pending.
 func (a *Agent) restorable(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) *netconf.Config {
 	out := &netconf.Config{}
 	byID := networksByID(nets)
@@ -109,7 +112,10 @@ func (a *Agent) restorable(cfg *netconf.Config, nets []*netconf.Network, st *net
 		case !hasNet:
 			a.log.Error("restore: skipping an attachment whose network is gone", zap.String("attachment", at.ID))
 		case !nicExists && !isBond:
-			a.log.Error("restore: skipping an attachment whose NIC is missing", zap.String("attachment", at.ID), zap.String("nic", at.Nic))
+			// Kept, pending (pending.go): no plan touches it, and it is
+			// applied when its NIC appears; a commit keeps it persistent.
+			a.log.Warn("restore: the NIC of an attachment is missing; the attachment is pending until it appears", zap.String("attachment", at.ID), zap.String("nic", at.Nic))
+			out.Attachments = append(out.Attachments, at)
 		default:
 			out.Attachments = append(out.Attachments, at)
 		}
@@ -163,4 +169,16 @@ func (a *Agent) refuseWhileRestoring(w http.ResponseWriter, r *http.Request, f f
 	a.writeFault(w, r, f, newFault(http.StatusServiceUnavailable, CodeRestoreInProgress, "Service unavailable",
 		"hostnetd is restoring the persistent network configuration; retry shortly"))
 	return true
+}
+
+// lookPending records the attachments restore left pending, and has the
+// drift watcher look: a NIC may have appeared meanwhile.
+func (a *Agent) lookPending() {
+	st, err := a.observedState()
+	if err != nil {
+		a.log.Warn("reading the kernel for pending attachments", zap.Error(err))
+		return
+	}
+	a.notePending(st)
+	a.kickDrift()
 }

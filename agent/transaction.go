@@ -215,8 +215,10 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 			a.log.Error("the change is committed but its journal could not be removed", zap.Error(err))
 		}
 	}
-	if committedNets, committed := a.snapshot(); committed == cfg {
-		a.targets.put(cfg, committedNets, nil, sp.newT) // (an unchanged one was not committed)
+	if committedNets, committed := a.snapshot(); committed == cfg && !sp.pending {
+		// (an unchanged one was not committed; one with pending
+		// attachments has a target that changes when their NIC appears)
+		a.targets.put(cfg, committedNets, nil, sp.newT)
 	}
 	a.reconcileDHCP(ctx)
 	a.updateDNS()
