@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -194,7 +195,7 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent.New: %w", err)
 	}
-	stored, err := loadStoredState(opts.StateDir)
+	stored, err := loadStoredState(log, opts.StateDir)
 	if err != nil {
 		return nil, fmt.Errorf("agent.New: %w", err)
 	}
@@ -209,6 +210,21 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	a.dhcp.record = a.events.record
 	if a.persistent, err = a.loadPersistent(); err != nil {
 		return nil, fmt.Errorf("agent.New: %w", err)
+	}
+	if stored.runningLost {
+		// The kernel's configuration is unknown: restore the persistent
+		// one as at boot.
+		a.running = a.persistent
+		data, err := encodeJSON(a.persistent)
+		if err == nil {
+			err = a.writeState(stateFile{runningFile, data})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("agent.New: %w", err)
+		}
+		if err := os.Remove(filepath.Join(opts.RunDir, restoredMarker)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("agent.New: %w", err)
+		}
 	}
 	a.routes()
 	a.ownLock = ownLock

@@ -84,14 +84,23 @@ func (a *Agent) removeJournal() error {
 // that cannot be rolled back is set aside, loudly: it must never block the
 // transactions that follow.
 func (a *Agent) recoverJournal(ctx context.Context) error {
-	var j journal
-	found, err := loadJSON(a.journalPath(), &j)
-	if err != nil || !found {
-		if err != nil {
-			a.setAsideJournal(err)
-		}
+	data, err := os.ReadFile(a.journalPath())
+	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	var jp *journal
+	if err == nil {
+		if err = decodeStrict(data, &jp, false); err == nil {
+			err = checkJournal(jp)
+		}
+	}
+	if err != nil {
+		// Nothing to roll back from: the host is left as it is, loudly.
+		a.log.Error("the journal of an interrupted transaction is damaged; it cannot be rolled back", zap.Error(err))
+		a.setAsideJournal(err)
+		return nil
+	}
+	j := *jp
 	if j.Commit != "" {
 		digest, err := a.storedDigest()
 		if err != nil {

@@ -1,8 +1,8 @@
 package agent
 
 import (
+	"fmt"
 	"net/http"
-	"path/filepath"
 
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/xmlapi"
@@ -14,10 +14,16 @@ import (
 // is undone by the next reboot.
 const persistentFile = "persistent.json"
 
+// loadPersistent reads the persistent configuration (statefiles.go); a
+// damaged one without a good copy refuses the start: restoring anything
+// else at boot would be a guess.
 func (a *Agent) loadPersistent() (*netconf.Config, error) {
-	cfg := &netconf.Config{}
-	if _, err := loadJSON(filepath.Join(a.opts.StateDir, persistentFile), cfg); err != nil {
-		return nil, err
+	cfg, found, err := loadStateFile(a.log, a.opts.StateDir, persistentFile, false, checkConfig)
+	if err != nil {
+		return nil, fmt.Errorf("refusing to start: %w; restore the file from a backup, or remove it to restore nothing at boot", err)
+	}
+	if !found {
+		return &netconf.Config{}, nil
 	}
 	return cfg, nil
 }

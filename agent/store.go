@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"go.uber.org/zap"
+
 	"github.com/hostnetd/hostnetd/agent/internal/atomicfile"
 	"github.com/hostnetd/hostnetd/netconf"
 )
@@ -30,20 +32,8 @@ const CodeStateWriteFailed = "STATE_WRITE_FAILED"
 type storedState struct {
 	Networks []*netconf.Network
 	Running  *netconf.Config
-}
-
-func loadJSON(path string, v any) (bool, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return false, fmt.Errorf("reading %s: %w", path, err)
-	}
-	return true, nil
+	// runningLost says running.json was damaged beyond its last good copy.
+	runningLost bool
 }
 
 func encodeJSON(v any) ([]byte, error) {
@@ -54,13 +44,27 @@ func encodeJSON(v any) ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-func loadStoredState(dir string) (*storedState, error) {
+// loadStoredState reads the catalogue and the running configuration
+// (statefiles.go). A damaged catalogue without a good copy refuses the
+// start: nothing can be served without it. A damaged running
+// configuration without a good copy is replaced by the persistent one,
+// and restore runs again (runningLost).
+func loadStoredState(log *zap.Logger, dir string) (*storedState, error) {
 	st := &storedState{Running: &netconf.Config{}}
-	if _, err := loadJSON(filepath.Join(dir, networksFile), &st.Networks); err != nil {
-		return nil, err
+	nets, _, err := loadStateFile(log, dir, networksFile, true, checkNetworks)
+	if err != nil {
+		return nil, fmt.Errorf("refusing to start: %w; restore the file from a backup, or remove it to start with no networks", err)
 	}
-	if _, err := loadJSON(filepath.Join(dir, runningFile), st.Running); err != nil {
+	st.Networks = nets
+	running, found, err := loadStateFile(log, dir, runningFile, false, checkConfig)
+	switch {
+	case errors.Is(err, errNoGoodCopy):
+		log.Error("the running configuration is lost; the persistent one is restored instead", zap.Error(err))
+		st.runningLost = true
+	case err != nil:
 		return nil, err
+	case found:
+		st.Running = running
 	}
 	return st, nil
 }
@@ -110,7 +114,7 @@ func (a *Agent) writeState(files ...stateFile) error {
 		pending = append(pending, p)
 	}
 	for i, p := range pending {
-		if err := p.Commit(); err != nil {
+		if err := p.CommitKeepingPrevious(); err != nil {
 			return &stateWriteError{err}
 		}
 		_ = a.stateHook("replace", files[i].name)

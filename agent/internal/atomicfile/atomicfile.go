@@ -72,6 +72,20 @@ func (p *Pending) Commit() error {
 	return SyncDir(filepath.Dir(p.path))
 }
 
+// CommitKeepingPrevious is Commit that first keeps the file it replaces,
+// if any, as path.prev (a hard link: the old content, which nothing
+// writes again): the last good copy, should the new one be damaged later.
+func (p *Pending) CommitKeepingPrevious() error {
+	prev := p.path + ".prev"
+	if err := os.Remove(prev); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("replacing %s: %w", prev, err)
+	}
+	if err := os.Link(p.path, prev); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("keeping %s: %w", prev, err)
+	}
+	return p.Commit()
+}
+
 // Discard removes the temporary file of a replacement not committed; it is
 // a no-op after Commit.
 func (p *Pending) Discard() {
