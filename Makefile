@@ -87,7 +87,7 @@ test-unit: build
 # loaded CI machine hits that race. A count has no deadline to race.
 FUZZ_EXECS ?= 100000x
 fuzz:
-	@targets=$$($(GO) test -list '^Fuzz' ./xmlapi | grep '^Fuzz'); \
+	@targets=$$($(GO) test -list '^Fuzz' -timeout 5m ./xmlapi | grep '^Fuzz'); \
 	  for t in $$targets; do \
 	    echo "fuzz: $$t for $(FUZZ_EXECS)"; \
 	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_EXECS) -timeout 5m ./xmlapi || exit 1; \

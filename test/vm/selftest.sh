@@ -20,7 +20,7 @@ fail() {
 }
 
 gotest() {
-	go test -tags vmtest -exec "$here/vmexec" -count=1 -v ./test/vm/selftest 2>&1
+	go test -tags vmtest -exec "$here/vmexec" -count=1 -timeout 15m -v ./test/vm/selftest 2>&1
 }
 
 "$here/vm.sh" prepare || {
