@@ -89,13 +89,20 @@ func parseAddressDetails(network string, family int, a RawIPAssignment, cfg *IPC
 	if !ok {
 		return ruleErr(CodeBadAddr, "network %s: %q is not a valid IPv%d %s", network, a.Netmask, family, map[int]string{4: "netmask", 6: "prefix length"}[family])
 	}
-	cfg.Addrs = append(cfg.Addrs, netip.PrefixFrom(addr, bits))
+	prefix := netip.PrefixFrom(addr, bits)
+	if err := checkHostAddress(network, prefix); err != nil {
+		return err
+	}
+	cfg.Addrs = append(cfg.Addrs, prefix)
 	if a.Gateway == "" {
 		return nil
 	}
 	gw, err := netip.ParseAddr(a.Gateway)
 	if err != nil || gw.Zone() != "" || (family == 4) != gw.Is4() {
 		return ruleErr(CodeBadAddr, "network %s: gateway %q is not an IPv%d address", network, a.Gateway, family)
+	}
+	if err := checkGateway(network, prefix, gw); err != nil {
+		return err
 	}
 	if cfg.Gateway.IsValid() && cfg.Gateway != gw {
 		return ruleErr(CodeBadAddr, "network %s: two IPv%d gateways, %s and %s", network, family, cfg.Gateway, gw)
@@ -128,4 +135,79 @@ func parseNetmask(family int, s string) (int, bool) {
 		v <<= 1
 	}
 	return ones, v == 0
+}
+
+// checkHostAddress refuses a static address no host can use: the
+// unspecified address, loopback, multicast, the IPv4 limited broadcast,
+// a link-local IPv4 address, a /0 prefix (every destination on-link),
+// and, below /31, the IPv4 subnet's own network or broadcast address.
+// The kernel would take most of them and the host would lose its network
+// (or answer for the whole Internet), or refuse them only once the
+// transaction had begun.
+func checkHostAddress(network string, p netip.Prefix) error {
+	addr := p.Addr()
+	bad := func(why string) error {
+		return ruleErr(CodeBadAddr, "network %s: %s cannot be a host's address: %s", network, p, why)
+	}
+	switch {
+	case addr.IsUnspecified():
+		return bad("it is the unspecified address")
+	case addr.IsLoopback():
+		return bad("it is a loopback address")
+	case addr.IsMulticast():
+		return bad("it is a multicast address")
+	case addr == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return bad("it is the broadcast address")
+	case addr.Is4() && addr.IsLinkLocalUnicast():
+		return bad("it is an IPv4 link-local (autoconfiguration) address")
+	case p.Bits() == 0:
+		return bad("a /0 prefix puts every destination on the link")
+	}
+	if addr.Is4() && p.Bits() < 31 {
+		net := p.Masked().Addr()
+		if addr == net {
+			return bad("it is its subnet's network address")
+		}
+		if addr == broadcast4(p) {
+			return bad("it is its subnet's broadcast address")
+		}
+	}
+	return nil
+}
+
+// checkGateway refuses a gateway the host cannot route through: the
+// unspecified, loopback, multicast or broadcast address, its own address,
+// or one outside its subnet (an IPv6 link-local gateway, always on-link,
+// is allowed).
+func checkGateway(network string, p netip.Prefix, gw netip.Addr) error {
+	bad := func(why string) error {
+		return ruleErr(CodeBadAddr, "network %s: gateway %s cannot be used with %s: %s", network, gw, p, why)
+	}
+	switch {
+	case gw.IsUnspecified():
+		return bad("it is the unspecified address")
+	case gw.IsLoopback():
+		return bad("it is a loopback address")
+	case gw.IsMulticast():
+		return bad("it is a multicast address")
+	case gw == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return bad("it is the broadcast address")
+	case gw == p.Addr():
+		return bad("it is the host's own address")
+	case gw.Is6() && gw.IsLinkLocalUnicast():
+		return nil
+	case !p.Masked().Contains(gw):
+		return bad("it is outside the subnet " + p.Masked().String())
+	case gw.Is4() && p.Bits() < 31 && (gw == p.Masked().Addr() || gw == broadcast4(p)):
+		return bad("it is the subnet's network or broadcast address")
+	}
+	return nil
+}
+
+// broadcast4 is the broadcast address of an IPv4 prefix.
+func broadcast4(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As4()
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	v |= 1<<(32-p.Bits()) - 1
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
