@@ -3,8 +3,10 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Sandbox is a throwaway host for trying hostnetd safely: a namespace with
@@ -21,6 +23,9 @@ const SwitchBridge = "switch0"
 // CreateSandbox creates the namespaces name and name+"-sw" with nics veth
 // pairs between them. On failure it removes whatever it created.
 func CreateSandbox(name string, nics int) (sb *Sandbox, err error) {
+	if err := SharedNetnsDir(); err != nil {
+		return nil, err
+	}
 	host, err := CreateNamespace(name)
 	if err != nil {
 		return nil, err
@@ -83,6 +88,38 @@ func (sb *Sandbox) Destroy() error {
 		errs = append(errs, ns.Close(), DeleteNamespace(ns.Name))
 	}
 	return errors.Join(errs...)
+}
+
+// netnsDir is where named namespaces are bind-mounted (iproute2's
+// NETNS_RUN_DIR).
+const netnsDir = "/run/netns"
+
+// SharedNetnsDir makes /run/netns a shared mount point, as `ip netns add`
+// does before its first namespace: when /run/netns is a plain directory,
+// the namespaces bind-mounted in it sit on /run's mount, and a later
+// `ip netns add` that turns /run/netns into a mount point of its own
+// (recursively, so it copies them) leaves each of them mounted twice, one
+// copy hidden under the new mount: deleting the namespace then unmounts
+// the visible copy and the removal of its file fails with EBUSY. Made
+// shared first, the directory is one mount that later `ip netns` commands
+// reuse, and an unmount propagates to every copy.
+func SharedNetnsDir() error {
+	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", netnsDir, err)
+	}
+	for made := false; ; made = true {
+		err := unix.Mount("", netnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, unix.EINVAL) || made {
+			return fmt.Errorf("mount --make-shared %s: %w", netnsDir, err)
+		}
+		// Not a mount point yet: make it one, bound onto itself.
+		if err := unix.Mount(netnsDir, netnsDir, "none", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("mount --bind %s %s: %w", netnsDir, netnsDir, err)
+		}
+	}
 }
 
 func setUpByName(ns *Namespace, name string) error {
