@@ -58,6 +58,9 @@ type dhcpClient struct {
 	routes []netconf.Route
 	rules  []netconf.Rule
 	bound  bool
+	// ignoredRouter is the lease router last ignored, so that a renewal
+	// of the same lease records no new event.
+	ignoredRouter netip.Addr
 }
 
 func newDHCPClients(log *zap.Logger, ns *kernel.Namespace, stateDir string) *dhcpClients {
@@ -220,6 +223,19 @@ func (d *dhcpClients) route(c *dhcpClient, l dhcp4.Lease) {
 	defer c.mu.Unlock()
 	var routes []netconf.Route
 	var rules []netconf.Rule
+	if l.Bound && l.Router.IsValid() && !dhcp4.UsableRouter(l) {
+		// A gateway the kernel would refuse (outside the subnet) or that
+		// cannot be one: the lease is kept without it, loudly, its name
+		// servers included.
+		d.log.Warn("ignoring a DHCP router that cannot be the gateway of the lease", zap.String("link", c.link),
+			zap.Stringer("router", l.Router), zap.Stringer("address", l.Address))
+		if d.record != nil && c.ignoredRouter != l.Router {
+			d.record("warning", "DHCP_ROUTER_IGNORED", "DHCP lease "+l.Address.String()+" on "+c.link+": router "+l.Router.String()+
+				" is outside the leased subnet or not a unicast host; no gateway from this lease")
+		}
+		c.ignoredRouter = l.Router
+		l.Router = netip.Addr{}
+	}
 	if l.Bound {
 		var unreachable []dhcp4.Route
 		routes, rules, unreachable = leaseRouting(c.link, l, c.owner)
@@ -246,10 +262,12 @@ func (d *dhcpClients) route(c *dhcpClient, l dhcp4.Lease) {
 		plan = append(plan, netconf.Step{Op: netconf.OpRuleAdd, Rule: r})
 	}
 	if _, err := kernel.Apply(context.Background(), d.ns, plan); err != nil {
+		// The address is installed whatever its routes do: its name
+		// servers and its events are still the lease's.
 		d.log.Error("installing the routing of a DHCP lease", zap.String("link", c.link), zap.Error(err))
-		return
+	} else {
+		c.routes, c.rules = routes, rules
 	}
-	c.routes, c.rules = routes, rules
 	d.setDNS(c.id, l.Bound, l.DNS)
 	if l.Bound != c.bound && d.record != nil {
 		if l.Bound {

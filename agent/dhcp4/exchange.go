@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"syscall"
 	"time"
 
@@ -331,6 +332,9 @@ func parseAck(ack *dhcpv4.DHCPv4, sent time.Time, prev *Lease) (Lease, error) {
 		bits, _ = net.IP(ip.AsSlice()).DefaultMask().Size()
 	}
 	l.Address = netip.PrefixFrom(ip, bits)
+	if err := usableAddress(l.Address); err != nil {
+		return Lease{}, fmt.Errorf("the DHCPACK offers %s, which no host can use: %v", l.Address, err)
+	}
 	classless, hasClassless := classlessRoutes(ack)
 	if hasClassless {
 		l.Router, l.Routes = classless.router, classless.routes
@@ -343,7 +347,7 @@ func parseAck(ack *dhcpv4.DHCPv4, sent time.Time, prev *Lease) (Lease, error) {
 		}
 	}
 	for _, d := range ack.DNS() {
-		if a, ok := netip.AddrFromSlice(d.To4()); ok && !a.IsUnspecified() {
+		if a, ok := netip.AddrFromSlice(d.To4()); ok && saneNameserver(a, l.Address) && !slices.Contains(l.DNS, a) {
 			l.DNS = append(l.DNS, a)
 		}
 	}
@@ -379,6 +383,55 @@ func parseAck(ack *dhcpv4.DHCPv4, sent time.Time, prev *Lease) (Lease, error) {
 		l.T1 = min(l.LeaseTime/2, l.T2)
 	}
 	return l, nil
+}
+
+// usableAddress refuses a leased address no host can use (RFC 1122
+// §3.2.1.3, RFC 5735): unspecified, loopback, multicast, limited
+// broadcast, class E, link-local, a /0 mask, or below /31 its subnet's
+// network or broadcast address. A hostile or broken server offering one
+// gets no lease out of the client.
+func usableAddress(p netip.Prefix) error {
+	a := p.Addr()
+	switch {
+	case !a.Is4():
+		return errors.New("not an IPv4 address")
+	case a.IsUnspecified(), a.IsLoopback(), a.IsMulticast(), a.IsLinkLocalUnicast():
+		return errors.New("not a unicast host address")
+	case a.As4()[0] >= 240: // class E, and 255.255.255.255
+		return errors.New("a reserved or broadcast address")
+	case p.Bits() == 0:
+		return errors.New("a /0 subnet mask")
+	case p.Bits() < 31 && (a == p.Masked().Addr() || a == subnetBroadcast(p)):
+		return errors.New("its subnet's network or broadcast address")
+	}
+	return nil
+}
+
+// saneNameserver keeps a name server a resolver can query: a unicast
+// address that is not loopback (the server's own resolver is not this
+// host's), link-local, reserved, or the leased subnet's broadcast.
+func saneNameserver(a netip.Addr, lease netip.Prefix) bool {
+	return a.Is4() && a.IsGlobalUnicast() && a.As4()[0] < 240 &&
+		!(lease.Bits() < 31 && a == subnetBroadcast(lease))
+}
+
+// UsableRouter reports whether a lease's router can be its gateway: a
+// unicast address in the leased subnet, other than the leased address and
+// the subnet's network and broadcast addresses.
+func UsableRouter(l Lease) bool {
+	r := l.Router
+	if !r.Is4() || !r.IsGlobalUnicast() || r.As4()[0] >= 240 || r == l.Address.Addr() || !l.Address.Masked().Contains(r) {
+		return false
+	}
+	return l.Address.Bits() >= 31 || r != l.Address.Masked().Addr() && r != subnetBroadcast(l.Address)
+}
+
+// subnetBroadcast is the broadcast address of an IPv4 subnet.
+func subnetBroadcast(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As4()
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	v |= 1<<(32-p.Bits()) - 1
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
 type classless struct {
