@@ -27,8 +27,15 @@ const (
 const minTokenLength = 16
 
 // maxSessions bounds the tokens issued by the SSO endpoint that are alive
-// at once; beyond it the one closest to expiry is dropped.
-const maxSessions = 1024
+// at once, and maxUserSessions those of one user: a user over its bound
+// loses its own session closest to expiry; when the table is full, the
+// user with the most sessions loses one. So no user, whatever its scope,
+// can end another's session by logging in again and again (an engine
+// keeps one session; a few tools may share a user).
+const (
+	maxSessions     = 1024
+	maxUserSessions = 64
+)
 
 // principal is who a request authenticated as.
 type principal struct {
@@ -215,30 +222,45 @@ func (s *sessions) issue(p principal, ttl time.Duration, now time.Time) (string,
 	if s.byKey == nil {
 		s.byKey = map[tokenKey]session{}
 	}
-	if len(s.byKey) >= maxSessions {
-		s.pruneLocked(now)
-	}
+	s.makeRoomLocked(p.name, now)
 	s.byKey[keyOf(token)] = session{principal: p, expires: exp}
 	return token, exp
 }
 
-// pruneLocked drops the expired sessions and, if that is not enough, the
-// one that expires first.
-func (s *sessions) pruneLocked(now time.Time) {
-	var first tokenKey
-	var firstExp time.Time
+// makeRoomLocked makes room for one more session of user: it drops the
+// expired sessions, then, if the user is at maxUserSessions, the user's
+// own session that expires first, or else, if the table is full, the
+// first to expire of the user who holds the most.
+func (s *sessions) makeRoomLocked(user string, now time.Time) {
+	perUser := map[string]int{}
 	for k, v := range s.byKey {
 		if !v.expires.After(now) {
 			delete(s.byKey, k)
 			continue
 		}
-		if firstExp.IsZero() || v.expires.Before(firstExp) {
+		perUser[v.name]++
+	}
+	victim := ""
+	switch {
+	case perUser[user] >= maxUserSessions:
+		victim = user
+	case len(s.byKey) >= maxSessions:
+		for name, n := range perUser {
+			if victim == "" || n > perUser[victim] || n == perUser[victim] && name < victim {
+				victim = name
+			}
+		}
+	default:
+		return
+	}
+	var first tokenKey
+	var firstExp time.Time
+	for k, v := range s.byKey {
+		if v.name == victim && (firstExp.IsZero() || v.expires.Before(firstExp)) {
 			first, firstExp = k, v.expires
 		}
 	}
-	if len(s.byKey) >= maxSessions {
-		delete(s.byKey, first)
-	}
+	delete(s.byKey, first)
 }
 
 // lookup returns the live session of a token.
