@@ -59,6 +59,10 @@ type access struct {
 	sessions sessions
 	lifetime time.Duration
 	limiter  *rateLimiter
+	// failures is the budget of failed authentications per client
+	// network, bcrypt the password-check slots (authcost.go).
+	failures *rateLimiter
+	bcrypt   chan struct{}
 }
 
 // credentials are the contents of the tokens and users files, replaced
@@ -122,6 +126,8 @@ func newAccess(log *zap.Logger, o AccessOptions) (*access, error) {
 		burst = DefaultRateBurst
 	}
 	c.limiter = newRateLimiter(rate, burst)
+	c.failures = newFailureBudget()
+	c.bcrypt = make(chan struct{}, bcryptSlots())
 	return c, nil
 }
 
@@ -188,6 +194,18 @@ func (a *Agent) guard(api http.Handler) http.Handler {
 		}
 		if remote {
 			if d := a.access.authenticate(r, time.Now()); d != nil {
+				if d.fault.Status == http.StatusUnauthorized {
+					// Counted per client network (authcost.go); one over
+					// its budget learns nothing more.
+					if wait, ok := a.access.failuresLeft(r, time.Now()); !ok {
+						a.metrics.deny("rate_limited")
+						w.Header().Set("Retry-After", retryAfter(wait))
+						a.accessFault(w, r, newFault(http.StatusTooManyRequests, CodeTooManyRequests, "Too many requests",
+							"too many failed authentications from %s; retry after the time in Retry-After", clientNet(r)))
+						return
+					}
+					a.access.failed(r, time.Now())
+				}
 				a.metrics.deny(d.reason)
 				a.log.Debug("request denied", zap.String("client", clientAddr(r)), zap.String("method", r.Method),
 					zap.String("path", r.URL.Path), zap.String("code", d.fault.Code))

@@ -77,3 +77,21 @@ func (l *rateLimiter) pruneLocked(now time.Time) {
 		}
 	}
 }
+
+// peek is allow without taking a request from the bucket.
+func (l *rateLimiter) peek(client string, now time.Time) (time.Duration, bool) {
+	if l == nil {
+		return 0, true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[client]
+	if b == nil {
+		return 0, true
+	}
+	tokens := math.Min(l.burst, b.tokens+math.Max(0, now.Sub(b.last).Seconds())*l.rate)
+	if tokens >= 1 {
+		return 0, true
+	}
+	return time.Duration((1 - tokens) / l.rate * float64(time.Second)), false
+}

@@ -55,8 +55,24 @@ func (a *Agent) ssoToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.Form.Get("username")
-	scope, ok := checkPassword(users, name, r.Form.Get("password"))
+	// The password check costs CPU on purpose: it is paid only by a
+	// network within its budget of failures, a few at a time (authcost.go).
+	if wait, ok := a.access.failuresLeft(r, time.Now()); !ok {
+		a.metrics.deny("rate_limited")
+		w.Header().Set("Retry-After", retryAfter(wait))
+		ssoError(w, http.StatusTooManyRequests, "access_denied", "too many failed logins from "+clientNet(r)+"; retry after the time in Retry-After")
+		return
+	}
+	release, ok := a.access.bcryptSlot(r.Context())
 	if !ok {
+		w.Header().Set("Retry-After", "5")
+		ssoError(w, http.StatusServiceUnavailable, "server_error", "too many logins at once; retry shortly")
+		return
+	}
+	scope, ok := checkPassword(users, name, r.Form.Get("password"))
+	release()
+	if !ok {
+		a.access.failed(r, time.Now())
 		a.metrics.deny("unauthenticated")
 		a.log.Warn("SSO login failed", zap.String("user", name), zap.String("client", clientAddr(r)))
 		ssoError(w, http.StatusUnauthorized, "access_denied", "Cannot authenticate user '"+name+"': the user name or password is incorrect")
@@ -106,7 +122,7 @@ func ssoForm(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func ssoError(w http.ResponseWriter, status int, code, msg string) {
-	if status == http.StatusUnauthorized {
+	if status == http.StatusUnauthorized || status == http.StatusTooManyRequests {
 		w.Header().Set("Connection", "close") // a failed login gives its connection slot back (slots.go)
 	}
 	ssoJSON(w, status, map[string]any{"error_code": code, "error": msg})

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -125,5 +126,69 @@ func TestSSOPasswordInTheURLIsRefused(t *testing.T) {
 	}
 	if status, body := post(base, form); status != http.StatusOK || !strings.Contains(body, "access_token") {
 		t.Errorf("the password in the body: %d %s", status, body)
+	}
+}
+
+// TestFailedAuthenticationIsBoundedPerNetwork: 16 loopback addresses
+// sending bad tokens, and bad passwords, share one budget of failures:
+// after it, they get 429 (no password check), while a client with a valid
+// token is served throughout.
+func TestFailedAuthenticationIsBoundedPerNetwork(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	dir := t.TempDir()
+	hash, _ := bcrypt.GenerateFromPassword([]byte("engine-secret"), bcrypt.MinCost)
+	users := secretFile(t, dir, "users", "admin@internal:"+string(hash)+":rw\n")
+	tokens := secretFile(t, dir, "tokens", "engine-token-0123456789 rw engine\n")
+	ln, err := agent.ListenWith("tcp:127.0.0.1:0", agent.ListenOptions{Credentials: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agenttest.StartServing(t, host, dir, func(o *agent.Options) { o.Access = agent.AccessOptions{UsersFile: users, TokensFile: tokens} }, ln)
+	addr := ln.Addr().String()
+	from := func(i int) *http.Client {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i))}}
+		return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: d.DialContext}}
+	}
+	statuses := map[int]int{}
+	for round := range 15 {
+		for i := range 16 {
+			req, _ := http.NewRequest("GET", "http://"+addr+"/ovirt-engine/api/hosts", nil)
+			req.Header.Set("Authorization", fmt.Sprintf("Bearer guess-%d-%d-0123456789", round, i))
+			resp, err := from(i).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			statuses[resp.StatusCode]++
+		}
+	}
+	if statuses[http.StatusUnauthorized] > 20 || statuses[http.StatusTooManyRequests] < 200 {
+		t.Errorf("240 bad tokens from 16 loopback addresses: %v; want at most about 10 checked (401), the rest 429", statuses)
+	}
+	// Bad passwords from the same network: refused before bcrypt.
+	start := time.Now()
+	login := "grant_type=password&scope=ovirt-app-api&username=admin%40internal&password=wrong"
+	for i := range 20 {
+		resp, err := from(i%16).Post("http://"+addr+"/ovirt-engine/sso/oauth/token", "application/x-www-form-urlencoded", strings.NewReader(login))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("bad password %d after the budget: %d; want 429", i, resp.StatusCode)
+		}
+	}
+	t.Logf("20 refused logins in %v", time.Since(start))
+	// A client with a valid token is not held back by the others' failures.
+	req, _ := http.NewRequest("GET", "http://"+addr+"/ovirt-engine/api/hosts", nil)
+	req.Header.Set("Authorization", "Bearer engine-token-0123456789")
+	resp, err := from(0).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the engine's valid token after the attack: %d", resp.StatusCode)
 	}
 }
