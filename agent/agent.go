@@ -120,6 +120,8 @@ type Agent struct {
 	// transaction plans from it, and building it costs as much as merging
 	// a request for the whole host. Targets are never modified once built.
 	targets snapshotMemo[*netconf.Target]
+	// bodies bounds the request bodies handled at once (bodybudget.go).
+	bodies *byteBudget
 	// access checks the requests of TCP listeners; metrics counts.
 	access  *access
 	metrics *metrics
@@ -203,6 +205,7 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 		driftKick: make(chan struct{}, 1),
 		networks:  stored.Networks, running: stored.Running, access: acc, stopping: make(chan struct{})}
 	a.events = &eventLog{log: log.Named("events")}
+	a.bodies = newByteBudget(bodyBudgetBodies * opts.MaxBodyBytes)
 	a.dhcp = newDHCPClients(log, opts.Namespace, opts.StateDir)
 	a.metrics = newMetrics(a)
 	a.dhcp.metrics = a.metrics

@@ -41,6 +41,14 @@ func (a *Agent) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if a.refuseWhileRestoring(w, r, out) {
 		return
 	}
+	if cost := a.bodyCost(r); cost > 0 { // bodybudget.go
+		if !a.bodies.acquire(r.Context(), cost, bodyBudgetWait) {
+			w.Header().Set("Retry-After", "5")
+			a.writeFault(w, r, out, serverBusy())
+			return
+		}
+		defer a.bodies.release(cost)
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, a.opts.MaxBodyBytes+1))
 	if err != nil {
 		a.writeFault(w, r, out, badRequest(CodeMalformed, "reading the request body: %v", err))
