@@ -52,12 +52,14 @@ func TestSandboxSurvivesALaterIPNetnsAdd(t *testing.T) {
 }
 
 func sandboxChild(t *testing.T, name string) {
-	// A plain /run/netns, as on a machine where no `ip netns add` ran yet.
+	// A plain /run/netns, as on a machine where no `ip netns add` ran yet:
+	// unmounted (lazily, with the namespaces mounted in it) in this private
+	// mount namespace only.
 	for {
 		if err := exec.Command("mountpoint", "-q", netnsDir).Run(); err != nil {
 			break
 		}
-		if out, err := exec.Command("umount", netnsDir).CombinedOutput(); err != nil {
+		if out, err := exec.Command("umount", "-l", netnsDir).CombinedOutput(); err != nil {
 			t.Fatalf("umount %s: %v %s", netnsDir, err, out)
 		}
 	}
