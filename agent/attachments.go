@@ -27,7 +27,7 @@ func (a *Agent) attachmentViews(nic string, st *netconf.State) []xmlapi.Attachme
 		}
 		v := xmlapi.AttachmentView{Attachment: at, Network: net}
 		if st != nil {
-			v.Reported = drift.AttachmentDrift(*at, net)
+			v.Reported = attachmentReported(drift, *at, net, st)
 			if _, ok := st.Link(at.Nic); !ok && !slices.ContainsFunc(running.Bonds, func(b netconf.BondConfig) bool { return b.Name == at.Nic }) {
 				v.Reported = append([]netconf.Reported{pendingReported(*at)}, v.Reported...) // pending.go
 			}

@@ -321,7 +321,9 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []
 			return err
 		}
 		if err = netconf.VerifyScoped(oldT, newT, st, scope); err == nil {
-			return nil
+			if err = netconf.VerifyLinkStates(oldT, newT, st, scope); err == nil {
+				return nil
+			}
 		}
 	}
 	return err
@@ -430,7 +432,7 @@ func outOfSync(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) 
 		if net == nil {
 			continue
 		}
-		if ok, diffs := netconf.InSync(drift.AttachmentDrift(at, net)); !ok {
+		if ok, diffs := netconf.InSync(attachmentReported(drift, at, net, st)); !ok {
 			out[at.ID] = diffs
 		}
 	}
@@ -444,4 +446,14 @@ func networksByID(nets []*netconf.Network) map[string]*netconf.Network {
 		out[n.ID] = n
 	}
 	return out
+}
+
+// attachmentReported is how an attachment compares with the kernel: its
+// drift, its devices' link state, and whether it is pending (pending.go).
+func attachmentReported(drift *netconf.DriftCache, at netconf.Attachment, net *netconf.Network, st *netconf.State) []netconf.Reported {
+	r := drift.AttachmentDrift(at, net)
+	if ls, down := netconf.LinkStateDrift(at, net, st); down {
+		r = append(r, ls)
+	}
+	return r
 }
