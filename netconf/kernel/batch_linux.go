@@ -246,7 +246,7 @@ func (b *batcher) encodeLinkAdd(ctx context.Context, d *netconf.Device) (request
 		data.AddRtAttr(nl.IFLA_VLAN_PROTOCOL, htons(unix.ETH_P_8021Q))
 		info = linkInfo("vlan", data)
 	case netconf.KindBridge:
-		data, err := bridgeData(d.BridgeOpts)
+		data, err := bridgeData(creationOptions(d.BridgeOpts))
 		if err != nil {
 			return request{}, err
 		}

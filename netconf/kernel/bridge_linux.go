@@ -122,6 +122,30 @@ func readUint(b []byte, size int) uint64 {
 	return uint64(binary.NativeEndian.Uint32(b))
 }
 
+// creationDefaults are bridge options at the value every new bridge has,
+// left out when one is created: a kernel built without bridge VLAN
+// filtering reports vlan_filtering 0 but refuses to be told so
+// (EOPNOTSUPP), and a rollback re-creating a bridge from its snapshot
+// (which holds every option read) must not fail on it.
+var creationDefaults = map[string]string{"vlan_filtering": "0"}
+
+// creationOptions is opts without the options at their creation default.
+func creationOptions(opts map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range opts {
+		if def, ok := creationDefaults[k]; ok {
+			if n, err := strconv.ParseUint(v, 0, 32); err == nil && strconv.FormatUint(n, 10) == def {
+				continue
+			}
+		}
+		if out == nil {
+			out = make(map[string]string, len(opts))
+		}
+		out[k] = v
+	}
+	return out
+}
+
 // bridgeData encodes bridge options as the IFLA_INFO_DATA of a bridge's
 // RTM_NEWLINK.
 func bridgeData(opts map[string]string) (*nl.RtAttr, error) {

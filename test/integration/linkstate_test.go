@@ -68,3 +68,34 @@ func TestLinkStateIsVerifiedAndDrifts(t *testing.T) {
 	}
 	checkAllInSync(t, ag)
 }
+
+// TestRollbackRecreatesABridgeOnAKernelWithoutVLANFiltering: a
+// transaction that deletes a bridge and then fails re-creates it from its
+// snapshot, which holds every bridge option read back, vlan_filtering 0
+// included; a kernel built without bridge VLAN filtering (as this test
+// machine's) refuses to be told vlan_filtering 0, and the bridge stayed
+// gone. It is now left out of the creation (it is every bridge's default).
+func TestRollbackRecreatesABridgeOnAKernelWithoutVLANFiltering(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	nstest.Veth(t, host, "eth1", peer, "p1")
+	var fail atomic.Bool
+	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
+		o.FailStep = func(i int, s netconf.Step) bool { return fail.Load() && s.Op == netconf.OpAddrAdd }
+	})
+	addNetwork(t, ag, `<network><name>n0</name><usages><usage>vm</usage></usages></network>`)
+	addNetwork(t, ag, `<network><name>n1</name></network>`)
+	setup(t, ag, modified(staticAttachment("n0", "eth0", "192.0.2.1", "24")))
+	before := dump(t, host)
+	fail.Store(true)
+	r := ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(`<action><removed_network_attachments><network_attachment><network><name>n0</name></network></network_attachment></removed_network_attachments>`+
+		`<modified_network_attachments>`+staticAttachment("n1", "eth1", "198.51.100.1", "24")+`</modified_network_attachments></action>`), "Content-Type: application/xml")
+	fail.Store(false)
+	expectFault(t, r, http.StatusBadRequest, netconf.CodeFailedIfup)
+	if !linkExists(host, "n0") {
+		t.Fatalf("the rollback did not re-create bridge n0:\n%s", r.Body)
+	}
+	if got := dump(t, host); got != before {
+		t.Errorf("after the rollback the namespace differs:\n--- before\n%s\n--- after\n%s", before, got)
+	}
+}
