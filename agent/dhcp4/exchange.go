@@ -260,9 +260,12 @@ func (c *Client) rawClient() (*nclient4.Client, error) {
 	return nc, nil
 }
 
-// udpClient opens an nclient4 client on a kernel UDP socket bound to
-// addr:68 and to the device, inside the namespace. IP_FREEBIND lets it bind
-// while the address is (briefly) not installed.
+// udpClient opens an nclient4 client for the lease of addr on a kernel
+// UDP socket bound to the device and to port 68 of any address, inside the
+// namespace: a server may answer a renewal unicast to addr or broadcast
+// (RFC 2131 §4.1 lets it, and some do), and a socket bound to addr itself
+// never sees a broadcast, so the renewal timed out and the lease flapped.
+// What it sends leaves from addr, the device's address for the server.
 func (c *Client) udpClient(addr netip.Addr) (*nclient4.Client, error) {
 	var nc *nclient4.Client
 	err := c.cfg.Namespace.Do(func() error {
@@ -286,7 +289,7 @@ func (c *Client) udpClient(addr netip.Addr) (*nclient4.Client, error) {
 			return serr
 		}}
 		pc, err := lc.ListenPacket(context.Background(), "udp4",
-			netip.AddrPortFrom(addr, nclient4.ClientPort).String())
+			netip.AddrPortFrom(netip.IPv4Unspecified(), nclient4.ClientPort).String())
 		if err != nil {
 			return err
 		}

@@ -131,7 +131,9 @@ type stub struct {
 	dropRenewalsUntil time.Time
 	// ignoreRequests ignores every REQUEST.
 	ignoreRequests bool
-	msgs           []stubMsg
+	// broadcastAcks broadcasts the answers to renewals, as some servers do.
+	broadcastAcks bool
+	msgs          []stubMsg
 }
 
 type stubMsg struct {
@@ -225,6 +227,12 @@ func (s *stub) handle(conn net.PacketConn, peer net.Addr, m *dhcpv4.DHCPv4) {
 		reply.UpdateOption(dhcpv4.OptSubnetMask(net.CIDRMask(24, 32)))
 		reply.UpdateOption(dhcpv4.OptRouter(serverIP.AsSlice()))
 		reply.UpdateOption(dhcpv4.OptDNS(dnsIP.AsSlice()))
+	}
+	s.mu.Lock()
+	broadcast := s.broadcastAcks && rec.ciaddr.IsValid() && !rec.ciaddr.IsUnspecified()
+	s.mu.Unlock()
+	if broadcast {
+		peer = &net.UDPAddr{IP: net.IPv4bcast, Port: dhcpv4.ClientPort}
 	}
 	conn.WriteTo(reply.ToBytes(), peer)
 }

@@ -59,3 +59,26 @@ func TestParseAckRefusesHostileAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestRenewWithBroadcastAcks: a server that broadcasts its answers to
+// renewals (RFC 2131 §4.1 allows it) renews the lease at T1, without
+// rebinding or losing it: the renewal socket hears broadcasts.
+func TestRenewWithBroadcastAcks(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	srv := startStub(t, bed, shortLease)
+	srv.set(func(s *stub) { s.broadcastAcks = true })
+	ev := newEvents()
+	start(t, bed, "eth0", ev, nil)
+	first := ev.next(t, 10*time.Second)
+	for range 2 {
+		renewed := ev.next(t, 10*time.Second)
+		if !renewed.Bound || renewed.Address != first.Address {
+			t.Fatalf("after %s: %+v; want %s renewed", first.Address, renewed, first.Address)
+		}
+		if at := renewed.Acquired.Sub(first.Acquired); at >= first.T2 {
+			t.Errorf("renewed %s after the lease began; want before T2 (%s): the broadcast ACK of the renewal was missed", at, first.T2)
+		}
+		first = renewed
+	}
+}
