@@ -63,7 +63,8 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// StateHook is a test hook, never set in production: it is called with
 	// "write" before each file of the state directory is written (an error
-	// fails the write as a full disk would), and with "replace" or
+	// fails the write as a full disk would), with "rename" before a written
+	// file replaces the old one (an error fails the rename), and with "replace" or
 	// "remove" once a file was replaced or removed (crash tests kill the
 	// daemon there).
 	StateHook func(op, name string) error

@@ -61,10 +61,10 @@ func (a *Agent) writeJournal(j *journal) error {
 		return fmt.Errorf("encoding the transaction journal: %w", err)
 	}
 	if err := a.stateHook("write", journalFile); err != nil {
-		return &stateWriteError{fmt.Errorf("writing the transaction journal: %w", err)}
+		return &stateWriteError{err: fmt.Errorf("writing the transaction journal: %w", err)}
 	}
 	if err := atomicfile.Write(a.journalPath(), data, 0o600); err != nil {
-		return &stateWriteError{fmt.Errorf("writing the transaction journal: %w", err)}
+		return &stateWriteError{err: fmt.Errorf("writing the transaction journal: %w", err)}
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -76,8 +77,14 @@ type stateFile struct {
 }
 
 // stateWriteError is a failure to store state; the transaction that made
-// it is rolled back, and it answers CodeStateWriteFailed.
-type stateWriteError struct{ err error }
+// it is rolled back, and it answers CodeStateWriteFailed. replaced are the
+// files already renamed over their old selves when it failed (a rename
+// failing after another succeeded: not a full disk, which fails a write
+// before any rename).
+type stateWriteError struct {
+	err      error
+	replaced []string
+}
 
 func (e *stateWriteError) Error() string { return e.err.Error() }
 func (e *stateWriteError) Unwrap() error { return e.err }
@@ -105,18 +112,24 @@ func (a *Agent) writeState(files ...stateFile) error {
 	}()
 	for _, f := range files {
 		if err := a.stateHook("write", f.name); err != nil {
-			return &stateWriteError{fmt.Errorf("writing %s: %w", filepath.Join(a.opts.StateDir, f.name), err)}
+			return &stateWriteError{err: fmt.Errorf("writing %s: %w", filepath.Join(a.opts.StateDir, f.name), err)}
 		}
 		p, err := atomicfile.Prepare(filepath.Join(a.opts.StateDir, f.name), f.data, 0o600)
 		if err != nil {
-			return &stateWriteError{err}
+			return &stateWriteError{err: err}
 		}
 		pending = append(pending, p)
 	}
+	var replaced []string
 	for i, p := range pending {
-		if err := p.CommitKeepingPrevious(); err != nil {
-			return &stateWriteError{err}
+		err := a.stateHook("rename", files[i].name)
+		if err == nil {
+			err = p.CommitKeepingPrevious()
 		}
+		if err != nil {
+			return &stateWriteError{err: err, replaced: replaced}
+		}
+		replaced = append(replaced, files[i].name)
 		_ = a.stateHook("replace", files[i].name)
 	}
 	return nil
@@ -188,11 +201,11 @@ func (a *Agent) prepareCommit(cfg *netconf.Config, nets []*netconf.Network, pers
 	c := &stateCommit{cfg: cfg, nets: nets}
 	diskNets, err := a.readStateFile(networksFile)
 	if err != nil {
-		return nil, &stateWriteError{err}
+		return nil, &stateWriteError{err: err}
 	}
 	diskRunning, err := a.readStateFile(runningFile)
 	if err != nil {
-		return nil, &stateWriteError{err}
+		return nil, &stateWriteError{err: err}
 	}
 	newNets, newRunning := diskNets, diskRunning
 	if nets != nil {
@@ -233,7 +246,20 @@ func (a *Agent) commitState(c *stateCommit) error {
 		return nil // a request that changed nothing writes nothing
 	}
 	if err := a.writeState(c.files...); err != nil {
-		return err
+		var we *stateWriteError
+		if !errors.As(err, &we) || !slices.Contains(we.replaced, runningFile) {
+			return err
+		}
+		// Past the commit point: running.json holds the change, which
+		// stands (a restart would keep it); only what follows it, the
+		// persistent configuration, is not stored.
+		a.mu.Lock()
+		a.running = c.cfg
+		if c.nets != nil {
+			a.networks = c.nets
+		}
+		a.mu.Unlock()
+		return &notPersistedError{err: we.err}
 	}
 	a.mu.Lock()
 	a.running = c.cfg
@@ -247,12 +273,28 @@ func (a *Agent) commitState(c *stateCommit) error {
 	return nil
 }
 
+// notPersistedError says a change was stored as running (past the commit
+// point) but could not be made persistent.
+type notPersistedError struct{ err error }
+
+func (e *notPersistedError) Error() string { return e.err.Error() }
+func (e *notPersistedError) Unwrap() error { return e.err }
+
+func notPersistedFault(err error) *Fault {
+	return newFault(http.StatusInternalServerError, CodeStateWriteFailed, "Operation Failed",
+		"the change is applied and stored as the running configuration, but storing it as the persistent one failed (%v); commit it again with commitnetconfig", err)
+}
+
 // commitRunning stores and publishes a new running configuration (and
 // catalogue) outside a kernel transaction.
 func (a *Agent) commitRunning(cfg *netconf.Config, nets []*netconf.Network) error {
 	c, err := a.prepareCommit(cfg, nets, false)
 	if err == nil {
 		err = a.commitState(c)
+	}
+	var np *notPersistedError
+	if errors.As(err, &np) {
+		return notPersistedFault(np.err)
 	}
 	var we *stateWriteError
 	if errors.As(err, &we) {

@@ -197,7 +197,10 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 	// rename of running.json rolls the kernel back at the next start; one
 	// after it finds running.json holding the journal's change, which is
 	// then kept.
-	if err := a.commitState(commit); err != nil {
+	var notPersisted error
+	if err := a.commitState(commit); errors.As(err, new(*notPersistedError)) {
+		notPersisted = notPersistedFault(err) // committed as running: no rollback
+	} else if err != nil {
 		if j != nil {
 			err = a.rollBack(ctx, j, writes, stateFault(err, true))
 			if nerr := a.restoreNetworks(j); nerr != nil {
@@ -214,6 +217,11 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 			// The change is stored: the journal names it, so a restart keeps it.
 			a.log.Error("the change is committed but its journal could not be removed", zap.Error(err))
 		}
+	}
+	if notPersisted != nil {
+		a.reconcileDHCP(ctx)
+		a.updateDNS()
+		return txResult{Running: cfg, Plan: plan, Writes: writes}, notPersisted
 	}
 	if committedNets, committed := a.snapshot(); committed == cfg && !sp.pending {
 		// (an unchanged one was not committed; one with pending

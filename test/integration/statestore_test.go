@@ -181,3 +181,39 @@ func TestSecondDaemonRefusesTheStateDir(t *testing.T) {
 		t.Errorf("agent.New on a locked directory: %v; want a refusal", err)
 	}
 }
+
+// TestFailurePastTheCommitPointKeepsTheChange: when running.json was
+// replaced and the rename of persistent.json fails after it, the change
+// stands as the running configuration (a restart would keep it too): no
+// rollback, the fault says it is not persistent, net_config_dirty is true.
+func TestFailurePastTheCommitPointKeepsTheChange(t *testing.T) {
+	host := stateHost(t)
+	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
+		o.StateHook = func(op, name string) error {
+			if op == "rename" && name == "persistent.json" {
+				return syscall.EIO
+			}
+			return nil
+		}
+	})
+	addNetwork(t, ag, `<network><name>n0</name><usages><usage>vm</usage></usages></network>`)
+	request := strings.Replace(modified(staticAttachment("n0", "eth0", "192.0.2.1", "24")),
+		"</action>", "<commit_on_success>true</commit_on_success></action>", 1)
+	r := ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(request), "Content-Type: application/xml")
+	expectFault(t, r, http.StatusInternalServerError, agent.CodeStateWriteFailed)
+	if !strings.Contains(string(r.Body), "stored as the running configuration") {
+		t.Errorf("the fault does not say the change runs: %s", r.Body)
+	}
+	if _, _, addrs := linkState(t, host, "n0"); strings.Join(addrs, " ") != "192.0.2.1/24" {
+		t.Errorf("n0 has %v; want the change kept", addrs)
+	}
+	if n := strings.Count(string(ag.Get(t, ag.HostPath()+"/networkattachments").Body), "<network_attachment "); n != 1 {
+		t.Errorf("%d attachments served; want 1", n)
+	}
+	if got := text(parseXML(t, ag.Get(t, ag.HostPath())), "net_config_dirty"); got != "true" {
+		t.Errorf("net_config_dirty = %q; want true", got)
+	}
+	if _, err := os.Stat(filepath.Join(ag.StateDir, "journal.json")); err == nil {
+		t.Error("the journal was left behind")
+	}
+}
