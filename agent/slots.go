@@ -31,9 +31,11 @@ type slotListener struct {
 	net.Listener
 	max int
 
-	mu    sync.Mutex
-	conns map[*slotConn]struct{}
-	freed chan struct{} // a slot was given back (buffered, 1)
+	mu     sync.Mutex
+	conns  map[*slotConn]struct{}
+	freed  chan struct{} // a slot was given back (buffered, 1)
+	closed chan struct{} // closed by Close
+	once   sync.Once
 }
 
 type slotConn struct {
@@ -47,7 +49,13 @@ type slotConn struct {
 }
 
 func newSlotListener(ln net.Listener, max int) *slotListener {
-	return &slotListener{Listener: ln, max: max, conns: map[*slotConn]struct{}{}, freed: make(chan struct{}, 1)}
+	return &slotListener{Listener: ln, max: max, conns: map[*slotConn]struct{}{}, freed: make(chan struct{}, 1), closed: make(chan struct{})}
+}
+
+// Close closes the listener; a connection waiting for a slot is closed too.
+func (l *slotListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return l.Listener.Close()
 }
 
 // Accept accepts the next connection and gives it a slot, making room by
@@ -76,6 +84,10 @@ func (l *slotListener) Accept() (net.Conn, error) {
 		select {
 		case <-l.freed:
 		case <-t.C:
+		case <-l.closed:
+			t.Stop()
+			c.Close()
+			return nil, net.ErrClosed
 		}
 		t.Stop()
 	}
