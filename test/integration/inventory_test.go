@@ -48,7 +48,7 @@ func inventoryHost(t *testing.T) (host, peer *kernel.Namespace) {
 	addAddr(t, h, br, "203.0.113.1/24", 0)
 	// The bridge gets carrier from its port a moment later; tests compare
 	// two reads, which must not straddle that.
-	for deadline := time.Now().Add(5 * time.Second); nstest.Link(t, host, "br0").Attrs().OperState != netlink.OperUp; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); nstest.Link(t, host, "br0").Attrs().OperState != netlink.OperUp; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("br0 did not come up within 5 s")
 		}
