@@ -1,0 +1,379 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
+
+	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+	"github.com/hostnetd/hostnetd/netconf/lldp"
+	"github.com/hostnetd/hostnetd/xmlapi"
+)
+
+const (
+	// lldpMaxNeighbors bounds the neighbours kept per link; the LLDPDUs of
+	// more are counted (too_many_neighbors) and dropped. A switch port has
+	// one; a few more cover hubs and unmanaged switches in between.
+	lldpMaxNeighbors = 8
+	// lldpRescan is how often the listeners are reconciled with the links
+	// without a kernel notification (a fallback: notifications do it).
+	lldpRescan = 30 * time.Second
+	// lldpRetry is the pause after a socket error other than a link going
+	// down, so a broken socket does not spin.
+	lldpRetry = time.Second
+)
+
+// LLDP frame results, the label of hostnetd_lldp_frames_total.
+const (
+	lldpAccepted  = "accepted"
+	lldpMalformed = "malformed"
+	lldpOversized = "oversized"
+	lldpTooMany   = "too_many_neighbors"
+)
+
+// lldpListeners receives LLDP on every NIC (bond slaves included): one raw
+// socket and goroutine per link, started when the link appears and stopped
+// when it goes, and keeps each link's neighbours until their TTL runs out.
+type lldpListeners struct {
+	log    *zap.Logger
+	ns     *kernel.Namespace
+	record func(severity, code, description string)
+	frames *prometheus.CounterVec
+	// state reads the links (the monitor's view).
+	state func() (*netconf.State, error)
+	kick  chan struct{}
+	// wake has the manager look again at when the next neighbour expires.
+	wake chan struct{}
+	now  func() time.Time
+
+	// mu guards links and their neighbours.
+	mu    sync.Mutex
+	links map[string]*lldpLink // by name
+}
+
+type lldpLink struct {
+	index  int
+	name   string
+	cancel context.CancelFunc
+	done   chan struct{}
+	// neighbors by MSAP key; the manager's mutex guards them.
+	neighbors map[string]*lldpNeighbor
+}
+
+type lldpNeighbor struct {
+	n       *lldp.Neighbor
+	expires time.Time
+}
+
+func newLLDPListeners(log *zap.Logger, ns *kernel.Namespace, record func(string, string, string), reg prometheus.Registerer) *lldpListeners {
+	l := &lldpListeners{
+		log: log, ns: ns, record: record, kick: make(chan struct{}, 1), wake: make(chan struct{}, 1), now: time.Now,
+		links: map[string]*lldpLink{},
+		frames: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hostnetd_lldp_frames_total",
+			Help: "LLDP frames received, by result: accepted, malformed and oversized (dropped), too_many_neighbors (dropped: the link already has the most neighbours kept).",
+		}, []string{"result"}),
+	}
+	reg.MustRegister(l.frames, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hostnetd_lldp_neighbors",
+		Help: "LLDP neighbours known now, on every link.",
+	}, func() float64 { return float64(l.count()) }))
+	for _, r := range []string{lldpAccepted, lldpMalformed, lldpOversized, lldpTooMany} {
+		l.frames.WithLabelValues(r)
+	}
+	return l
+}
+
+// kicked asks the manager to reconcile the listeners with the links; it
+// never blocks.
+func (l *lldpListeners) kicked() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
+
+// lldpLinkWanted says whether hostnetd listens on a link: NICs (physical
+// devices and veths, enslaved or not). Bonds, bridges and VLAN devices
+// pass on what their NICs receive; LLDP is link-local to each NIC.
+func lldpLinkWanted(link *netconf.Link) bool {
+	return link.Kind == netconf.KindDevice || link.Kind == netconf.KindVeth
+}
+
+// run reconciles the listeners with the links on each kick (and every
+// lldpRescan), and expires neighbours as their TTL runs out, until ctx
+// ends; then it stops every listener and waits for them.
+func (l *lldpListeners) run(ctx context.Context) {
+	defer l.stopAll()
+	l.reconcile(ctx)
+	timer := time.NewTimer(lldpRescan)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.kick:
+			l.reconcile(ctx)
+		case <-timer.C:
+			l.reconcile(ctx)
+		case <-l.wake:
+		}
+		l.expire()
+		timer.Reset(l.nextWake())
+	}
+}
+
+// nextWake is how long until the next neighbour expires, or lldpRescan.
+func (l *lldpListeners) nextWake() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	wake := lldpRescan
+	now := l.now()
+	for _, link := range l.links {
+		for _, nb := range link.neighbors {
+			if d := nb.expires.Sub(now); d < wake {
+				wake = max(d, time.Millisecond)
+			}
+		}
+	}
+	return wake
+}
+
+func (l *lldpListeners) reconcile(ctx context.Context) {
+	st, err := l.state()
+	if err != nil {
+		l.log.Warn("LLDP: reading the links", zap.Error(err))
+		return
+	}
+	want := map[string]*netconf.Link{}
+	for i := range st.Links {
+		if lldpLinkWanted(&st.Links[i]) {
+			want[st.Links[i].Name] = &st.Links[i]
+		}
+	}
+	var stopped []*lldpLink
+	l.mu.Lock()
+	for name, link := range l.links {
+		if w := want[name]; w == nil || w.Index != link.index {
+			stopped = append(stopped, link)
+			delete(l.links, name)
+		}
+	}
+	l.mu.Unlock()
+	for _, link := range stopped {
+		link.cancel()
+		<-link.done
+		for _, nb := range link.neighbors {
+			l.record("normal", "LLDP_NEIGHBOR_LOST", fmt.Sprintf("LLDP neighbour %s on %s is gone: the link was removed", describe(nb.n), link.name))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		l.mu.Lock()
+		_, running := l.links[name]
+		l.mu.Unlock()
+		if running {
+			continue
+		}
+		w := want[name]
+		conn, err := kernel.ListenLLDP(l.ns, w.Index, w.Name)
+		if err != nil {
+			// The link may be gone already; the next notification retries.
+			l.log.Warn("LLDP: cannot listen", zap.String("link", name), zap.Error(err))
+			continue
+		}
+		lctx, cancel := context.WithCancel(ctx)
+		link := &lldpLink{index: w.Index, name: w.Name, cancel: cancel, done: make(chan struct{}), neighbors: map[string]*lldpNeighbor{}}
+		l.mu.Lock()
+		l.links[name] = link
+		l.mu.Unlock()
+		go l.listen(lctx, link, conn)
+		l.log.Debug("LLDP: listening", zap.String("link", name))
+	}
+}
+
+func (l *lldpListeners) stopAll() {
+	l.mu.Lock()
+	links := slices.Collect(maps.Values(l.links))
+	l.links = map[string]*lldpLink{}
+	l.mu.Unlock()
+	for _, link := range links {
+		link.cancel()
+	}
+	for _, link := range links {
+		<-link.done
+	}
+}
+
+// listen reads the LLDP frames of one link until ctx ends.
+func (l *lldpListeners) listen(ctx context.Context, link *lldpLink, conn *kernel.LLDPConn) {
+	defer close(link.done)
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	// One byte more than the largest acceptable frame; ReadFrame reports
+	// the real size of a larger one, which is not kept.
+	buf := make([]byte, lldp.MaxFrame+1)
+	for {
+		n, size, err := conn.ReadFrame(buf)
+		if ctx.Err() != nil {
+			return
+		}
+		switch {
+		case errors.Is(err, unix.ENETDOWN):
+			// The link went down; the socket resumes when it comes up.
+			continue
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			continue
+		case err != nil:
+			l.log.Warn("LLDP: reading", zap.String("link", link.name), zap.Error(err))
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(lldpRetry):
+			}
+			continue
+		}
+		if size > lldp.MaxFrame {
+			l.frames.WithLabelValues(lldpOversized).Inc()
+			l.log.Debug("LLDP: dropped an oversized frame", zap.String("link", link.name), zap.Int("bytes", size))
+			continue
+		}
+		nb, err := lldp.Decode(buf[:n])
+		if err != nil {
+			result := lldpMalformed
+			if errors.Is(err, lldp.ErrOversized) {
+				result = lldpOversized
+			}
+			l.frames.WithLabelValues(result).Inc()
+			l.log.Debug("LLDP: dropped a frame", zap.String("link", link.name), zap.Error(err))
+			continue
+		}
+		l.update(link, nb)
+	}
+}
+
+// update records an LLDPDU from a neighbour of link, and the event it
+// makes: a new neighbour, a changed one, or one that shuts down (TTL 0).
+func (l *lldpListeners) update(link *lldpLink, nb *lldp.Neighbor) {
+	l.mu.Lock()
+	if l.links[link.name] != link { // stopped meanwhile
+		l.mu.Unlock()
+		return
+	}
+	old := link.neighbors[nb.Key]
+	if old == nil && nb.TTL != 0 && len(link.neighbors) >= lldpMaxNeighbors {
+		l.mu.Unlock()
+		l.frames.WithLabelValues(lldpTooMany).Inc()
+		return
+	}
+	l.frames.WithLabelValues(lldpAccepted).Inc()
+	var severity, code, msg string
+	switch {
+	case nb.TTL == 0:
+		if old != nil {
+			delete(link.neighbors, nb.Key)
+			severity, code, msg = "normal", "LLDP_NEIGHBOR_LOST", fmt.Sprintf("LLDP neighbour %s on %s is gone: it shut down (TTL 0)", describe(old.n), link.name)
+		}
+	case old == nil:
+		link.neighbors[nb.Key] = &lldpNeighbor{n: nb, expires: l.now().Add(time.Duration(nb.TTL) * time.Second)}
+		severity, code, msg = "normal", "LLDP_NEIGHBOR_DISCOVERED", fmt.Sprintf("LLDP neighbour %s discovered on %s", describe(nb), link.name)
+	default:
+		changes := lldp.Changes(old.n, nb)
+		old.n, old.expires = nb, l.now().Add(time.Duration(nb.TTL)*time.Second)
+		if len(changes) > 0 {
+			severity, code, msg = "normal", "LLDP_NEIGHBOR_CHANGED", fmt.Sprintf("LLDP neighbour %s on %s changed: %s", describe(nb), link.name, strings.Join(changes, ", "))
+		}
+	}
+	l.mu.Unlock()
+	if code != "" {
+		l.record(severity, code, msg)
+	}
+	select { // the next expiry may be sooner now
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// expire drops the neighbours whose TTL ran out, with an event each.
+func (l *lldpListeners) expire() {
+	now := l.now()
+	var msgs []string
+	l.mu.Lock()
+	for _, link := range l.links {
+		for key, nb := range link.neighbors {
+			if !now.Before(nb.expires) {
+				delete(link.neighbors, key)
+				msgs = append(msgs, fmt.Sprintf("LLDP neighbour %s on %s is gone: its information expired (TTL %d s)", describe(nb.n), link.name, nb.n.TTL))
+			}
+		}
+	}
+	l.mu.Unlock()
+	slices.Sort(msgs)
+	for _, m := range msgs {
+		l.record("normal", "LLDP_NEIGHBOR_LOST", m)
+	}
+}
+
+func (l *lldpListeners) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	now := l.now()
+	for _, link := range l.links {
+		for _, nb := range link.neighbors {
+			if now.Before(nb.expires) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// elements returns the current (unexpired) neighbours of a link, ordered by
+// key; none when hostnetd does not listen on it.
+func (l *lldpListeners) neighbors(name string) []*lldp.Neighbor {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	link := l.links[name]
+	if link == nil {
+		return nil
+	}
+	now := l.now()
+	var out []*lldp.Neighbor
+	for _, key := range slices.Sorted(maps.Keys(link.neighbors)) {
+		if nb := link.neighbors[key]; now.Before(nb.expires) {
+			out = append(out, nb.n)
+		}
+	}
+	return out
+}
+
+// describe names a neighbour in events and logs.
+func describe(n *lldp.Neighbor) string {
+	if n.SystemName != "" {
+		return fmt.Sprintf("%q (chassis %s, port %s)", n.SystemName, n.ChassisID, n.PortID)
+	}
+	return fmt.Sprintf("chassis %s, port %s", n.ChassisID, n.PortID)
+}
+
+// getLLDP is GET /hosts/{id}/nics/{nic}/linklayerdiscoveryprotocolelements:
+// the TLVs its neighbours sent, as the engine reports them (an empty list
+// when there is none, or when the link is not one hostnetd listens on).
+func (a *Agent) getLLDP(r *request) (response, error) {
+	_, l, err := a.findNic(r)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(xmlapi.LinkLayerDiscoveryProtocolElements(a.lldp.neighbors(l.Name))), nil
+}
