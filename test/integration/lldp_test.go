@@ -181,7 +181,8 @@ func hasProp(els map[string][]string, key, prop string) bool {
 }
 
 // TestLLDPFromLLDPD: hostnetd reports what Debian's lldpd sends from the
-// switch side of two veth NICs, as the engine does, in XML and JSON; a
+// switch side of two veth NICs (one a bridge port), as the engine does, in
+// XML and JSON, and nothing on the bridge; a
 // change of the neighbour, its shutdown and its expiry after a kill are
 // events, and the elements go with them.
 func TestLLDPFromLLDPD(t *testing.T) {
@@ -189,6 +190,10 @@ func TestLLDPFromLLDPD(t *testing.T) {
 	nstest.Veth(t, host, "eth0", peer, "p0")
 	nstest.Veth(t, host, "eth1", peer, "p1")
 	ag := agenttest.Start(t, host)
+	// eth0 is the port of a VM network's bridge: the bridge does not
+	// forward LLDP, and passes it to the port's own socket.
+	addNetwork(t, ag, `<network><name>vmnet</name><usages><usage>vm</usage></usages></network>`)
+	setup(t, ag, modified(`<network_attachment><network><name>vmnet</name></network><host_nic><name>eth0</name></host_nic></network_attachment>`))
 	sw := startLLDPD(t, peer, "switch-a", "Test switch OS 1.0", "192.0.2.7", "p0", "p1")
 
 	els := waitLLDP(t, ag, "eth0", 15*time.Second, "lldpd's neighbour on eth0", func(els map[string][]string) bool {
@@ -216,6 +221,9 @@ func TestLLDPFromLLDPD(t *testing.T) {
 		return hasProp(els, "System Name type=5", "system name=switch-a")
 	})
 	waitEvent(t, ag, "LLDP_NEIGHBOR_DISCOVERED", "on eth0")
+	if els := lldpElements(t, ag, "vmnet"); len(els) != 0 {
+		t.Errorf("the bridge has LLDP elements: %v", els)
+	}
 
 	// JSON, as the SDKs read it.
 	r := ag.Get(t, ag.HostPath()+"/nics/eth0/linklayerdiscoveryprotocolelements", "Accept: application/json")
