@@ -180,6 +180,7 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	a.dhcp.metrics = a.metrics
 	a.lldp = newLLDPListeners(log.Named("lldp"), opts.Namespace, a.events.record, a.metrics.registry)
 	a.lldp.state = a.observedState
+	a.lldp.busy = func() bool { return len(a.writer) > 0 }
 	a.dhcp.onLease = a.updateDNS
 	a.dhcp.record = a.events.record
 	if a.persistent, err = a.loadPersistent(); err != nil {

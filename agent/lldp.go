@@ -32,6 +32,11 @@ const (
 	// lldpRetry is the pause after a socket error other than a link going
 	// down, so a broken socket does not spin.
 	lldpRetry = time.Second
+	// lldpSettle lets a burst of kernel notifications end before the
+	// links are read; lldpBusyRetry is when to look again after a
+	// transaction held the writer slot.
+	lldpSettle    = 100 * time.Millisecond
+	lldpBusyRetry = 500 * time.Millisecond
 )
 
 // LLDP frame results, the label of hostnetd_lldp_frames_total.
@@ -52,10 +57,21 @@ type lldpListeners struct {
 	frames *prometheus.CounterVec
 	// state reads the links (the monitor's view).
 	state func() (*netconf.State, error)
-	kick  chan struct{}
+	// busy says a transaction holds the writer slot: the links are read
+	// after it, as the drift watcher does, so that a big transaction's
+	// notifications are not parsed while it runs. Optional.
+	busy func() bool
+	kick chan struct{}
 	// wake has the manager look again at when the next neighbour expires.
 	wake chan struct{}
 	now  func() time.Time
+
+	// failed remembers the links (name → index) whose socket could not
+	// be opened, retried only by the periodic rescan, and warned about
+	// once; pending says a reconcile waits for the writer slot. Only run's
+	// goroutine uses them.
+	failed  map[string]int
+	pending bool
 
 	// mu guards links and their neighbours.
 	mu    sync.Mutex
@@ -79,7 +95,7 @@ type lldpNeighbor struct {
 func newLLDPListeners(log *zap.Logger, ns *kernel.Namespace, record func(string, string, string), reg prometheus.Registerer) *lldpListeners {
 	l := &lldpListeners{
 		log: log, ns: ns, record: record, kick: make(chan struct{}, 1), wake: make(chan struct{}, 1), now: time.Now,
-		links: map[string]*lldpLink{},
+		links: map[string]*lldpLink{}, failed: map[string]int{},
 		frames: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hostnetd_lldp_frames_total",
 			Help: "LLDP frames received, by result: accepted, malformed and oversized (dropped), too_many_neighbors (dropped: the link already has the most neighbours kept).",
@@ -116,21 +132,41 @@ func lldpLinkWanted(link *netconf.Link) bool {
 // ends; then it stops every listener and waits for them.
 func (l *lldpListeners) run(ctx context.Context) {
 	defer l.stopAll()
-	l.reconcile(ctx)
+	l.reconcile(ctx, true)
 	timer := time.NewTimer(lldpRescan)
 	defer timer.Stop()
+	rescan := time.Now().Add(lldpRescan)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-l.kick:
-			l.reconcile(ctx)
+			select { // fold the notifications of a burst into one read
+			case <-ctx.Done():
+				return
+			case <-time.After(lldpSettle):
+			}
+			select {
+			case <-l.kick:
+			default:
+			}
+			l.reconcile(ctx, false)
 		case <-timer.C:
-			l.reconcile(ctx)
+			if l.pending {
+				l.reconcile(ctx, false)
+			}
+			if !time.Now().Before(rescan) {
+				l.reconcile(ctx, true)
+				rescan = time.Now().Add(lldpRescan)
+			}
 		case <-l.wake:
 		}
 		l.expire()
-		timer.Reset(l.nextWake())
+		wake := min(l.nextWake(), max(time.Until(rescan), time.Millisecond))
+		if l.pending {
+			wake = min(wake, lldpBusyRetry)
+		}
+		timer.Reset(wake)
 	}
 }
 
@@ -150,7 +186,15 @@ func (l *lldpListeners) nextWake() time.Duration {
 	return wake
 }
 
-func (l *lldpListeners) reconcile(ctx context.Context) {
+// reconcile starts a listener on every NIC that has none and stops those
+// of links that are gone or were re-created. A link whose socket could
+// not be opened is tried again only with retry (the periodic rescan).
+func (l *lldpListeners) reconcile(ctx context.Context, retry bool) {
+	if l.busy != nil && l.busy() {
+		l.pending = true
+		return
+	}
+	l.pending = false
 	st, err := l.state()
 	if err != nil {
 		l.log.Warn("LLDP: reading the links", zap.Error(err))
@@ -178,20 +222,32 @@ func (l *lldpListeners) reconcile(ctx context.Context) {
 			l.record("normal", "LLDP_NEIGHBOR_LOST", fmt.Sprintf("LLDP neighbour %s on %s is gone: the link was removed", describe(nb.n), link.name))
 		}
 	}
+	for name := range l.failed {
+		if w := want[name]; w == nil || w.Index != l.failed[name] {
+			delete(l.failed, name)
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(want)) {
 		l.mu.Lock()
 		_, running := l.links[name]
 		l.mu.Unlock()
-		if running {
+		w := want[name]
+		if idx, failed := l.failed[name]; running || (failed && idx == w.Index && !retry) {
 			continue
 		}
-		w := want[name]
 		conn, err := kernel.ListenLLDP(l.ns, w.Index, w.Name)
 		if err != nil {
-			// The link may be gone already; the next notification retries.
-			l.log.Warn("LLDP: cannot listen", zap.String("link", name), zap.Error(err))
+			// The link may be gone already (its removal reconciles again);
+			// otherwise the rescan retries, and only the first failure warns.
+			level := zap.WarnLevel
+			if _, failed := l.failed[name]; failed {
+				level = zap.DebugLevel
+			}
+			l.log.Log(level, "LLDP: cannot listen; retrying every 30 s", zap.String("link", name), zap.Error(err))
+			l.failed[name] = w.Index
 			continue
 		}
+		delete(l.failed, name)
 		lctx, cancel := context.WithCancel(ctx)
 		link := &lldpLink{index: w.Index, name: w.Name, cancel: cancel, done: make(chan struct{}), neighbors: map[string]*lldpNeighbor{}}
 		l.mu.Lock()

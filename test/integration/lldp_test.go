@@ -346,7 +346,16 @@ func TestLLDPHandCrafted(t *testing.T) {
 		lldptest.LinkAgg8023(true, true, 600), lldptest.MTU(9018),
 		lldptest.Org(0x0012bb, 5, []byte{0xca, 0xfe}), lldptest.TLV(20, []byte{7}),
 		lldptest.End())
-	sendFrames(t, peer, "p0", good)
+	// Sent until seen, as a switch repeats it: hostnetd opens its socket
+	// shortly after it starts.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(lldpElements(t, ag, "eth0")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the hand-made LLDPDU is not seen within 5 s")
+		}
+		sendFrames(t, peer, "p0", good)
+		time.Sleep(100 * time.Millisecond)
+	}
 	want := map[string][]string{
 		"Chassis ID type=1":                                     {"chassis ID subtype=MAC; chassis ID=00:01:30:f9:ad:a0"},
 		"Port ID type=2":                                        {"port ID subtype=Ifname; port ID=1/1"},
@@ -396,7 +405,7 @@ func TestLLDPHandCrafted(t *testing.T) {
 	sendFrames(t, peer, "p0", malformed...)
 	sendFrames(t, peer, "p0", oversized)
 	sendFrames(t, peer, "p0", random...)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(5 * time.Second)
 	for {
 		m := lldpMetrics(t, ag)
 		bad := m[`hostnetd_lldp_frames_total{result="malformed"}`] - before[`hostnetd_lldp_frames_total{result="malformed"}`]
