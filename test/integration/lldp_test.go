@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -320,7 +321,7 @@ func lldpMetrics(t *testing.T, ag *agenttest.Agent) map[string]float64 {
 
 // TestLLDPHandCrafted: every TLV hostnetd names, from a hand-made LLDPDU;
 // malformed, oversized and random frames are counted and dropped without
-// touching what is known; more neighbours than kept are counted too; TTL 0
+// touching what is known or growing the heap; more neighbours than kept are counted too; TTL 0
 // removes a neighbour at once.
 func TestLLDPHandCrafted(t *testing.T) {
 	host, peer := nstest.New(t), nstest.New(t)
@@ -395,13 +396,16 @@ func TestLLDPHandCrafted(t *testing.T) {
 	oversized = append(oversized, lldptest.End()...)
 	rng := rand.New(rand.NewPCG(1, 2))
 	var random [][]byte
-	for range 500 {
+	for range 2000 {
 		f := lldptest.Frame(src)
 		for range rng.IntN(300) {
 			f = append(f, byte(rng.UintN(256)))
 		}
 		random = append(random, f)
 	}
+	var mem0 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&mem0)
 	sendFrames(t, peer, "p0", malformed...)
 	sendFrames(t, peer, "p0", oversized)
 	sendFrames(t, peer, "p0", random...)
@@ -422,6 +426,16 @@ func TestLLDPHandCrafted(t *testing.T) {
 	}
 	if got := lldpElements(t, ag, "eth0"); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("the broken frames changed the elements:\n%v", got)
+	}
+	// Nothing of a dropped frame is kept (the test's logger keeps a line
+	// of each, some 300 KB).
+	var mem1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&mem1)
+	grown := int64(mem1.HeapAlloc) - int64(mem0.HeapAlloc)
+	t.Logf("heap %+d KiB over the dropped frames", grown>>10)
+	if grown > 4<<20 {
+		t.Errorf("the heap grew by %d KiB over %d dropped frames", grown>>10, len(malformed)+1+len(random))
 	}
 
 	// More neighbours than kept: the first ones stay, the others are counted.
