@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -45,7 +46,15 @@ const (
 	lldpMalformed = "malformed"
 	lldpOversized = "oversized"
 	lldpTooMany   = "too_many_neighbors"
+	lldpOtherDest = "not_nearest_bridge"
 )
+
+// lldpNearestBridge is the destination of the LLDPDUs hostnetd reads: the
+// nearest bridge agent's, the one switches send to and the one VDSM's
+// lldpad reads. LLDPDUs to the other agents' addresses (nearest customer
+// bridge, nearest non-TPMR bridge) describe other neighbours and are not
+// mixed in.
+var lldpNearestBridge = []byte{0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e}
 
 // lldpListeners receives LLDP on every NIC (bond slaves included): one raw
 // socket and goroutine per link, started when the link appears and stopped
@@ -98,14 +107,14 @@ func newLLDPListeners(log *zap.Logger, ns *kernel.Namespace, record func(string,
 		links: map[string]*lldpLink{}, failed: map[string]int{},
 		frames: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hostnetd_lldp_frames_total",
-			Help: "LLDP frames received, by result: accepted, malformed and oversized (dropped), too_many_neighbors (dropped: the link already has the most neighbours kept).",
+			Help: "LLDP frames received, by result: accepted, malformed and oversized (dropped), too_many_neighbors (dropped: the link already has the most neighbours kept), not_nearest_bridge (ignored: sent to another LLDP agent's address).",
 		}, []string{"result"}),
 	}
 	reg.MustRegister(l.frames, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "hostnetd_lldp_neighbors",
 		Help: "LLDP neighbours known now, on every link.",
 	}, func() float64 { return float64(l.count()) }))
-	for _, r := range []string{lldpAccepted, lldpMalformed, lldpOversized, lldpTooMany} {
+	for _, r := range []string{lldpAccepted, lldpMalformed, lldpOversized, lldpTooMany, lldpOtherDest} {
 		l.frames.WithLabelValues(r)
 	}
 	return l
@@ -214,7 +223,23 @@ func (l *lldpListeners) reconcile(ctx context.Context, retry bool) {
 			delete(l.links, name)
 		}
 	}
+	// A link that went down loses its neighbours (802.1AB: the
+	// information of a disabled port is deleted); they come back with the
+	// next LLDPDU once it is up.
+	var down []string
+	for name, link := range l.links {
+		if w := want[name]; (!w.AdminUp || w.OperState == netconf.OperDown) && len(link.neighbors) > 0 {
+			for _, key := range slices.Sorted(maps.Keys(link.neighbors)) {
+				down = append(down, fmt.Sprintf("LLDP neighbour %s on %s is gone: the link went down", describe(link.neighbors[key].n), name))
+			}
+			clear(link.neighbors)
+		}
+	}
 	l.mu.Unlock()
+	slices.Sort(down)
+	for _, m := range down {
+		l.record("normal", "LLDP_NEIGHBOR_LOST", m)
+	}
 	for _, link := range stopped {
 		link.cancel()
 		<-link.done
@@ -303,6 +328,10 @@ func (l *lldpListeners) listen(ctx context.Context, link *lldpLink, conn *kernel
 		if size > lldp.MaxFrame {
 			l.frames.WithLabelValues(lldpOversized).Inc()
 			l.log.Debug("LLDP: dropped an oversized frame", zap.String("link", link.name), zap.Int("bytes", size))
+			continue
+		}
+		if n >= 6 && !bytes.Equal(buf[:6], lldpNearestBridge) {
+			l.frames.WithLabelValues(lldpOtherDest).Inc()
 			continue
 		}
 		nb, err := lldp.Decode(buf[:n])

@@ -465,6 +465,39 @@ func TestLLDPHandCrafted(t *testing.T) {
 	})
 	waitEvent(t, ag, "LLDP_NEIGHBOR_LOST", `"Summit300-48" (chassis 00:01:30:f9:ad:a0, port 1/1) on eth0 is gone: it shut down`)
 
+	// An LLDPDU to another agent's address (nearest customer bridge) is
+	// not this agent's neighbour.
+	other := lldptest.Frame(src, lldptest.ChassisMAC(net.HardwareAddr{2, 0, 0, 0, 9, 9}), p, ttl, lldptest.End())
+	copy(other, []byte{0x01, 0x80, 0xc2, 0x00, 0x00, 0x00})
+	sendFrames(t, peer, "p0", other)
+	deadline = time.Now().Add(5 * time.Second)
+	for lldpMetrics(t, ag)[`hostnetd_lldp_frames_total{result="not_nearest_bridge"}`] != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("an LLDPDU to 01:80:c2:00:00:00 is not counted as not_nearest_bridge")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := len(lldpElements(t, ag, "eth0")["Chassis ID type=1"]); n != 7 {
+		t.Errorf("%d neighbours after an LLDPDU to another agent; want 7", n)
+	}
+
+	// A link that goes down loses its neighbours; they come back with the
+	// next LLDPDU.
+	if err := peer.Handle.LinkSetDown(nstest.Link(t, peer, "p0")); err != nil {
+		t.Fatal(err)
+	}
+	waitLLDP(t, ag, "eth0", 3*time.Second, "no neighbour on a link without carrier", func(els map[string][]string) bool { return len(els) == 0 })
+	waitEvent(t, ag, "LLDP_NEIGHBOR_LOST", "on eth0 is gone: the link went down")
+	nstest.SetUp(t, peer, "p0")
+	deadline = time.Now().Add(5 * time.Second)
+	for len(lldpElements(t, ag, "eth0")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no neighbour after the link came back")
+		}
+		sendFrames(t, peer, "p0", good)
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	// A removed link takes its neighbours with it.
 	if err := host.Handle.LinkDel(nstest.Link(t, host, "eth0")); err != nil {
 		t.Fatal(err)
