@@ -130,10 +130,11 @@ func (l *lldpListeners) kicked() {
 }
 
 // lldpLinkWanted says whether hostnetd listens on a link: NICs (physical
-// devices and veths, enslaved or not). Bonds, bridges and VLAN devices
-// pass on what their NICs receive; LLDP is link-local to each NIC.
+// devices and veths, enslaved or not), not loopback. Bonds, bridges and
+// VLAN devices pass on what their NICs receive; LLDP is link-local to each
+// NIC.
 func lldpLinkWanted(link *netconf.Link) bool {
-	return link.Kind == netconf.KindDevice || link.Kind == netconf.KindVeth
+	return (link.Kind == netconf.KindDevice || link.Kind == netconf.KindVeth) && link.Name != "lo"
 }
 
 // run reconciles the listeners with the links on each kick (and every

@@ -11,6 +11,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap"
 
+	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/lldp"
 	"github.com/hostnetd/hostnetd/test/lldptest"
 )
@@ -136,4 +137,23 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+func TestLLDPLinkWanted(t *testing.T) {
+	for _, c := range []struct {
+		link netconf.Link
+		want bool
+	}{
+		{netconf.Link{Name: "eth0", Kind: netconf.KindDevice}, true},
+		{netconf.Link{Name: "eth1", Kind: netconf.KindVeth, Master: "bond0"}, true},
+		{netconf.Link{Name: "lo", Kind: netconf.KindDevice}, false},
+		{netconf.Link{Name: "bond0", Kind: netconf.KindBond}, false},
+		{netconf.Link{Name: "ovirtmgmt", Kind: netconf.KindBridge}, false},
+		{netconf.Link{Name: "eth0.100", Kind: netconf.KindVLAN}, false},
+		{netconf.Link{Name: "d0", Kind: netconf.KindDummy}, false},
+	} {
+		if got := lldpLinkWanted(&c.link); got != c.want {
+			t.Errorf("%s (%s): %v", c.link.Name, c.link.Kind, got)
+		}
+	}
 }
