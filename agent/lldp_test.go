@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap"
 
 	"github.com/hostnetd/hostnetd/netconf"
@@ -20,18 +19,19 @@ import (
 // fed to update, time moved by hand.
 type fakeLLDP struct {
 	*lldpListeners
+	reg    *prometheus.Registry
 	mu     sync.Mutex
 	clock  time.Time
 	events []string
 }
 
 func newFakeLLDP(t *testing.T) *fakeLLDP {
-	f := &fakeLLDP{clock: time.Unix(1000, 0)}
+	f := &fakeLLDP{clock: time.Unix(1000, 0), reg: prometheus.NewRegistry()}
 	f.lldpListeners = newLLDPListeners(zap.NewNop(), nil, func(_, code, desc string) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.events = append(f.events, code+": "+desc)
-	}, prometheus.NewRegistry())
+	}, f.reg)
 	f.now = func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.clock }
 	return f
 }
@@ -105,7 +105,7 @@ func TestLLDPNeighboursLifecycle(t *testing.T) {
 	if n := len(f.neighbors("eth0")); n != lldpMaxNeighbors {
 		t.Errorf("%d neighbours kept", n)
 	}
-	if got := counterValue(t, f.frames.WithLabelValues(lldpTooMany)); got != 2 {
+	if got := f.counter(t, lldpTooMany); got != 2 {
 		t.Errorf("too_many_neighbors %v", got)
 	}
 	f.takeEvents()
@@ -130,13 +130,27 @@ func TestLLDPNeighboursLifecycle(t *testing.T) {
 	}
 }
 
-func counterValue(t *testing.T, c prometheus.Counter) float64 {
+// counter reads hostnetd_lldp_frames_total{result} from the registry.
+func (f *fakeLLDP) counter(t *testing.T, result string) float64 {
 	t.Helper()
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
+	families, err := f.reg.Gather()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return m.GetCounter().GetValue()
+	for _, mf := range families {
+		if mf.GetName() != "hostnetd_lldp_frames_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == result {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no hostnetd_lldp_frames_total{result=%q}", result)
+	return 0
 }
 
 func TestLLDPLinkWanted(t *testing.T) {
