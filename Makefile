@@ -92,6 +92,8 @@ fuzz:
 	    echo "fuzz: $$t for $(FUZZ_EXECS)"; \
 	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_EXECS) -timeout 5m ./xmlapi || exit 1; \
 	  done
+	@echo "fuzz: the LLDP decoder's FuzzDecode for $(FUZZ_EXECS)"
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZ_EXECS) -timeout 5m ./netconf/lldp
 
 vm-prepare:
 	@bash test/vm/vm.sh prepare

@@ -89,6 +89,8 @@ type Agent struct {
 	asyncActions asyncActions
 	// monitor keeps the kernel's state for reads; nil until Run starts it.
 	monitor atomic.Pointer[kernel.Monitor]
+	// lldp receives LLDP on every NIC (lldp.go).
+	lldp *lldpListeners
 	// driftKick wakes the drift watcher.
 	driftKick chan struct{}
 	// viewStale says the kernel was written since the monitor last dumped
@@ -176,6 +178,9 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	a.dhcp = newDHCPClients(log, opts.Namespace, opts.StateDir)
 	a.metrics = newMetrics(a)
 	a.dhcp.metrics = a.metrics
+	a.lldp = newLLDPListeners(log.Named("lldp"), opts.Namespace, a.events.record, a.metrics.registry)
+	a.lldp.state = a.observedState
+	a.lldp.busy = func() bool { return len(a.writer) > 0 }
 	a.dhcp.onLease = a.updateDNS
 	a.dhcp.record = a.events.record
 	if a.persistent, err = a.loadPersistent(); err != nil {
