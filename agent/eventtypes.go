@@ -7,17 +7,18 @@ package agent
 // (the event's name element) says the same in words. A transaction rolled
 // back is named by its cause's fault code.
 var eventTypes = map[string]int{
-	"NETWORK_CHANGE_APPLIED": 20001,
-	"NETWORK_OUT_OF_SYNC":    20002,
-	"NETWORK_IN_SYNC":        20003,
-	"ROLLBACK_FAILED":        20004,
-	"DHCP_LEASE_ACQUIRED":    20005,
-	"DHCP_LEASE_LOST":        20006,
-	"DHCP_ADDRESS_CONFLICT":  20007,
-	"FAILED_IFUP":            20010,
-	"LOST_CONNECTION":        20011,
-	"SHUTTING_DOWN":          20012,
-	"INTERNAL_ERROR":         20013,
+	"NETWORK_CHANGE_APPLIED":    20001,
+	"NETWORK_OUT_OF_SYNC":       20002,
+	"NETWORK_IN_SYNC":           20003,
+	"ROLLBACK_FAILED":           20004,
+	"DHCP_LEASE_ACQUIRED":       20005,
+	"DHCP_LEASE_LOST":           20006,
+	"DHCP_ADDRESS_CONFLICT":     20007,
+	"UNMANAGED_NETWORK_REMOVED": 20008,
+	"FAILED_IFUP":               20010,
+	"LOST_CONNECTION":           20011,
+	"SHUTTING_DOWN":             20012,
+	"INTERNAL_ERROR":            20013,
 }
 
 // eventTypeOther is the type of an event whose name has no number of its

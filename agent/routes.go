@@ -26,6 +26,8 @@ func (a *Agent) routes() {
 	a.router.handle("hosts/{host}/syncallnetworks", m{http.MethodPost: a.syncAllNetworks})
 	a.router.handle("hosts/{host}/events", get(a.listEvents))
 	a.router.handle("hosts/{host}/events/{event}", get(a.getEvent))
+	a.router.handle("hosts/{host}/unmanagednetworks", get(a.listUnmanagedNetworks))
+	a.router.handle("hosts/{host}/unmanagednetworks/{unmanagednetwork}", m{http.MethodGet: a.getUnmanagedNetwork, http.MethodDelete: a.deleteUnmanagedNetwork})
 	a.router.handle("events", get(a.listEvents))
 	a.router.handle("events/{event}", get(a.getEvent))
 	a.router.handle("networks", m{http.MethodGet: a.listNetworks, http.MethodPost: a.addNetwork})
