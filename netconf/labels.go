@@ -1,0 +1,190 @@
+package netconf
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Label rule codes, the engine's.
+const (
+	CodeLabelFormatInvalid       = "NETWORK_LABEL_FORMAT_INVALID"
+	CodeLabelDuplicate           = "PARAMS_CONTAIN_DUPLICATE_LABELS"
+	CodeLabelNotOnHost           = "LABEL_NOT_EXIST_IN_HOST"
+	CodeLabelNicNotExists        = "INTERFACE_ON_NIC_LABEL_NOT_EXIST"
+	CodeLabelNicsIncoherent      = "NIC_LABEL_REFERENCES_NICS_INCOHERENTLY"
+	CodeLabelOnImproperInterface = "LABEL_ATTACH_TO_IMPROPER_INTERFACE"
+	CodeNetworkAlreadyLabeled    = "NETWORK_ALREADY_LABELED"
+	CodeNetworkLabelNotExists    = "NETWORK_LABEL_NOT_EXISTS"
+)
+
+// NicLabel is a network label on a NIC or bond of the host: every network
+// of the catalogue with that label is attached to it.
+type NicLabel struct {
+	Label string
+	Nic   string
+}
+
+// LabelChange puts a label on a NIC or bond (modified_labels), moving it
+// from the one that has it.
+type LabelChange struct {
+	Label string
+	Nic   Ref
+}
+
+var labelFormat = regexp.MustCompile(`^\w+$`)
+
+// CheckLabel checks a label's format, the engine's: letters, digits and _.
+func CheckLabel(label string) error {
+	if !labelFormat.MatchString(label) {
+		return ruleErr(CodeLabelFormatInvalid, "network label %q may hold only letters, digits and _", label)
+	}
+	return nil
+}
+
+// LabelInput is what ExpandLabels needs besides the request.
+type LabelInput struct {
+	Request  ChangeSet
+	Running  *Config
+	Networks []*Network
+	// NicName resolves a NIC or bond id to its name.
+	NicName func(id string) (string, bool)
+	// NicExists tells whether a NIC or bond of that name exists, in the
+	// kernel or among the request's bonds.
+	NicExists func(name string) bool
+}
+
+// ExpandLabels turns a request's label changes into the attachment
+// changes they imply, as the engine does: a label put on a NIC attaches
+// every network with that label to it (moving it there if it is attached
+// elsewhere); a label removed detaches the labelled networks from the NIC
+// that had it. What the request itself says of a network wins. It returns
+// the request with those changes added and the host's labels afterwards,
+// sorted by label; labels on bonds the request removes go with them.
+func ExpandLabels(in LabelInput) (ChangeSet, []NicLabel, error) {
+	cs := in.Request
+	if len(cs.ModifiedLabels) == 0 && len(cs.RemovedLabels) == 0 && len(cs.RemovedBonds) == 0 {
+		return cs, slices.Clone(in.Running.Labels), nil
+	}
+	labels := map[string]string{}
+	for _, l := range in.Running.Labels {
+		labels[l.Label] = l.Nic
+	}
+	named := map[string]bool{} // networks the request names itself
+	for _, ac := range cs.ModifiedAttachments {
+		if ac.Network != nil {
+			named[ac.Network.ID], named[ac.Network.Name] = true, true
+		}
+	}
+	for _, r := range cs.RemovedAttachments {
+		named[r.Network.ID], named[r.Network.Name] = true, true
+	}
+	delete(named, "")
+	attachedTo := map[string]string{} // network id → NIC
+	for _, at := range in.Running.Attachments {
+		attachedTo[at.NetworkID] = at.Nic
+	}
+	labelled := func(label string) []*Network {
+		var out []*Network
+		for _, n := range in.Networks {
+			if n.Label == label && !named[n.ID] && !named[n.Name] {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	seen := map[string]bool{}
+	for _, label := range cs.RemovedLabels {
+		if seen[label] {
+			return cs, nil, ruleErr(CodeLabelDuplicate, "label %s is named twice", label)
+		}
+		seen[label] = true
+	}
+	for _, lc := range cs.ModifiedLabels {
+		if seen[lc.Label] {
+			return cs, nil, ruleErr(CodeLabelDuplicate, "label %s is named twice", lc.Label)
+		}
+		seen[lc.Label] = true
+	}
+	for _, label := range cs.RemovedLabels {
+		nic, ok := labels[label]
+		if !ok {
+			return cs, nil, ruleErr(CodeLabelNotOnHost, "label %s is not on any interface of the host", label)
+		}
+		delete(labels, label)
+		for _, n := range labelled(label) {
+			if attachedTo[n.ID] == nic {
+				cs.RemovedAttachments = append(cs.RemovedAttachments, AttachmentRef{Network: Ref{ID: n.ID}})
+			}
+		}
+	}
+	for _, lc := range cs.ModifiedLabels {
+		if err := CheckLabel(lc.Label); err != nil {
+			return cs, nil, err
+		}
+		nic, err := labelNic(in, lc)
+		if err != nil {
+			return cs, nil, err
+		}
+		labels[lc.Label] = nic
+		for _, n := range labelled(lc.Label) {
+			if attachedTo[n.ID] != nic {
+				cs.ModifiedAttachments = append(cs.ModifiedAttachments, AttachmentChange{Network: &Ref{ID: n.ID}, Nic: &Ref{Name: nic}})
+			}
+		}
+	}
+	for _, b := range cs.RemovedBonds {
+		for label, nic := range labels {
+			if nic == b.Name || b.ID != "" && in.NicName != nil && nicNameIs(in, b.ID, nic) {
+				delete(labels, label)
+			}
+		}
+	}
+	out := make([]NicLabel, 0, len(labels))
+	for label, nic := range labels {
+		out = append(out, NicLabel{Label: label, Nic: nic})
+	}
+	slices.SortFunc(out, func(a, b NicLabel) int { return strings.Compare(a.Label, b.Label) })
+	return cs, out, nil
+}
+
+func nicNameIs(in LabelInput, id, name string) bool {
+	n, ok := in.NicName(id)
+	return ok && n == name
+}
+
+// labelNic resolves the NIC a label goes on: by id, by name, or both when
+// they agree.
+func labelNic(in LabelInput, lc LabelChange) (string, error) {
+	name := lc.Nic.Name
+	if lc.Nic.ID != "" {
+		n, ok := in.NicName(lc.Nic.ID)
+		if !ok {
+			return "", ruleErr(CodeLabelNicNotExists, "label %s: interface %s does not exist", lc.Label, lc.Nic.ID)
+		}
+		if name != "" && name != n {
+			return "", ruleErr(CodeLabelNicsIncoherent, "label %s names interface %s by id and %s by name", lc.Label, n, name)
+		}
+		name = n
+	}
+	if name == "" || !in.NicExists(name) {
+		return "", ruleErr(CodeLabelNicNotExists, "label %s: interface %q does not exist", lc.Label, name)
+	}
+	return name, nil
+}
+
+// CheckLabels checks the labels of a merged configuration: a label may be
+// on a NIC or a bond, not on a bond's slave nor a VLAN device.
+func CheckLabels(labels []NicLabel, cfg *Config, st *State) error {
+	for _, l := range labels {
+		for _, b := range cfg.Bonds {
+			if slices.Contains(b.Slaves, l.Nic) {
+				return ruleErr(CodeLabelOnImproperInterface, "label %s is on %s, a slave of bond %s", l.Label, l.Nic, b.Name)
+			}
+		}
+		if link, ok := st.Link(l.Nic); ok && link.Kind == KindVLAN {
+			return ruleErr(CodeLabelOnImproperInterface, "label %s is on %s, a VLAN device", l.Label, l.Nic)
+		}
+	}
+	return nil
+}
