@@ -3,6 +3,7 @@ package integration
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hostnetd/hostnetd/test/agenttest"
@@ -86,6 +87,14 @@ func TestNetworkLabels(t *testing.T) {
 	// Re-sending changes nothing.
 	if n := setup(t, ag, `<action><modified_labels><network_label id="red"><host_nic><name>eth0</name></host_nic></network_label></modified_labels></action>`); n != 0 {
 		t.Errorf("re-sending a label made %d kernel writes", n)
+	}
+
+	// JSON, as any body.
+	if r := ag.Do(t, "POST", nics+"eth1/networklabels", []byte(`{"id":"green"}`), "Content-Type: application/json", "Accept: application/json"); r.Status != http.StatusCreated || !strings.Contains(string(r.Body), `"id":"green"`) {
+		t.Errorf("POST a label in JSON: %d %s", r.Status, r.Body)
+	}
+	if r := ag.Do(t, "DELETE", nics+"eth1/networklabels/green", nil); r.Status != http.StatusOK {
+		t.Errorf("DELETE the JSON label: %d %s", r.Status, r.Body)
 	}
 
 	// Refusals.
