@@ -70,14 +70,24 @@ func ExpandLabels(in LabelInput) (ChangeSet, []NicLabel, error) {
 	for _, l := range in.Running.Labels {
 		labels[l.Label] = l.Nic
 	}
-	named := map[string]bool{} // networks the request names itself
-	for _, ac := range cs.ModifiedAttachments {
-		if ac.Network != nil {
-			named[ac.Network.ID], named[ac.Network.Name] = true, true
+	// The networks the request names itself, by id or name, or through
+	// the id of their attachment.
+	named := map[string]bool{}
+	byAttachment := map[string]string{}
+	for _, at := range in.Running.Attachments {
+		byAttachment[at.ID] = at.NetworkID
+	}
+	name := func(id string, network *Ref) {
+		named[byAttachment[id]] = true
+		if network != nil {
+			named[network.ID], named[network.Name] = true, true
 		}
 	}
+	for _, ac := range cs.ModifiedAttachments {
+		name(ac.ID, ac.Network)
+	}
 	for _, r := range cs.RemovedAttachments {
-		named[r.Network.ID], named[r.Network.Name] = true, true
+		name(r.ID, &r.Network)
 	}
 	delete(named, "")
 	attachedTo := map[string]string{} // network id → NIC

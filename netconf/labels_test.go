@@ -48,6 +48,13 @@ func TestExpandLabels(t *testing.T) {
 			ModifiedAttachments: []AttachmentChange{{Network: &Ref{Name: "red2"}, Nic: &Ref{Name: "eth2"}}}},
 			[]AttachmentChange{{Network: &Ref{Name: "red2"}, Nic: &Ref{Name: "eth2"}}, {Network: &Ref{ID: "n-red"}, Nic: &Ref{Name: "eth1"}}}, nil,
 			[]NicLabel{{"red", "eth1"}}},
+		// Ansible removes the label and the attachment it listed, by id.
+		{"remove red and its attachment", ChangeSet{RemovedLabels: []string{"red"}, RemovedAttachments: []AttachmentRef{{ID: "a-red"}}},
+			nil, []AttachmentRef{{ID: "a-red"}}, []NicLabel{}},
+		{"move red, its attachment by id", ChangeSet{ModifiedLabels: []LabelChange{{"red", Ref{Name: "eth1"}}},
+			ModifiedAttachments: []AttachmentChange{{ID: "a-red", Nic: &Ref{Name: "eth2"}}}},
+			[]AttachmentChange{{ID: "a-red", Nic: &Ref{Name: "eth2"}}, {Network: &Ref{ID: "n-red2"}, Nic: &Ref{Name: "eth1"}}}, nil,
+			[]NicLabel{{"red", "eth1"}}},
 		{"remove red", ChangeSet{RemovedLabels: []string{"red"}},
 			nil, []AttachmentRef{{Network: Ref{ID: "n-red"}}}, []NicLabel{}},
 		{"labelled bond removed", ChangeSet{RemovedBonds: []Ref{{Name: "eth0"}}},
