@@ -70,6 +70,9 @@ func (a *Agent) addNicLabel(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
+	if err := a.checkNicLabel(l.Name, label); err != nil {
+		return response{}, err
+	}
 	cs := netconf.ChangeSet{ModifiedLabels: []netconf.LabelChange{{Label: label, Nic: netconf.Ref{Name: l.Name}}}}
 	res, err := a.transact(r.Context(), change{request: cs})
 	if err != nil {
@@ -78,6 +81,27 @@ func (a *Agent) addNicLabel(r *request) (response, error) {
 	c := a.ctx()
 	href, owner := a.nicLabelOwner(c, l.Name)
 	return response{status: http.StatusCreated, doc: xmlapi.NetworkLabel(c, label, href, owner), writes: res.Writes}, nil
+}
+
+// checkNicLabel refuses what the engine's LabelNic refuses, where a
+// setupnetworks would move: a label another interface has, and a network
+// with that label attached to another interface.
+func (a *Agent) checkNicLabel(nic, label string) error {
+	nets, running := a.snapshot()
+	for _, l := range running.Labels {
+		if l.Label == label && l.Nic != nic {
+			return newFault(http.StatusConflict, netconf.CodeOtherInterfaceLabeled, "Operation Failed",
+				"label %s is on %s already", label, l.Nic)
+		}
+	}
+	byID := networksByID(nets)
+	for _, at := range running.Attachments {
+		if n := byID[at.NetworkID]; n != nil && n.Label == label && at.Nic != nic {
+			return newFault(http.StatusConflict, netconf.CodeLabeledNetworkWrongNic, "Operation Failed",
+				"network %s, labelled %s, is attached to %s; detach it to label %s", n.Name, label, at.Nic, nic)
+		}
+	}
+	return nil
 }
 
 // deleteNicLabel is DELETE …/nics/{nic}/networklabels/{label}: a

@@ -51,7 +51,7 @@ func (a *Agent) mergeChange(ch change) (merged, error) {
 	if err != nil {
 		return merged{}, ruleFault(err)
 	}
-	if err := netconf.CheckLabels(labels, cfg, view); err != nil {
+	if err := netconf.CheckLabels(labels, cfg, nets, view); err != nil {
 		return merged{}, ruleFault(err)
 	}
 	cfg.Labels = labels

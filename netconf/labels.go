@@ -8,14 +8,17 @@ import (
 
 // Label rule codes, the engine's.
 const (
-	CodeLabelFormatInvalid       = "NETWORK_LABEL_FORMAT_INVALID"
-	CodeLabelDuplicate           = "PARAMS_CONTAIN_DUPLICATE_LABELS"
-	CodeLabelNotOnHost           = "LABEL_NOT_EXIST_IN_HOST"
-	CodeLabelNicNotExists        = "INTERFACE_ON_NIC_LABEL_NOT_EXIST"
-	CodeLabelNicsIncoherent      = "NIC_LABEL_REFERENCES_NICS_INCOHERENTLY"
-	CodeLabelOnImproperInterface = "LABEL_ATTACH_TO_IMPROPER_INTERFACE"
-	CodeNetworkAlreadyLabeled    = "NETWORK_ALREADY_LABELED"
-	CodeNetworkLabelNotExists    = "NETWORK_LABEL_NOT_EXISTS"
+	CodeLabelFormatInvalid         = "NETWORK_LABEL_FORMAT_INVALID"
+	CodeLabelDuplicate             = "PARAMS_CONTAIN_DUPLICATE_LABELS"
+	CodeLabelNotOnHost             = "LABEL_NOT_EXIST_IN_HOST"
+	CodeLabelNicNotExists          = "INTERFACE_ON_NIC_LABEL_NOT_EXIST"
+	CodeLabelNicsIncoherent        = "NIC_LABEL_REFERENCES_NICS_INCOHERENTLY"
+	CodeLabelOnImproperInterface   = "LABEL_ATTACH_TO_IMPROPER_INTERFACE"
+	CodeNetworkAlreadyLabeled      = "NETWORK_ALREADY_LABELED"
+	CodeLabeledNetworkElsewhere    = "NETWORK_SHOULD_BE_ATTACHED_VIA_LABEL_TO_ANOTHER_NIC"
+	CodeCannotRemoveLabeledNetwork = "ACTION_TYPE_FAILED_CANNOT_REMOVE_LABELED_NETWORK_FROM_NIC"
+	CodeOtherInterfaceLabeled      = "OTHER_INTERFACE_ALREADY_LABELED"
+	CodeLabeledNetworkWrongNic     = "LABELED_NETWORK_ATTACHED_TO_WRONG_INTERFACE"
 )
 
 // NicLabel is a network label on a NIC or bond of the host: every network
@@ -183,9 +186,14 @@ func labelNic(in LabelInput, lc LabelChange) (string, error) {
 	return name, nil
 }
 
-// CheckLabels checks the labels of a merged configuration: a label may be
-// on a NIC or a bond, not on a bond's slave nor a VLAN device.
-func CheckLabels(labels []NicLabel, cfg *Config, st *State) error {
+// CheckLabels checks the labels of a merged configuration against its
+// attachments, as the engine's setupnetworks validation: a label may be on
+// a NIC or a bond, not on a bond's slave nor a VLAN device; a labelled
+// network must be attached to the interface carrying its label, not to
+// another (NETWORK_SHOULD_BE_ATTACHED_VIA_LABEL_TO_ANOTHER_NIC) and not
+// detached while the label stays (…CANNOT_REMOVE_LABELED_NETWORK_FROM_NIC).
+func CheckLabels(labels []NicLabel, cfg *Config, nets []*Network, st *State) error {
+	nicOf := map[string]string{}
 	for _, l := range labels {
 		for _, b := range cfg.Bonds {
 			if slices.Contains(b.Slaves, l.Nic) {
@@ -194,6 +202,23 @@ func CheckLabels(labels []NicLabel, cfg *Config, st *State) error {
 		}
 		if link, ok := st.Link(l.Nic); ok && link.Kind == KindVLAN {
 			return ruleErr(CodeLabelOnImproperInterface, "label %s is on %s, a VLAN device", l.Label, l.Nic)
+		}
+		nicOf[l.Label] = l.Nic
+	}
+	attachedTo := map[string]string{}
+	for _, at := range cfg.Attachments {
+		attachedTo[at.NetworkID] = at.Nic
+	}
+	for _, n := range nets {
+		nic, labelled := nicOf[n.Label]
+		if n.Label == "" || !labelled {
+			continue
+		}
+		switch at, attached := attachedTo[n.ID]; {
+		case !attached:
+			return ruleErr(CodeCannotRemoveLabeledNetwork, "network %s is attached to %s by its label %s; remove the label from %s to detach it", n.Name, nic, n.Label, nic)
+		case at != nic:
+			return ruleErr(CodeLabeledNetworkElsewhere, "network %s cannot be attached to %s: its label %s puts it on %s", n.Name, at, n.Label, nic)
 		}
 	}
 	return nil

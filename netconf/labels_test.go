@@ -105,15 +105,29 @@ func TestExpandLabelsRefuses(t *testing.T) {
 }
 
 func TestCheckLabels(t *testing.T) {
-	cfg := &Config{Bonds: []BondConfig{{Name: "bond0", Slaves: []string{"eth0", "eth1"}}}}
+	nets := []*Network{{ID: "n-red", Name: "red1", Label: "red"}, {ID: "n-blue", Name: "blue1", Label: "blue"}}
 	st := &State{Links: []Link{{Name: "eth2", Kind: KindDevice}, {Name: "eth2.10", Kind: KindVLAN, VLAN: &VLAN{ID: 10, Base: "eth2"}}}}
-	for labels, code := range map[NicLabel]string{
-		{"a", "bond0"}: "", {"a", "eth2"}: "", {"a", "eth0"}: CodeLabelOnImproperInterface, {"a", "eth2.10"}: CodeLabelOnImproperInterface,
-	} {
-		err := CheckLabels([]NicLabel{labels}, cfg, st)
+	cases := []struct {
+		labels      []NicLabel
+		attachments []Attachment
+		code        string
+	}{
+		{[]NicLabel{{"a", "bond0"}}, nil, ""},
+		{[]NicLabel{{"a", "eth2"}}, nil, ""},
+		{[]NicLabel{{"a", "eth0"}}, nil, CodeLabelOnImproperInterface},
+		{[]NicLabel{{"a", "eth2.10"}}, nil, CodeLabelOnImproperInterface},
+		{[]NicLabel{{"red", "eth2"}}, []Attachment{{NetworkID: "n-red", Nic: "eth2"}}, ""},
+		// blue1's label is on no interface: it may be anywhere, or nowhere.
+		{[]NicLabel{{"red", "eth2"}}, []Attachment{{NetworkID: "n-red", Nic: "eth2"}, {NetworkID: "n-blue", Nic: "bond0"}}, ""},
+		{[]NicLabel{{"red", "eth2"}}, []Attachment{{NetworkID: "n-red", Nic: "bond0"}}, CodeLabeledNetworkElsewhere},
+		{[]NicLabel{{"red", "eth2"}}, nil, CodeCannotRemoveLabeledNetwork},
+	}
+	for _, c := range cases {
+		cfg := &Config{Bonds: []BondConfig{{Name: "bond0", Slaves: []string{"eth0", "eth1"}}}, Attachments: c.attachments}
+		err := CheckLabels(c.labels, cfg, nets, st)
 		var re *RuleError
-		if code == "" && err != nil || code != "" && (!errors.As(err, &re) || re.Code != code) {
-			t.Errorf("%v: %v; want %q", labels, err, code)
+		if c.code == "" && err != nil || c.code != "" && (!errors.As(err, &re) || re.Code != c.code) {
+			t.Errorf("%v %v: %v; want %q", c.labels, c.attachments, err, c.code)
 		}
 	}
 }

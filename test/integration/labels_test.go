@@ -105,6 +105,15 @@ func TestNetworkLabels(t *testing.T) {
 	expectFault(t, ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(`<action><modified_labels><network_label id="green"><host_nic><name>eth9</name></host_nic></network_label></modified_labels></action>`), xml),
 		http.StatusBadRequest, "INTERFACE_ON_NIC_LABEL_NOT_EXIST")
 	expectFault(t, ag.Get(t, nics+"eth1/networklabels/red"), http.StatusNotFound, "ENTITY_NOT_FOUND")
+	// A labelled network stays where its label is, as the engine's.
+	expectFault(t, ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(modified(`<network_attachment><network id="`+red+`"/><host_nic><name>eth1</name></host_nic></network_attachment>`)), xml),
+		http.StatusBadRequest, "NETWORK_SHOULD_BE_ATTACHED_VIA_LABEL_TO_ANOTHER_NIC")
+	expectFault(t, ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(`<action><removed_network_attachments><network_attachment><network id="`+red+`"/></network_attachment></removed_network_attachments></action>`), xml),
+		http.StatusBadRequest, "ACTION_TYPE_FAILED_CANNOT_REMOVE_LABELED_NETWORK_FROM_NIC")
+	// The label collection of a NIC does not move labels, as the engine's
+	// LabelNic.
+	expectFault(t, ag.Do(t, "POST", nics+"eth1/networklabels", []byte(`<network_label id="red"/>`), xml), http.StatusConflict, "OTHER_INTERFACE_ALREADY_LABELED")
+	wantPorts("red1", "eth0")
 
 	// Labels are configuration: committed, they survive a restart.
 	post(ag.HostPath()+"/commitnetconfig", `<action/>`, http.StatusOK)
@@ -137,5 +146,13 @@ func TestNetworkLabels(t *testing.T) {
 	if got := labels(nics + "eth2/networklabels"); !slices.Equal(got, []string{"blue"}) {
 		t.Errorf("eth2 keeps its label: %v", got)
 	}
+
+	// red1, still labelled red, attached by hand while no NIC has red:
+	// the NIC's label collection refuses red elsewhere, a setupnetworks
+	// moves it.
+	setup(t, ag, modified(`<network_attachment><network id="`+red+`"/><host_nic><name>eth1</name></host_nic></network_attachment>`))
+	expectFault(t, ag.Do(t, "POST", nics+"eth0/networklabels", []byte(`<network_label id="red"/>`), xml), http.StatusConflict, "LABELED_NETWORK_ATTACHED_TO_WRONG_INTERFACE")
+	setup(t, ag, `<action><modified_labels><network_label id="red"><host_nic><name>eth0</name></host_nic></network_label></modified_labels></action>`)
+	wantPorts("red1", "eth0")
 	checkAllInSync(t, ag)
 }
