@@ -2,10 +2,12 @@ package integration
 
 import (
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/hostnetd/hostnetd/agent"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
 )
@@ -20,7 +22,10 @@ func TestNetworkLabels(t *testing.T) {
 		nstest.Veth(t, host, "eth"+n, peer, "p"+n)
 	}
 	dir := t.TempDir()
-	ag := agenttest.StartWith(t, host, dir, nil)
+	boot := func(name string) func(*agent.Options) {
+		return func(o *agent.Options) { o.RunDir = filepath.Join(dir, name) }
+	}
+	ag := agenttest.StartWith(t, host, dir, boot("boot1"))
 	red := addNetwork(t, ag, `<network><name>red1</name><usages><usage>vm</usage></usages></network>`)
 	blue := addNetwork(t, ag, `<network><name>blue1</name><usages><usage>vm</usage></usages></network>`)
 	xml := "Content-Type: application/xml"
@@ -115,13 +120,17 @@ func TestNetworkLabels(t *testing.T) {
 	expectFault(t, ag.Do(t, "POST", nics+"eth1/networklabels", []byte(`<network_label id="red"/>`), xml), http.StatusConflict, "OTHER_INTERFACE_ALREADY_LABELED")
 	wantPorts("red1", "eth0")
 
-	// Labels are configuration: committed, they survive a restart.
+	// Labels are configuration: committed, they and what they attached
+	// are restored at boot.
 	post(ag.HostPath()+"/commitnetconfig", `<action/>`, http.StatusOK)
 	ag.Stop()
-	ag = agenttest.StartWith(t, host, dir, nil)
+	wipeManaged(t, host, []string{"red1", "blue1"}, []string{"eth0", "eth1", "eth2"})
+	ag = agenttest.StartWith(t, host, dir, boot("boot2"))
 	if got := labels(nics + "eth0/networklabels"); !slices.Equal(got, []string{"red"}) {
-		t.Errorf("eth0 labels after a restart = %v", got)
+		t.Errorf("eth0 labels after a reboot = %v", got)
 	}
+	wantPorts("red1", "eth0")
+	wantPorts("blue1", "eth2")
 
 	// Removing the label from the NIC, or from the network, detaches. As
 	// Ansible's ovirt_host_network state: absent does it: the label and the
