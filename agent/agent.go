@@ -175,6 +175,9 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 		driftKick: make(chan struct{}, 1),
 		networks:  stored.Networks, running: stored.Running, access: acc, stopping: make(chan struct{})}
 	a.events = &eventLog{log: log.Named("events")}
+	// The first event: an engine always has some, and clients take the
+	// newest as where to follow from (Ansible's ovirt_host: list(max=1)[0]).
+	a.events.add("normal", "HOSTNETD_STARTED", "hostnetd "+opts.Version+" started")
 	a.dhcp = newDHCPClients(log, opts.Namespace, opts.StateDir)
 	a.metrics = newMetrics(a)
 	a.dhcp.metrics = a.metrics
@@ -267,12 +270,21 @@ func (a *Agent) Close() error {
 
 func (a *Agent) ctx() xmlapi.Context {
 	carried := a.carriedNetworks()
+	_, running := a.snapshot()
 	return xmlapi.Context{
 		HostID: a.hostID,
 		NicID:  func(name string) string { return nicID(a.hostID, name) },
 		NicNetwork: func(name string) (string, string, bool) {
 			c, ok := carried[name]
 			return c.networkID, c.top, ok
+		},
+		BondConfig: func(name string) *netconf.BondConfig {
+			for i := range running.Bonds {
+				if running.Bonds[i].Name == name {
+					return &running.Bonds[i]
+				}
+			}
+			return nil
 		},
 	}
 }
