@@ -29,6 +29,7 @@ func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
 		Link("statistics", href+"/statistics"),
 		Link("networkattachments", href+"/networkattachments"),
 		Link("networklabels", href+"/networklabels"),
+		Link("linklayerdiscoveryprotocolelements", href+"/linklayerdiscoveryprotocolelements"),
 	)
 	if l.Master != "" {
 		if m, ok := st.Link(l.Master); ok && m.Kind == netconf.KindBond {
