@@ -16,6 +16,10 @@ fi
 # The LLDP tests run their own lldpd in throwaway namespaces; the Debian
 # package also enables one on the host's own interfaces, which the tests do
 # not want, so a freshly installed one is stopped.
-if [[ " ${missing[*]:-} " == *" lldpd "* ]] && command -v systemctl >/dev/null; then
-  systemctl disable --now lldpd.service 2>/dev/null || true
+if [[ " ${missing[*]:-} " == *" lldpd "* ]]; then
+  if command -v systemctl >/dev/null; then
+    systemctl disable --now lldpd.service 2>/dev/null || true
+  fi
+  # Without systemd, the package's init script may have started it.
+  pkill -x lldpd 2>/dev/null || true
 fi
