@@ -1,0 +1,43 @@
+package kernel_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+	"github.com/hostnetd/hostnetd/test/nstest"
+)
+
+// ethtool_opts steps, applied in a namespace, are read back as written:
+// offload groups resolve to the features veth lets change.
+func TestEthtoolOffloadsOnVeth(t *testing.T) {
+	ns, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, ns, "eth0", peer, "p0")
+	read := func() *netconf.EthtoolState {
+		t.Helper()
+		m, err := kernel.ReadEthtool(ns, []string{"eth0", "nonexistent"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m["nonexistent"]; ok {
+			t.Fatal("a missing device was read")
+		}
+		return m["eth0"]
+	}
+	es := read()
+	t.Logf("tso %s gro %s tx %s ring %v max %v coalesce %v pause %v", es.FeatureValue("tso"), es.FeatureValue("gro"), es.FeatureValue("tx"), es.Ring, es.RingMax, es.Coalesce != nil, es.Pause)
+	for _, k := range []string{"tso", "gro", "tx"} {
+		if len(es.FeatureMembers(k)) == 0 {
+			t.Fatalf("veth cannot change %s", k)
+		}
+	}
+	want := &netconf.EthtoolSettings{Features: map[string]bool{"tso": es.FeatureValue("tso") != "on", "gro": es.FeatureValue("gro") != "on"}}
+	plan := netconf.Plan{{Op: netconf.OpEthtoolFeatures, Link: "eth0", Ethtool: want}}
+	if n, err := kernel.Apply(context.Background(), ns, plan); err != nil || n != 1 {
+		t.Fatalf("Apply = %d, %v", n, err)
+	}
+	if ch := netconf.EthtoolChanges(want, read()); ch != nil {
+		t.Errorf("after apply, still to change: %+v", ch)
+	}
+}
