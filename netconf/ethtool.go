@@ -50,9 +50,12 @@ type EthtoolState struct {
 }
 
 // FeatureState is one kernel offload feature: whether the driver lets it be
-// changed, and whether it is on.
+// changed, whether it was asked for (ethtool -K) and whether it is on. The
+// kernel turns off a requested feature whose dependencies are off (TSO
+// without checksumming), and on again when they are back.
 type FeatureState struct {
 	Changeable bool
+	Requested  bool
 	Active     bool
 }
 
@@ -418,6 +421,17 @@ func (es *EthtoolState) FeatureValue(key string) string {
 	return "mixed"
 }
 
+// requested reports whether every changeable feature of key is requested
+// as v.
+func (es *EthtoolState) requested(key string, v bool) bool {
+	for _, m := range es.FeatureMembers(key) {
+		if es.Features[m].Requested != v {
+			return false
+		}
+	}
+	return true
+}
+
 // EthtoolChanges is the part of want that the kernel's have differs from;
 // have nil (the device is not read yet, or about to be made) changes all.
 func EthtoolChanges(want *EthtoolSettings, have *EthtoolState) *EthtoolSettings {
@@ -429,7 +443,7 @@ func EthtoolChanges(want *EthtoolSettings, have *EthtoolState) *EthtoolSettings 
 	}
 	out := &EthtoolSettings{}
 	for k, v := range want.Features {
-		if have.FeatureValue(k) != onOff(v) {
+		if have.FeatureValue(k) != onOff(v) || !have.requested(k, v) {
 			setOnce(&out.Features, k, v)
 		}
 	}
@@ -487,19 +501,21 @@ func ethtoolActual(want *EthtoolSettings, have *EthtoolState) map[string]string 
 	return out
 }
 
-// ethtoolMismatches lists how the kernel's have differs from want.
+// ethtoolMismatches lists how the kernel's have differs from want, as
+// ethtool -k shows it (what is active).
 func ethtoolMismatches(want *EthtoolSettings, have *EthtoolState) []string {
-	ch := EthtoolChanges(want, have)
-	if ch == nil {
+	if want.Empty() {
 		return nil
 	}
 	if have == nil {
 		return []string{"ethtool settings unreadable"}
 	}
-	actual := ethtoolActual(ch, have)
+	actual := ethtoolActual(want, have)
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(actual)) {
-		out = append(out, fmt.Sprintf("%s: desired %s, current %s", k, ethtoolWanted(want, k), actual[k]))
+		if w := ethtoolWanted(want, k); w != actual[k] {
+			out = append(out, fmt.Sprintf("%s: desired %s, current %s", k, w, actual[k]))
+		}
 	}
 	return out
 }
@@ -626,7 +642,8 @@ func EthtoolDevices(targets ...*Target) []string {
 // SnapshotEthtool gives the devices of a snapshot target the kernel's
 // current values (st) of every ethtool setting the targets manage on them,
 // so that planning towards the snapshot restores them exactly. Offload
-// groups are captured feature by feature.
+// groups are captured feature by feature, as requested: the kernel derives
+// what is active from the requests.
 func SnapshotEthtool(snap *Target, st *State, targets ...*Target) {
 	for _, d := range snap.Devices {
 		have := st.Ethtool[d.Name]
@@ -641,7 +658,7 @@ func SnapshotEthtool(snap *Target, st *State, targets ...*Target) {
 			}
 			for k := range td.Ethtool.Features {
 				for _, m := range have.FeatureMembers(k) {
-					setOnce(&out.Features, m, have.Features[m].Active)
+					setOnce(&out.Features, m, have.Features[m].Requested)
 				}
 			}
 			for k := range td.Ethtool.Ring {

@@ -126,7 +126,7 @@ func readEthtool(e *ethtool.Ethtool, name string) (*netconf.EthtoolState, error)
 	}
 	es := &netconf.EthtoolState{Features: make(map[string]netconf.FeatureState, len(feats))}
 	for k, f := range feats {
-		es.Features[k] = netconf.FeatureState{Changeable: f.Available, Active: f.Active}
+		es.Features[k] = netconf.FeatureState{Changeable: f.Available, Requested: f.Requested, Active: f.Active}
 	}
 	if r, err := e.GetRing(name); err == nil {
 		es.Ring = map[string]uint32{"rx": r.RxPending, "rx-mini": r.RxMiniPending, "rx-jumbo": r.RxJumboPending, "tx": r.TxPending}
@@ -212,7 +212,7 @@ func applyEthtool(ns *Namespace, s netconf.Step) error {
 			}
 			es := &netconf.EthtoolState{Features: map[string]netconf.FeatureState{}}
 			for k, f := range feats {
-				es.Features[k] = netconf.FeatureState{Changeable: f.Available, Active: f.Active}
+				es.Features[k] = netconf.FeatureState{Changeable: f.Available, Requested: f.Requested, Active: f.Active}
 			}
 			change := map[string]bool{}
 			for k, on := range s.Ethtool.Features {
