@@ -263,3 +263,39 @@ func TestEthtoolOptsRestoredAtBoot(t *testing.T) {
 	wantOffloads(t, host, "eth0", map[string]string{"tso": "off", "gro": "on"})
 	checkAllInSync(t, second)
 }
+
+// TestEthtoolOptsKilledAfterTheirWriteRollBackOnRestart kills hostnetd
+// right after it wrote ethtool settings, before the rest of the plan: the
+// restarted daemon finds the journal and gives the NIC its offloads back.
+func TestEthtoolOptsKilledAfterTheirWriteRollBackOnRestart(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	dir := t.TempDir()
+	const delay = 100 * time.Millisecond
+	d := startDaemon(t, host, dir, "--test-step-delay", delay.String())
+	if code, err := d.post("/networks", `<network><name>storage</name></network>`); err != nil || code != http.StatusCreated {
+		t.Fatalf("POST network: %d %v", code, err)
+	}
+	before := dump(t, host)
+	wantOffloads(t, host, "eth0", map[string]string{"tso": "on", "gro": "off"})
+	// The plan: sysctl, ethtool -K, addr-add; the daemon logs each pause
+	// before a write, so the pause before step 2 means -K was written.
+	go func() {
+		_, _ = d.post("/hosts/"+hostIDOf(t, dir)+"/setupnetworks", modified(ethtoolAttachment("storage", "eth0", "-K eth0 tso off gro on")))
+	}()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(d.log.String(), `"step": 2`); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the transaction did not reach its third step:\n%s", d.log)
+		}
+	}
+	d.kill()
+	wantOffloads(t, host, "eth0", map[string]string{"tso": "off", "gro": "on"}) // written, not rolled back yet
+	d = startDaemon(t, host, dir)
+	if !strings.Contains(d.log.String(), "interrupted transaction was rolled back") {
+		t.Errorf("the restarted daemon did not roll back:\n%s", d.log)
+	}
+	wantOffloads(t, host, "eth0", map[string]string{"tso": "on", "gro": "off"})
+	if got := dump(t, host); got != before {
+		t.Errorf("after the restart the namespace differs:\n--- before\n%s\n--- after\n%s", before, got)
+	}
+}
