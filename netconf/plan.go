@@ -65,7 +65,8 @@ type Step struct {
 	Ethtool *EthtoolSettings
 }
 
-// String renders the step as the ip(8) command that does the same.
+// String renders the step as the ip(8) (or sysctl, or ethtool) command that
+// does the same.
 func (s Step) String() string {
 	switch s.Op {
 	case OpLinkAdd:
