@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/safchain/ethtool"
+	"github.com/vishvananda/netlink"
 
 	"github.com/hostnetd/hostnetd/agent"
 	"github.com/hostnetd/hostnetd/netconf"
@@ -297,5 +298,89 @@ func TestEthtoolOptsKilledAfterTheirWriteRollBackOnRestart(t *testing.T) {
 	wantOffloads(t, host, "eth0", map[string]string{"tso": "on", "gro": "off"})
 	if got := dump(t, host); got != before {
 		t.Errorf("after the restart the namespace differs:\n--- before\n%s\n--- after\n%s", before, got)
+	}
+}
+
+// coalescing reads a coalescing parameter of a device in ns.
+func coalescing(t *testing.T, ns *kernel.Namespace, dev, key string) uint32 {
+	t.Helper()
+	m, err := kernel.ReadEthtool(ns, []string{dev})
+	if err != nil || m[dev] == nil || m[dev].Coalesce == nil {
+		t.Fatalf("reading the coalescing of %s: %v", dev, err)
+	}
+	return m[dev].Coalesce[key]
+}
+
+// TestEthtoolCoalescingThroughTheAPI: -C is applied, re-applied with no
+// write, rolled back exactly after a failure after its step, reported when
+// changed by hand and synchronised, on a tap device (the device here with
+// a coalescing parameter: rx-frames, its batching).
+func TestEthtoolCoalescingThroughTheAPI(t *testing.T) {
+	host := nstest.New(t)
+	err := host.Do(func() error {
+		attrs := netlink.NewLinkAttrs()
+		attrs.Name = "tap0"
+		tap := &netlink.Tuntap{LinkAttrs: attrs, Mode: netlink.TUNTAP_MODE_TAP}
+		if err := netlink.LinkAdd(tap); err != nil {
+			return err
+		}
+		for _, f := range tap.Fds {
+			f.Close()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fail atomic.Bool
+	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
+		o.FailStep = func(_ int, s netconf.Step) bool { return fail.Load() && s.Op == netconf.OpAddrAdd }
+	})
+	addNetwork(t, ag, `<network><name>storage</name></network>`)
+	if got := coalescing(t, host, "tap0", "rx-frames"); got != 0 {
+		t.Fatalf("tap0 rx-frames = %d at start; want 0", got)
+	}
+	request := func(frames int) string {
+		return modified(ethtoolAttachment("storage", "tap0", fmt.Sprintf("--coalesce * rx-frames %d", frames)))
+	}
+	if plan := dryRun(t, ag, request(16)); !slices.Contains(plan.commands, "ethtool -C tap0 rx-frames 16") {
+		t.Errorf("the dry run shows no ethtool -C: %q", plan.commands)
+	}
+	fail.Store(true) // the address comes after the coalescing
+	expectFault(t, ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(request(16))), http.StatusBadRequest, netconf.CodeFailedIfup)
+	if got := coalescing(t, host, "tap0", "rx-frames"); got != 0 {
+		t.Errorf("after the rollback rx-frames = %d; want 0", got)
+	}
+	fail.Store(false)
+	setup(t, ag, request(16))
+	if got := coalescing(t, host, "tap0", "rx-frames"); got != 16 {
+		t.Errorf("rx-frames = %d; want 16", got)
+	}
+	if n := setup(t, ag, request(16)); n != 0 {
+		t.Errorf("re-applying made %d kernel writes", n)
+	}
+	fail.Store(true)
+	expectFault(t, ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(modified(
+		strings.Replace(ethtoolAttachment("storage", "tap0", "-C tap0 rx-frames 32"), "192.0.2.10", "192.0.2.11", 1)))),
+		http.StatusBadRequest, netconf.CodeFailedIfup)
+	if got := coalescing(t, host, "tap0", "rx-frames"); got != 16 {
+		t.Errorf("after the second rollback rx-frames = %d; want 16", got)
+	}
+	fail.Store(false)
+
+	// By hand, as ethtool -C would.
+	plan := netconf.Plan{{Op: netconf.OpEthtoolCoalesce, Link: "tap0", Ethtool: &netconf.EthtoolSettings{Coalesce: map[string]uint32{"rx-frames": 4}}}}
+	if _, err := kernel.Apply(t.Context(), host, plan); err != nil {
+		t.Fatal(err)
+	}
+	att := attachmentOf(t, parseXML(t, ag.Get(t, ag.HostPath()+"/networkattachments")))
+	if r := reported(att, "ethtool_opts"); r == nil || text(r, "in_sync") != "false" || text(r, "actual_value") != "ethtool -C tap0 rx-frames 4" {
+		t.Fatalf("a coalescing change by hand is not reported:\n%s", att.Canonical())
+	}
+	if r := ag.Do(t, "POST", ag.HostPath()+"/syncallnetworks", []byte(`<action/>`)); r.Status != http.StatusOK {
+		t.Fatalf("syncallnetworks: %d\n%s", r.Status, r.Body)
+	}
+	if got := coalescing(t, host, "tap0", "rx-frames"); got != 16 {
+		t.Errorf("after the sync rx-frames = %d; want 16", got)
 	}
 }
