@@ -609,8 +609,12 @@ func CheckEthtoolSupport(dev string, s *EthtoolSettings, es *EthtoolState) error
 	}
 	for _, k := range RingKeys {
 		if v, ok := s.Ring[k]; ok {
-			if limit := es.RingMax[k]; v == 0 || v > limit {
-				return fmt.Errorf("%s: ring %s %d is outside 1..%d", dev, k, v, limit)
+			low := uint32(0) // rx-mini and rx-jumbo 0 turn those rings off
+			if k == "rx" || k == "tx" {
+				low = 1
+			}
+			if limit := es.RingMax[k]; v < low || v > limit {
+				return fmt.Errorf("%s: ring %s %d is outside %d..%d", dev, k, v, low, limit)
 			}
 		}
 	}
