@@ -53,12 +53,16 @@ func TestEthtoolSupportAndChanges(t *testing.T) {
 	if err := CheckEthtoolSupport("eth0", ok, es); err != nil {
 		t.Fatal(err)
 	}
+	if err := CheckEthtoolSupport("eth0", &EthtoolSettings{Ring: map[string]uint32{"rx-jumbo": 0}}, es); err != nil {
+		t.Errorf("rx-jumbo 0 (off) on a NIC without a jumbo ring: %v", err)
+	}
 	for _, bad := range []*EthtoolSettings{
 		{Features: map[string]bool{"lro": true}},     // fixed
 		{Features: map[string]bool{"tx": true}},      // no changeable member
 		{Features: map[string]bool{"rx-foo": true}},  // unknown
 		{Ring: map[string]uint32{"rx": 4097}},        // above the maximum
 		{Ring: map[string]uint32{"rx-mini": 1}},      // maximum 0
+		{Ring: map[string]uint32{"tx": 0}},           // a ring of nothing
 		{Coalesce: map[string]uint32{"tx-usecs": 1}}, // fine on this NIC…
 	} {
 		err := CheckEthtoolSupport("eth0", bad, es)
