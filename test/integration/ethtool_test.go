@@ -372,6 +372,15 @@ func TestEthtoolCoalescingThroughTheAPI(t *testing.T) {
 	}
 	fail.Store(false)
 
+	// A coalescing parameter the driver does not take (no kernel interface
+	// tells which it takes before a write) is refused by the kernel: the
+	// change fails and is rolled back.
+	r := ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(modified(ethtoolAttachment("storage", "tap0", "-C tap0 rx-frames 8 tx-usecs 5"))))
+	expectFault(t, r, http.StatusBadRequest, netconf.CodeFailedIfup)
+	if got := coalescing(t, host, "tap0", "rx-frames"); got != 16 {
+		t.Errorf("after a refused tx-usecs rx-frames = %d; want 16", got)
+	}
+
 	// By hand, as ethtool -C would.
 	plan := netconf.Plan{{Op: netconf.OpEthtoolCoalesce, Link: "tap0", Ethtool: &netconf.EthtoolSettings{Coalesce: map[string]uint32{"rx-frames": 4}}}}
 	if _, err := kernel.Apply(t.Context(), host, plan); err != nil {
