@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"maps"
 
 	"go.uber.org/zap"
@@ -61,4 +62,12 @@ func hasEthtoolOpts(cfg *netconf.Config) bool {
 func (a *Agent) readEthtool(dev string) (*netconf.EthtoolState, error) {
 	m, err := kernel.ReadEthtool(a.opts.Namespace, []string{dev})
 	return m[dev], err
+}
+
+// watchEthtool has the drift watcher look again when ethtool settings
+// change: rings, coalescing and pause send no link notification.
+func (a *Agent) watchEthtool(ctx context.Context) {
+	if err := kernel.WatchEthtool(ctx, a.opts.Namespace, a.kickDrift); err != nil {
+		a.log.Warn("cannot follow ethtool changes; ring, coalescing and pause drift is reported on reads only", zap.Error(err))
+	}
 }

@@ -29,6 +29,7 @@ func (a *Agent) startMonitor(ctx context.Context) (watching <-chan struct{}) {
 		return done
 	}
 	a.monitor.Store(m)
+	a.watchEthtool(ctx)
 	go func() {
 		defer close(done)
 		a.watchDrift(ctx, a.driftKick)

@@ -381,10 +381,21 @@ func TestEthtoolCoalescingThroughTheAPI(t *testing.T) {
 		t.Errorf("after a refused tx-usecs rx-frames = %d; want 16", got)
 	}
 
-	// By hand, as ethtool -C would.
+	// By hand, as ethtool -C would, once the drift watcher's look after
+	// the last transaction is over.
+	time.Sleep(500 * time.Millisecond)
 	plan := netconf.Plan{{Op: netconf.OpEthtoolCoalesce, Link: "tap0", Ethtool: &netconf.EthtoolSettings{Coalesce: map[string]uint32{"rx-frames": 4}}}}
 	if _, err := kernel.Apply(t.Context(), host, plan); err != nil {
 		t.Fatal(err)
+	}
+	// No link notification comes of it: the ethtool monitor has the drift
+	// watcher look.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(string(ag.Get(t, ag.HostPath()+"/events").Body), "ethtool -C tap0 rx-frames 4") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no drift event for a coalescing change by hand:\n%s", ag.Get(t, ag.HostPath()+"/events").Body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	att := attachmentOf(t, parseXML(t, ag.Get(t, ag.HostPath()+"/networkattachments")))
 	if r := reported(att, "ethtool_opts"); r == nil || text(r, "in_sync") != "false" || text(r, "actual_value") != "ethtool -C tap0 rx-frames 4" {
