@@ -39,6 +39,7 @@ func (a *Agent) startMonitor(ctx context.Context) (watching <-chan struct{}) {
 	}
 	a.monitor.Store(m)
 	a.lldp.kicked()
+	a.watchEthtool(ctx)
 	go func() {
 		defer close(done)
 		a.watchDrift(ctx, a.driftKick)
@@ -57,11 +58,15 @@ func (a *Agent) observedState() (*netconf.State, error) {
 	if m := a.monitor.Load(); m != nil {
 		if _, err := m.Sync(); err == nil {
 			if st, err := m.State(); err == nil {
-				return st, nil
+				return a.withRunningEthtool(st), nil
 			}
 		}
 	}
-	return a.readState()
+	st, err := a.readState()
+	if err != nil {
+		return nil, err
+	}
+	return a.withRunningEthtool(st), nil
 }
 
 // syncView brings the monitor's view up to the kernel after a write, so

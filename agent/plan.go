@@ -47,6 +47,7 @@ func (a *Agent) mergeChange(ch change) (merged, error) {
 		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
 		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
 		OutOfSync:              a.driftedAttachments(running, nets, view),
+		Ethtool:                a.readEthtool,
 	})
 	if err != nil {
 		return merged{}, ruleFault(err)
@@ -108,6 +109,7 @@ func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets 
 			return scopedPlan{}, err
 		}
 	}
+	sp.cur = a.withEthtool(sp.cur, oldT, newT)
 	sp.plan = netconf.MakeScopedPlan(sp.cur, oldT, newT, scope)
 	return sp, nil
 }

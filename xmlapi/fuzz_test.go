@@ -251,6 +251,12 @@ func FuzzValidate(f *testing.F) {
 		}
 		f.Add(kind, s.body)
 	}
+	f.Add(uint8(0), []byte(`<action><modified_network_attachments><network_attachment><network id="`+fuzzNetC+`"/><host_nic><name>eth1</name></host_nic>`+
+		`<properties><property><name>ethtool_opts</name><value>-K * tso off gro on -G eth1 rx 512 -C eth1 rx-usecs 8 -A eth1 rx off</value></property></properties>`+
+		`</network_attachment></modified_network_attachments></action>`))
+	f.Add(uint8(0), []byte(`<action><modified_network_attachments><network_attachment id="22222222-2222-2222-2222-222222222222">`+
+		`<properties><property><name>ethtool_opts</name><value>--offload * lro off --set-ring eth4 tx 64</value></property></properties>`+
+		`</network_attachment></modified_network_attachments></action>`))
 	f.Fuzz(func(t *testing.T, kind uint8, body []byte) {
 		var n *Node
 		var err error
