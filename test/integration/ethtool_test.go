@@ -318,7 +318,7 @@ func coalescing(t *testing.T, ns *kernel.Namespace, dev, key string) uint32 {
 // a coalescing parameter: rx-frames, its batching).
 func TestEthtoolCoalescingThroughTheAPI(t *testing.T) {
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		t.Skip("this kernel has no tun device (the VM loads no tun module)")
+		t.Skip("this kernel has no tun device")
 	}
 	host := nstest.New(t)
 	err := host.Do(func() error {
