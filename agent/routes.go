@@ -15,6 +15,7 @@ func (a *Agent) routes() {
 	a.router.handle("hosts/{host}/nics", m{http.MethodGet: a.listNics, http.MethodPost: a.addBond})
 	a.router.handle("hosts/{host}/nics/{nic}", m{http.MethodGet: a.getNic, http.MethodPut: a.updateBond, http.MethodDelete: a.deleteBond})
 	a.router.handle("hosts/{host}/nics/{nic}/statistics", get(a.getNicStatistics))
+	a.router.handle("hosts/{host}/nics/{nic}/networklabels", get(a.listNicLabels))
 	a.router.handle("hosts/{host}/nics/{nic}/networkattachments", attachments)
 	a.router.handle("hosts/{host}/nics/{nic}/networkattachments/{attachment}", attachment)
 	a.router.handle("hosts/{host}/networkattachments", attachments)
