@@ -265,12 +265,21 @@ func (a *Agent) Close() error {
 
 func (a *Agent) ctx() xmlapi.Context {
 	carried := a.carriedNetworks()
+	_, running := a.snapshot()
 	return xmlapi.Context{
 		HostID: a.hostID,
 		NicID:  func(name string) string { return nicID(a.hostID, name) },
 		NicNetwork: func(name string) (string, string, bool) {
 			c, ok := carried[name]
 			return c.networkID, c.top, ok
+		},
+		BondConfig: func(name string) *netconf.BondConfig {
+			for i := range running.Bonds {
+				if running.Bonds[i].Name == name {
+					return &running.Bonds[i]
+				}
+			}
+			return nil
 		},
 	}
 }

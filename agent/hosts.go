@@ -3,12 +3,14 @@ package agent
 import (
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
 func (a *Agent) getAPIRoot(*request) (response, error) {
-	return ok(xmlapi.APIRoot(a.ctx(), a.opts.Version)), nil
+	info := xmlapi.APIInfo{Build: a.opts.Version, HostUp: a.hostInfo().Status == "up", Now: time.Now()}
+	return ok(xmlapi.APIRoot(a.ctx(), info)), nil
 }
 
 func (a *Agent) hostInfo() xmlapi.HostInfo {

@@ -32,18 +32,3 @@ func Host(c Context, h HostInfo) *Node {
 		Bool("net_config_dirty", h.ConfigDirty),
 	).WithID(h.ID, href)
 }
-
-// APIRoot renders the entry point of the API.
-func APIRoot(c Context, version string) *Node {
-	return Elem("api",
-		Link("hosts", Prefix+"/hosts"),
-		Link("networks", Prefix+"/networks"),
-		Elem("product_info",
-			Text("name", "hostnetd"),
-			Text("vendor", "hostnetd"),
-			Elem("version", Text("full_version", version)),
-		),
-		Elem("special_objects"),
-		c.hostRef().rename("local_host"),
-	)
-}

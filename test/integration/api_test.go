@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/agenttest"
@@ -33,6 +34,21 @@ func TestHostsAndPrefixes(t *testing.T) {
 	root := parseXML(t, ag.Get(t, "/ovirt-engine/api"))
 	if root.Name != "api" || len(root.All("link")) == 0 {
 		t.Errorf("API root = %s", root.Canonical())
+	}
+	// What the SDK's system_service().get() and the Ansible modules'
+	// engine_version read: "%s.%s" % (major, minor) must be "4.5".
+	if v := root.Child("product_info").Child("version"); v == nil || v.Child("major").Text != "4" || v.Child("minor").Text != "5" ||
+		v.Child("build") == nil || v.Child("revision") == nil || v.Child("full_version").Text != "4.5.0" {
+		t.Errorf("product_info = %s", root.Child("product_info").Canonical())
+	}
+	if h := root.Child("summary").Child("hosts"); h == nil || h.Child("total").Text != "1" {
+		t.Errorf("summary = %s", root.Child("summary").Canonical())
+	}
+	if _, err := time.Parse("2006-01-02T15:04:05.000Z07:00", root.Child("time").Text); err != nil {
+		t.Errorf("time: %v", err)
+	}
+	if root.Child("hostnetd").Child("version") == nil {
+		t.Errorf("no hostnetd build in %s", root.Canonical())
 	}
 	if r := ag.Get(t, ag.HostPath()); r.Status != http.StatusOK {
 		t.Errorf("GET host: %d", r.Status)
