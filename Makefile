@@ -22,7 +22,8 @@ BINDIR      ?= $(PREFIX)/bin
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 DOCDIR      ?= $(PREFIX)/share/doc/hostnetd
 
-.PHONY: all build install verify-unit run test deps lint test-unit fuzz test-vm test-vm-selftest vm-prepare vm-shell bench clean
+.PHONY: all build install verify-unit run test deps lint test-unit fuzz test-vm test-vm-selftest vm-prepare vm-shell bench clean \
+	clients test-clients contract-record
 
 all: build
 
@@ -67,8 +68,10 @@ lint:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags vmtest ./...
+	$(GO) vet -tags clients ./test/clients/
 	staticcheck ./...
 	staticcheck -tags vmtest ./...
+	staticcheck -tags clients ./test/clients/
 	$(GO) vet -tags bench ./test/bench/
 	staticcheck -tags bench ./test/bench/
 
@@ -96,6 +99,30 @@ fuzz:
 vm-prepare:
 	@bash test/vm/vm.sh prepare
 
+# oVirt's own clients (the Python SDK and the ovirt.ovirt Ansible
+# collection), built from their upstream sources in OVIRT_CLIENTS_DIR with
+# Debian's packages into CLIENTS_BUILD (scripts/install-clients.sh).
+OVIRT_CLIENTS_DIR ?= $(if $(wildcard $(CURDIR)/../shared/clients),$(CURDIR)/../shared/clients)
+CLIENTS_BUILD     ?= $(CURDIR)/.clients
+CLIENTS_TIMEOUT   ?= 30m
+CLIENTS_RUN       ?= .
+clients:
+	@if [ -z "$(OVIRT_CLIENTS_DIR)" ]; then echo "OVIRT_CLIENTS_DIR is not set and ../shared/clients does not exist" >&2; exit 1; fi
+	@scripts/install-clients.sh "$(OVIRT_CLIENTS_DIR)" "$(CLIENTS_BUILD)"
+
+# The SDK and Ansible suites and the fleet example, driven by the real
+# clients against bin/hostnetd on sandbox namespaces (test/clients).
+test-clients: clients build
+	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CLIENTS_ENV=$(CLIENTS_BUILD)/env \
+	  $(GO) test -tags clients -count=1 -p 1 -timeout $(CLIENTS_TIMEOUT) -run '$(CLIENTS_RUN)' -v ./test/clients/
+
+# Records the clients' exchanges again into test/contract/testdata, which
+# make test replays without the clients (test/contract).
+contract-record: clients build
+	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CLIENTS_ENV=$(CLIENTS_BUILD)/env \
+	  HOSTNETD_CONTRACT_RECORD=$(CURDIR)/test/contract/testdata \
+	  $(GO) test -tags clients -count=1 -p 1 -timeout $(CLIENTS_TIMEOUT) -run 'TestSDK|TestAnsible' -v ./test/clients/
+
 # The VM suite: every package under test/ built with the vmtest tag and run
 # inside the VM, one package at a time.
 test-vm: vm-prepare build
@@ -120,4 +147,4 @@ vm-shell: vm-prepare
 	@bash test/vm/vm.sh shell
 
 clean:
-	rm -rf bin $(RUN_DIR)
+	rm -rf bin $(RUN_DIR) $(CLIENTS_BUILD)
