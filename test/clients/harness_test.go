@@ -11,10 +11,14 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -316,4 +320,37 @@ func runClient(t testing.TB, timeout time.Duration, extraEnv []string, name stri
 		err = fmt.Errorf("%s: killed after %s: %w", name, timeout, err)
 	}
 	return all.String(), err
+}
+
+// get reads path (below /ovirt-engine/api, or /metrics) over the daemon's
+// Unix socket, which needs no token.
+func (d *daemon) get(t testing.TB, path string) string {
+	t.Helper()
+	c := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var dl net.Dialer
+		return dl.DialContext(ctx, "unix", filepath.Join(d.dir, "hostnetd.sock"))
+	}}}
+	resp, err := c.Get("http://hostnetd" + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v\n%s", path, resp.StatusCode, err, b)
+	}
+	return string(b)
+}
+
+var applyWritesRe = regexp.MustCompile(`(?m)^hostnetd_netlink_writes_total\{phase="apply"\} (\d+)`)
+
+// kernelWrites is the daemon's count of kernel writes made by transactions.
+func (d *daemon) kernelWrites(t testing.TB) int {
+	t.Helper()
+	m := applyWritesRe.FindStringSubmatch(d.get(t, "/metrics"))
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
