@@ -27,6 +27,8 @@ func Host(c Context, h HostInfo) *Node {
 		Text("name", h.Name),
 		Link("nics", href+"/nics"),
 		Link("networkattachments", href+"/networkattachments"),
+		Link("unmanagednetworks", href+"/unmanagednetworks"),
+		Link("events", href+"/events"),
 		Text("status", h.Status),
 		Bool("network_operation_in_progress", h.OperationInProgress),
 		Bool("net_config_dirty", h.ConfigDirty),

@@ -230,11 +230,11 @@ func TestHostnetctl(t *testing.T) {
 			if !open {
 				t.Fatal("events -f ended early")
 			}
-			var e struct{ Code string }
+			var e struct{ Name string }
 			if err := json.Unmarshal([]byte(l), &e); err != nil {
 				t.Fatalf("events -f -o json printed %q: %v", l, err)
 			}
-			if e.Code == "NETWORK_CHANGE_APPLIED" {
+			if e.Name == "NETWORK_CHANGE_APPLIED" {
 				seen++ // the first change, then the checked one
 			}
 		case <-time.After(10 * time.Second):
