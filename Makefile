@@ -23,7 +23,7 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 DOCDIR      ?= $(PREFIX)/share/doc/hostnetd
 
 .PHONY: all build install verify-unit run test deps lint test-unit fuzz test-vm test-vm-selftest vm-prepare vm-shell bench clean \
-	clients test-clients contract-record
+	clients test-clients test-clients-vm contract-record
 
 all: build
 
@@ -72,6 +72,8 @@ lint:
 	staticcheck ./...
 	staticcheck -tags vmtest ./...
 	staticcheck -tags clients ./test/clients/
+	$(GO) vet -tags 'clients vmtest' ./test/clients/
+	staticcheck -tags 'clients vmtest' ./test/clients/
 	$(GO) vet -tags bench ./test/bench/
 	staticcheck -tags bench ./test/bench/
 
@@ -115,6 +117,11 @@ clients:
 test-clients: clients build
 	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CLIENTS_ENV=$(CLIENTS_BUILD)/env \
 	  $(GO) test -tags clients -count=1 -p 1 -timeout $(CLIENTS_TIMEOUT) -run '$(CLIENTS_RUN)' -v ./test/clients/
+
+# The bond playbooks, in the VM (bonding): one VM run of TestAnsibleBonds.
+test-clients-vm: clients vm-prepare build
+	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CLIENTS_ENV=$(CLIENTS_BUILD)/env HOSTNETD_VM_TIMEOUT=$${HOSTNETD_VM_TIMEOUT:-3000} \
+	  $(GO) test -tags 'clients vmtest' -exec $(VMEXEC) -count=1 -timeout 55m -run TestAnsibleBonds -v ./test/clients/
 
 # Records the clients' exchanges again into test/contract/testdata, which
 # make test replays without the clients (test/contract).
