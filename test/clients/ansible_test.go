@@ -94,7 +94,9 @@ func TestAnsible(t *testing.T) {
 			}
 		}},
 		{name: "host_network_sync.yml", before: func(t *testing.T) {
-			d.ip(t, "addr", "flush", "dev", "ansmgmt")
+			if out, err := rec.ip("drift before host_network_sync.yml", "addr", "flush", "dev", "ansmgmt"); err != nil {
+				t.Fatalf("ip addr flush: %v: %s", err, out)
+			}
 		}, after: func(t *testing.T) {
 			if out := d.ip(t, "-o", "addr", "show", "dev", "ansmgmt"); !strings.Contains(out, "192.0.2.30/24") {
 				t.Errorf("ansmgmt not synchronised: %s", out)

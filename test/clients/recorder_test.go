@@ -4,12 +4,16 @@ package clients
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -39,6 +43,10 @@ func startRecorder(t testing.TB, d *daemon) *recorder {
 	client := &http.Client{Transport: &http.Transport{}}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
+		if req.URL.Path == ipPath {
+			r.serveIP(w, req, body)
+			return
+		}
 		out, err := http.NewRequest(req.Method, "http://"+d.addr+req.URL.RequestURI(), bytes.NewReader(body))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
@@ -52,6 +60,11 @@ func startRecorder(t testing.TB, d *daemon) *recorder {
 		}
 		defer resp.Body.Close()
 		respBody, _ := io.ReadAll(resp.Body)
+		if !strings.HasPrefix(req.URL.Path, "/ovirt-engine/") {
+			// /metrics, read by the tests themselves: not the clients' contract.
+			copyResponse(w, resp, respBody)
+			return
+		}
 		r.mu.Lock()
 		step := r.step
 		if s := req.Header.Get("X-Client-Step"); s != "" {
@@ -62,15 +75,54 @@ func startRecorder(t testing.TB, d *daemon) *recorder {
 			r.writes += n
 		}
 		r.mu.Unlock()
-		for k, vs := range resp.Header {
-			w.Header()[k] = vs
-		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = w.Write(respBody)
+		copyResponse(w, resp, respBody)
 	})}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close() })
 	return r
+}
+
+func copyResponse(w http.ResponseWriter, resp *http.Response, body []byte) {
+	for k, vs := range resp.Header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(body)
+}
+
+// ipPath is where a client suite asks the recorder to change the
+// daemon's kernel behind hostnetd's back (a drift): POST a JSON array of
+// ip(8) arguments. The change is recorded as an exchange of method
+// contract.KernelMethod, which the replay repeats in its own namespace.
+const ipPath = "/_hostnetd_test/ip"
+
+func (r *recorder) serveIP(w http.ResponseWriter, req *http.Request, body []byte) {
+	var args []string
+	if err := json.Unmarshal(body, &args); err != nil || len(args) == 0 {
+		http.Error(w, "want a JSON array of ip(8) arguments", http.StatusBadRequest)
+		return
+	}
+	step := req.Header.Get("X-Client-Step")
+	if out, err := r.ip(step, args...); err != nil {
+		http.Error(w, fmt.Sprintf("ip %s: %v: %s", strings.Join(args, " "), err, out), http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// ip runs ip(8) in the daemon's namespace and records it.
+func (r *recorder) ip(step string, args ...string) (string, error) {
+	out, err := exec.Command("ip", append([]string{"-n", r.d.name}, args...)...).CombinedOutput()
+	if err != nil {
+		return string(out), err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if step == "" {
+		step = r.step
+	}
+	r.xs = append(r.xs, contract.Exchange{Step: step, Method: contract.KernelMethod, Path: strings.Join(args, " ")})
+	return string(out), nil
 }
 
 // URL is the API URL through the recorder.

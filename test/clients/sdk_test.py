@@ -39,6 +39,15 @@ def ip(*args):
                           capture_output=True, text=True).stdout
 
 
+def drift(step, *args):
+    """Changes the kernel behind hostnetd's back, through the recorder, so
+    that the contract replay makes the same change."""
+    base = URL.split("/ovirt-engine")[0]
+    req = urllib.request.Request(base + "/_hostnetd_test/ip", data=json.dumps(list(args)).encode(),
+                                 headers={"X-Client-Step": step, "Content-Type": "application/json"})
+    urllib.request.urlopen(req).read()
+
+
 def addresses(dev):
     out = json.loads(ip("-j", "addr", "show", "dev", dev))
     return sorted("%s/%d" % (a["local"], a["prefixlen"])
@@ -224,7 +233,7 @@ class HostnetdSDK(unittest.TestCase):
         self.host_service.setup_networks(modified_network_attachments=[types.NetworkAttachment(
             network=types.Network(name="sdksync"), host_nic=types.HostNic(name="eth1"),
             ip_address_assignments=[static("192.0.2.23", "255.255.255.0")])])
-        ip("addr", "flush", "dev", "sdksync")
+        drift("test_23_drift_and_sync", "addr", "flush", "dev", "sdksync")
         att = self.host_service.network_attachments_service().list()[0]
         self.assertFalse(att.in_sync)
         self.assertTrue(att.reported_configurations)

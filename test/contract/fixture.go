@@ -21,6 +21,11 @@ const (
 	PasswordPlaceholder = "{{PASSWORD}}"
 )
 
+// KernelMethod marks an exchange that is not HTTP: the test changed the
+// kernel behind hostnetd's back (a drift) with ip(8), whose arguments are
+// the Path; the replay does the same in its namespace.
+const KernelMethod = "IP"
+
 // Fixture is one client suite's recorded exchanges.
 type Fixture struct {
 	// Client names the client and its version.
