@@ -176,6 +176,9 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 		driftKick: make(chan struct{}, 1),
 		networks:  stored.Networks, running: stored.Running, access: acc, stopping: make(chan struct{})}
 	a.events = &eventLog{log: log.Named("events")}
+	// The first event: an engine always has some, and clients take the
+	// newest as where to follow from (Ansible's ovirt_host: list(max=1)[0]).
+	a.events.add("normal", "HOSTNETD_STARTED", "hostnetd "+opts.Version+" started")
 	a.dhcp = newDHCPClients(log, opts.Namespace, opts.StateDir)
 	a.metrics = newMetrics(a)
 	a.dhcp.metrics = a.metrics

@@ -7,6 +7,7 @@ package agent
 // (the event's name element) says the same in words. A transaction rolled
 // back is named by its cause's fault code.
 var eventTypes = map[string]int{
+	"HOSTNETD_STARTED":          20009,
 	"NETWORK_CHANGE_APPLIED":    20001,
 	"NETWORK_OUT_OF_SYNC":       20002,
 	"NETWORK_IN_SYNC":           20003,

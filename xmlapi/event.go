@@ -29,13 +29,15 @@ func Events(c Context, events []EventView) *Node {
 }
 
 // Event renders one event, with the engine's fields (a numeric code, the
-// origin, a link to its host) and its name.
+// index clients follow from, which is its id, the origin, a link to its
+// host) and its name.
 func Event(c Context, e EventView) *Node {
 	id := strconv.FormatInt(e.ID, 10)
 	return Elem("event",
 		Text("name", e.Name),
 		Text("description", e.Description),
 		Int("code", int64(e.Code)),
+		Int("index", e.ID),
 		Text("origin", "hostnetd"),
 		Text("severity", e.Severity),
 		Time("time", e.Time),

@@ -128,7 +128,7 @@ func TestEngineEvents(t *testing.T) {
 		t.Errorf("/events and /hosts/{id}/events differ:\n%s\n%s", engine.Canonical(), perHost.Canonical())
 	}
 	events := engine.All("event")
-	if len(events) != 2 {
+	if len(events) != 3 || text(events[2], "name") != "HOSTNETD_STARTED" {
 		t.Fatalf("events: %s", engine.Canonical())
 	}
 	hostName := text(parseXML(t, ag.Get(t, ag.HostPath())), "name")
@@ -136,6 +136,9 @@ func TestEngineEvents(t *testing.T) {
 	for _, e := range events {
 		if _, err := strconv.Atoi(text(e, "code")); err != nil {
 			t.Errorf("event code %q is not a number", text(e, "code"))
+		}
+		if id, _ := e.Attr("id"); text(e, "index") != id {
+			t.Errorf("event index %q; want its id %q", text(e, "index"), id)
 		}
 		if id, _ := e.Child("host").Attr("id"); id != ag.HostID() {
 			t.Errorf("event host = %q; want %q", id, ag.HostID())
@@ -170,7 +173,7 @@ func TestEngineEvents(t *testing.T) {
 		{"search=" + q("type=20001"), []string{"NETWORK_CHANGE_APPLIED"}},
 		{"search=" + q("type=885 or type=20010"), []string{"FAILED_IFUP"}},
 		{"search=" + q("severity>normal"), []string{"FAILED_IFUP"}},
-		{"search=" + q(`host.name="`+hostName+`"`), []string{"FAILED_IFUP", "NETWORK_CHANGE_APPLIED"}},
+		{"search=" + q(`host.name="`+hostName+`"`), []string{"FAILED_IFUP", "NETWORK_CHANGE_APPLIED", "HOSTNETD_STARTED"}},
 		{"search=" + q(`Events: host.name="`+hostName+`" and type=20001`), []string{"NETWORK_CHANGE_APPLIED"}},
 		{"search=" + q("host.name=no-such-host"), nil},
 		{"search=" + q("message=*rolled*"), []string{"FAILED_IFUP"}},
