@@ -26,7 +26,7 @@ func playbook(t *testing.T, rec *recorder, d *daemon, name string, extra ...stri
 		"-e", "host_name=" + d.hostName}
 	args = append(args, extra...)
 	args = append(args, filepath.Join("playbooks", name))
-	out, err := runClient(t, 10*time.Minute, []string{"ANSIBLE_HOME=" + home, "ANSIBLE_NOCOLOR=1",
+	out, err := runClient(t, 10*time.Minute, []string{"ANSIBLE_HOME=" + home, "ANSIBLE_REMOTE_TMP=" + filepath.Join(home, "tmp"), "ANSIBLE_NOCOLOR=1",
 		"ANSIBLE_LOCALHOST_WARNING=false", "ANSIBLE_INVENTORY_UNPARSED_WARNING=false", "ANSIBLE_RETRY_FILES_ENABLED=false"},
 		"ansible-playbook", args...)
 	m := recapRe.FindStringSubmatch(out)

@@ -51,7 +51,8 @@ func TestFleet(t *testing.T) {
 	extra, _ := json.Marshal(map[string]any{"hostnetd_auth": map[string]string{
 		"url": "{{ hostnetd_url }}", "username": user, "password": password}})
 	run := func(name string) (string, error) {
-		out, err := runClient(t, 15*time.Minute, []string{"ANSIBLE_HOME=" + filepath.Join(dir, "ansible-home"), "ANSIBLE_NOCOLOR=1",
+		out, err := runClient(t, 15*time.Minute, []string{"ANSIBLE_HOME=" + filepath.Join(dir, "ansible-home"),
+			"ANSIBLE_REMOTE_TMP=" + filepath.Join(dir, "ansible-home", "tmp"), "ANSIBLE_NOCOLOR=1",
 			"ANSIBLE_RETRY_FILES_ENABLED=false"},
 			"ansible-playbook", "-i", inventory, "-e", string(extra), "../../examples/ansible/fleet.yml")
 		t.Logf("%s: ansible-playbook fleet.yml (%v):\n%s", name, err, out)
