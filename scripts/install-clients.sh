@@ -38,7 +38,7 @@ if [ ${#sdk_tars[@]} -ne 1 ] || [ ${#col_tars[@]} -ne 1 ]; then
   echo "install-clients: want exactly one SDK and one collection tarball in $src" >&2
   exit 1
 fi
-stamp="$(sha256sum "${sdk_tars[0]}" "${col_tars[0]}" | sha256sum | cut -c1-16)"
+stamp="$(sha256sum "${sdk_tars[0]}" "${col_tars[0]}" "$0" | sha256sum | cut -c1-16)"
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ]; then
   exit 0
 fi
@@ -57,6 +57,11 @@ tar -xJf "${sdk_tars[0]}" -C "$out/sdk" --strip-components=1
         -e "s/@RPM_RELEASE@/1/g" -e "s/@PACKAGE_NAME@/python-ovirt-engine-sdk4/g" "$f.in" > "$f"
   done
   /usr/bin/python3 setup.py -q build_ext --inplace >build.log 2>&1 || { cat build.log >&2; exit 1; }
+  # Compiled now, once: Ansible's module runs write no bytecode, and the
+  # test VM sees this directory read-only, so each module call would
+  # otherwise compile the SDK's 100,000 generated lines again (minutes
+  # under the VM's emulation).
+  /usr/bin/python3 -m compileall -q lib
 )
 
 col=$out/collections/ansible_collections/ovirt/ovirt
