@@ -110,7 +110,7 @@ func (a *Agent) listEvents(r *request) (response, error) {
 		return response{}, err
 	}
 	host := a.hostInfo().Name
-	keep := func(e event) bool { return q.Match(a.eventFields(e, host), caseSensitive) }
+	keep := func(e event) bool { return q.Match(eventFields(e, host), caseSensitive) }
 	var views []xmlapi.EventView
 	for _, e := range a.events.newest(limit, from, keep) {
 		views = append(views, eventView(e))
@@ -144,7 +144,7 @@ func eventView(e event) xmlapi.EventView {
 // eventFields resolves the engine's event search fields: type (the
 // numeric code), name (hostnetd's code), severity, message, time, and the
 // host (host, host.name) with the one data center and cluster.
-func (a *Agent) eventFields(e event, host string) search.Fields {
+func eventFields(e event, host string) search.Fields {
 	return func(field string) (string, bool) {
 		switch field {
 		case "type":

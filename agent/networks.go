@@ -57,6 +57,8 @@ func networkFields(n *netconf.Network) search.Fields {
 			return strconv.FormatBool(n.STP), true
 		case "vmnetwork":
 			return strconv.FormatBool(n.HasUsage(netconf.UsageVM)), true
+		case "label":
+			return n.Label, true
 		}
 		return engineScope(field)
 	}

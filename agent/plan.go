@@ -33,9 +33,17 @@ func (a *Agent) mergeChange(ch change) (merged, error) {
 	if err != nil {
 		return merged{}, err
 	}
+	nicName := a.nicNameResolver(view, running)
+	request, labels, err := netconf.ExpandLabels(netconf.LabelInput{
+		Request: ch.request, Running: running, Networks: nets, NicName: nicName,
+		NicExists: func(name string) bool { return nicExists(view, ch.request, name) },
+	})
+	if err != nil {
+		return merged{}, ruleFault(err)
+	}
 	cfg, resynced, err := netconf.MergeAndSync(netconf.MergeInput{
-		Request: ch.request, Running: running, Networks: nets, Kernel: view,
-		NicName:                a.nicNameResolver(view, running),
+		Request: request, Running: running, Networks: nets, Kernel: view,
+		NicName:                nicName,
 		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
 		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
 		OutOfSync:              a.driftedAttachments(running, nets, view),
@@ -43,6 +51,10 @@ func (a *Agent) mergeChange(ch change) (merged, error) {
 	if err != nil {
 		return merged{}, ruleFault(err)
 	}
+	if err := netconf.CheckLabels(labels, cfg, nets, view); err != nil {
+		return merged{}, ruleFault(err)
+	}
+	cfg.Labels = labels
 	how := applyHow{synced: append(ch.request.SyncedAttachments, resynced...)}
 	if ch.request.CheckConnectivity {
 		how.await = a.connectivityTimeout(ch.request)
@@ -104,4 +116,19 @@ func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets 
 // replaced whole, never modified in place).
 func sameSlice[T any](a, b []T) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// nicExists tells whether a label may name the interface: a NIC or bond
+// of the kernel (not loopback, a bridge or a VLAN device), or a bond the
+// request creates.
+func nicExists(view *netconf.State, request netconf.ChangeSet, name string) bool {
+	if l, ok := view.Link(name); ok && name != "lo" && l.Kind != netconf.KindBridge && l.Kind != netconf.KindVLAN {
+		return true
+	}
+	for _, b := range request.ModifiedBonds {
+		if b.Ref.Name == name {
+			return true
+		}
+	}
+	return false
 }

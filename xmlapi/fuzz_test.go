@@ -35,6 +35,7 @@ var jsonRoots = map[string]string{
 	"json-attachment-full.json":    "network_attachment",
 	"json-network.json":            "network",
 	"json-setupnetworks-full.json": "action",
+	"json-labels.json":             "action",
 }
 
 // samples reads the request samples, and adds a JSON rendering of each XML
@@ -304,6 +305,15 @@ func validate(t *testing.T, n *Node) {
 		checkRuleError(t, err)
 		return
 	}
+	// Labels expand into attachments first, as the agent does.
+	cs, labels, err := netconf.ExpandLabels(netconf.LabelInput{
+		Request: cs, Running: running, Networks: nets, NicName: fuzzNicName(st),
+		NicExists: func(name string) bool { _, ok := st.Link(name); return ok },
+	})
+	if err != nil {
+		checkRuleError(t, err)
+		return
+	}
 	in := netconf.MergeInput{
 		Request: cs, Running: running, Networks: nets, Kernel: st,
 		NicName:                fuzzNicName(st),
@@ -312,10 +322,14 @@ func validate(t *testing.T, n *Node) {
 		OutOfSync:              map[string][]string{"789": {"mtu"}},
 	}
 	cfg, err := netconf.Merge(in)
+	if err == nil {
+		err = netconf.CheckLabels(labels, cfg, nets, st)
+	}
 	if err != nil {
 		checkRuleError(t, err)
 		return
 	}
+	cfg.Labels = labels
 	checkCarriers(t, cfg, nets, st)
 	oldT, newT := netconf.BuildTarget(running, fuzzNetworks()), netconf.BuildTarget(cfg, nets)
 	_ = netconf.MakePlan(st, oldT, newT).String()

@@ -28,6 +28,7 @@ func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
 		Text("name", l.Name),
 		Link("statistics", href+"/statistics"),
 		Link("networkattachments", href+"/networkattachments"),
+		Link("networklabels", href+"/networklabels"),
 	)
 	if l.Master != "" {
 		if m, ok := st.Link(l.Master); ok && m.Kind == netconf.KindBond {

@@ -211,26 +211,3 @@ func TestSearch(t *testing.T) {
 	}
 	expectFault(t, ag.Get(t, "/ovirt-engine/api/networks?case_sensitive=maybe"), http.StatusBadRequest, agent.CodeInvalidValue)
 }
-
-// TestNetworkLabelsUnsupported: labels are not supported, and their
-// collections say so as an engine with no labels would: empty lists for a
-// NIC and a network that exist, 404 for those that do not, and
-// LABELS_NOT_SUPPORTED for an attempt to add one.
-func TestNetworkLabelsUnsupported(t *testing.T) {
-	host, peer := nstest.New(t), nstest.New(t)
-	nstest.Veth(t, host, "eth0", peer, "p0")
-	ag := agenttest.Start(t, host)
-	netID := addNetwork(t, ag, `<network><name>vmnet</name></network>`)
-	for _, path := range []string{ag.HostPath() + "/nics/eth0/networklabels", "/ovirt-engine/api/networks/" + netID + "/networklabels"} {
-		r := ag.Get(t, path)
-		if doc := parseXML(t, r); r.Status != http.StatusOK || doc.Name != "network_labels" || len(doc.Children) != 0 {
-			t.Errorf("GET %s: %d %s", path, r.Status, r.Body)
-		}
-		expectFault(t, ag.Do(t, "POST", path, []byte(`<network_label id="lbl"/>`), "Content-Type: application/xml"),
-			http.StatusBadRequest, "LABELS_NOT_SUPPORTED")
-		expectFault(t, ag.Get(t, path+"/lbl"), http.StatusNotFound, agent.CodeNotFound)
-		expectFault(t, ag.Do(t, "DELETE", path+"/lbl", nil), http.StatusNotFound, agent.CodeNotFound)
-	}
-	expectFault(t, ag.Get(t, ag.HostPath()+"/nics/eth9/networklabels"), http.StatusNotFound, agent.CodeNotFound)
-	expectFault(t, ag.Get(t, "/ovirt-engine/api/networks/nope/networklabels"), http.StatusNotFound, agent.CodeNotFound)
-}

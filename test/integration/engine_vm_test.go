@@ -66,3 +66,29 @@ func TestVMUnmanagedVLAN(t *testing.T) {
 	e.gone("eth1.300")
 	e.wantKind("eth1", "veth")
 }
+
+// TestVMLabelsOnBond: a label on a bond made in the same setupnetworks
+// attaches the labelled network to the bond; a label cannot go on a bond
+// slave; removing the bond with its label detaches the network.
+func TestVMLabelsOnBond(t *testing.T) {
+	e := vmStart(t, 3)
+	e.network(vmNetA, "red1", `<vlan id="100"/>`)
+	e.must(http.MethodPost, "/ovirt-engine/api/networks/"+vmNetA+"/networklabels", `<network_label id="red"/>`, http.StatusCreated)
+	label := func(id, nic string) string {
+		return `<modified_labels><network_label id="` + id + `"><host_nic><name>` + nic + `</name></host_nic></network_label></modified_labels>`
+	}
+	body := `<action><modified_bonds>` + vmBond("bond1", "mode=4 miimon=100 xmit_hash_policy=2", "eth0", "eth1") + `</modified_bonds>` + label("red", "bond1") + `</action>`
+	e.changed(e.setup(body))
+	e.wantVLAN("bond1.100", "bond1", 100)
+	e.attachedTo(vmNetA, "bond1")
+	e.again(http.MethodPost, e.host("/setupnetworks"), body, http.StatusOK)
+
+	r := e.do(http.MethodPost, e.host("/setupnetworks"), `<action><modified_bonds>`+vmBond("bond1", "", "eth0", "eth1", "eth2")+`</modified_bonds>`+label("blue", "eth2")+`</action>`)
+	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "LABEL_ATTACH_TO_IMPROPER_INTERFACE") {
+		t.Errorf("a label on a new slave: %d %s", r.Status, r.Body)
+	}
+
+	e.changed(e.setup(`<action><removed_bonds><host_nic><name>bond1</name></host_nic></removed_bonds><removed_labels><network_label id="red"/></removed_labels></action>`))
+	e.gone("bond1", "bond1.100")
+	e.notAttached(vmNetA)
+}

@@ -15,9 +15,10 @@
 // "and" binds tighter than "or", as in the SQL the engine generates. A
 // value may hold * wildcards, each any run of characters, with = and !=.
 // Values compare case-sensitively unless the request says
-// case_sensitive=false (the engine's LIKE and ILIKE). A term without a
-// field matches the object's name. The entity prefix ("Hosts:") is
-// accepted and ignored: the collection decides what is searched.
+// case_sensitive=false (the engine's LIKE and ILIKE). The comparisons
+// order numbers, times (RFC 3339, or a date) and event severities. A term
+// without a field matches the object's name. The entity prefix ("Hosts:")
+// is accepted and ignored: the collection decides what is searched.
 //
 // A field the searched object does not have, or a value it cannot have,
 // matches nothing rather than failing: an engine query for another data
@@ -29,6 +30,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrSyntax is wrapped by every error Parse returns.
@@ -147,7 +149,7 @@ func (t term) match(f Fields, caseSensitive bool) bool {
 var severities = []string{"normal", "warning", "error", "alert"}
 
 // compare orders an object's value against a query's: as numbers when both
-// are, as severities when both are; other values have no order.
+// are, as times, as severities; other values have no order.
 func compare(have, want string) (int, bool) {
 	if a, err := strconv.ParseFloat(have, 64); err == nil {
 		if b, err := strconv.ParseFloat(want, 64); err == nil {
@@ -160,11 +162,29 @@ func compare(have, want string) (int, bool) {
 			return 0, true
 		}
 	}
+	if a, ok := parseTime(have); ok {
+		if b, ok := parseTime(want); ok {
+			return a.Compare(b), true
+		}
+	}
 	a, b := rank(have), rank(want)
 	if a < 0 || b < 0 {
 		return 0, false
 	}
 	return a - b, true
+}
+
+// timeLayouts are the times a query may compare with: RFC 3339, with or
+// without seconds' fractions, or a date (midnight UTC).
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"}
+
+func parseTime(s string) (time.Time, bool) {
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 func rank(s string) int {

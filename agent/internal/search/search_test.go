@@ -17,6 +17,7 @@ func event(field string) (string, bool) {
 	v, ok := map[string]string{
 		"name": "NETWORK_CHANGE_APPLIED", "type": "20001", "severity": "warning",
 		"message": "network configuration applied", "host.name": "hv01", "host": "hv01",
+		"time": "2026-12-06T22:47:18Z",
 	}[field]
 	return v, ok
 }
@@ -81,6 +82,10 @@ func TestMatch(t *testing.T) {
 		{"type=20001 and host.name=hv01", event, true, true},
 		{"message=*applied*", event, true, true},
 		{"name<x", host, true, false}, // text has no order
+		{"time>2026-12-06", event, true, true},
+		{"time>2026-12-07", event, true, false},
+		{`time>="2026-12-06T22:47:18Z"`, event, true, true},
+		{"time<2026-12-06T22:47", event, true, false},
 	}
 	for _, c := range cases {
 		q, err := Parse(c.query)
