@@ -6,8 +6,8 @@ import (
 	"github.com/hostnetd/hostnetd/netconf"
 )
 
-// UnmanagedNetworkID is an unmanaged network's id: its name in hex, as
-// the engine makes it (it has no other identity than its name).
+// UnmanagedNetworkID is an unmanaged network's id: its name in hex (it
+// has no other identity, and hex keeps any device name path-safe).
 func UnmanagedNetworkID(name string) string { return hex.EncodeToString([]byte(name)) }
 
 // UnmanagedNetworks renders the <unmanaged_networks> collection.
