@@ -110,6 +110,16 @@ func TestAnsible(t *testing.T) {
 			}
 		}},
 		{name: "network_absent.yml"},
+		{name: "labels_present.yml", after: func(t *testing.T) {
+			if out := d.ip(t, "-o", "link", "show", "dev", "eth3"); !strings.Contains(out, "master anslbl") {
+				t.Errorf("eth3 does not carry the labelled network: %s", out)
+			}
+		}},
+		{name: "labels_absent.yml", after: func(t *testing.T) {
+			if out := d.ip(t, "-o", "link", "show"); strings.Contains(out, "anslbl") {
+				t.Errorf("anslbl is still there: %s", out)
+			}
+		}},
 	}
 	for _, s := range steps {
 		t.Run(strings.TrimSuffix(s.name, ".yml"), func(t *testing.T) {
