@@ -29,6 +29,9 @@ type Options struct {
 	RunDir       string            // required: per-boot state (markers)
 	MaxBodyBytes int64             // optional: DefaultMaxBodyBytes when 0
 	Version      string            // optional: reported in the API root
+	// HostName is the host's name in the API; optional, the machine's
+	// host name (os.Hostname) when empty.
+	HostName string
 	// WriteWait bounds how long a write waits for the running one before
 	// it gets 409; optional, DefaultWriteWait when 0.
 	WriteWait time.Duration

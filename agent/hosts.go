@@ -15,10 +15,7 @@ func (a *Agent) getAPIRoot(*request) (response, error) {
 }
 
 func (a *Agent) hostInfo() xmlapi.HostInfo {
-	name, err := os.Hostname()
-	if err != nil {
-		name = "localhost"
-	}
+	name := a.hostName()
 	status := "up"
 	select {
 	case <-a.restored:
@@ -85,4 +82,16 @@ func maxParam(r *request) (int, error) {
 		return 0, badRequest(CodeInvalidValue, "max=%q is not a whole number of at least -1", s)
 	}
 	return n, nil
+}
+
+// hostName is the host's name: Options.HostName, or the machine's.
+func (a *Agent) hostName() string {
+	if a.opts.HostName != "" {
+		return a.opts.HostName
+	}
+	name, err := os.Hostname()
+	if err != nil {
+		return "localhost"
+	}
+	return name
 }

@@ -289,3 +289,25 @@ func TestNicByIDAndStatistics(t *testing.T) {
 		t.Errorf("data.total.tx = %q; want a number no larger than netlink's %d read after it", names["data.total.tx"], link.Attrs().Statistics.TxBytes)
 	}
 }
+
+// TestNicNetworkLabelsAreAnEmptyList: hostnetd has no labels, and a NIC's
+// networklabels (which ovirt_host_network reads before a detach) is an
+// empty list, in XML and JSON; an unknown NIC is 404.
+func TestNicNetworkLabelsAreAnEmptyList(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	ag := agenttest.Start(t, host)
+	r := ag.Get(t, ag.HostPath()+"/nics/eth0/networklabels")
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET networklabels: %d %s", r.Status, r.Body)
+	}
+	if doc := parseXML(t, r); doc.Name != "network_labels" || len(doc.Children) != 0 {
+		t.Errorf("networklabels = %s; want an empty <network_labels/>", r.Body)
+	}
+	if r := ag.Get(t, ag.HostPath()+"/nics/eth0/networklabels", "Accept: application/json"); r.Status != http.StatusOK || strings.TrimSpace(string(r.Body)) != "{}" {
+		t.Errorf("JSON networklabels: %d %s; want {}", r.Status, r.Body)
+	}
+	if r := ag.Get(t, ag.HostPath()+"/nics/nosuch/networklabels"); r.Status != http.StatusNotFound {
+		t.Errorf("unknown NIC: %d; want 404", r.Status)
+	}
+}
