@@ -22,7 +22,8 @@ BINDIR      ?= $(PREFIX)/bin
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 DOCDIR      ?= $(PREFIX)/share/doc/hostnetd
 
-.PHONY: all build install verify-unit run test deps lint test-unit fuzz test-vm test-vm-selftest vm-prepare vm-shell bench clean
+.PHONY: all build install verify-unit run test deps lint test-unit fuzz test-vm test-vm-selftest vm-prepare vm-shell bench clean \
+	clients test-clients test-clients-ns test-clients-vm contract-record
 
 all: build
 
@@ -67,8 +68,12 @@ lint:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags vmtest ./...
+	$(GO) vet -tags clients ./test/clients/
 	staticcheck ./...
 	staticcheck -tags vmtest ./...
+	staticcheck -tags clients ./test/clients/
+	$(GO) vet -tags 'clients vmtest' ./test/clients/
+	staticcheck -tags 'clients vmtest' ./test/clients/
 	$(GO) vet -tags bench ./test/bench/
 	staticcheck -tags bench ./test/bench/
 
@@ -92,9 +97,45 @@ fuzz:
 	    echo "fuzz: $$t for $(FUZZ_EXECS)"; \
 	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZ_EXECS) -timeout 5m ./xmlapi || exit 1; \
 	  done
+	@echo "fuzz: the LLDP decoder's FuzzDecode for $(FUZZ_EXECS)"
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZ_EXECS) -timeout 5m ./netconf/lldp
 
 vm-prepare:
 	@bash test/vm/vm.sh prepare
+
+# oVirt's own clients (the Python SDK and the ovirt.ovirt Ansible
+# collection), built from their upstream sources in OVIRT_CLIENTS_DIR with
+# Debian's packages into CLIENTS_BUILD (scripts/install-clients.sh).
+OVIRT_CLIENTS_DIR ?= $(if $(wildcard $(CURDIR)/../shared/clients),$(CURDIR)/../shared/clients)
+CLIENTS_BUILD     ?= $(CURDIR)/.clients
+CLIENTS_TIMEOUT   ?= 30m
+CLIENTS_RUN       ?= .
+clients:
+	@if [ -z "$(OVIRT_CLIENTS_DIR)" ]; then echo "OVIRT_CLIENTS_DIR is not set and ../shared/clients does not exist" >&2; exit 1; fi
+	@scripts/install-clients.sh "$(OVIRT_CLIENTS_DIR)" "$(CLIENTS_BUILD)"
+
+# The real clients against bin/hostnetd: the SDK and Ansible suites and the
+# fleet example on sandbox namespaces, then the bond playbooks in the VM.
+test-clients: test-clients-ns test-clients-vm
+
+# The SDK and Ansible suites and the fleet example, driven by the real
+# clients against bin/hostnetd on sandbox namespaces (test/clients).
+test-clients-ns: clients build
+	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CLIENTS_ENV=$(CLIENTS_BUILD)/env \
+	  $(GO) test -tags clients -count=1 -p 1 -timeout $(CLIENTS_TIMEOUT) -run '$(CLIENTS_RUN)' -v ./test/clients/
+
+# The bond playbooks, in the VM (bonding): one VM run of TestAnsibleBonds
+# (about 25 minutes under TCG: every module call takes a minute or more).
+test-clients-vm: clients vm-prepare build
+	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CLIENTS_ENV=$(CLIENTS_BUILD)/env HOSTNETD_VM_TIMEOUT=$${HOSTNETD_VM_TIMEOUT:-3000} \
+	  $(GO) test -tags 'clients vmtest' -exec $(VMEXEC) -count=1 -timeout 55m -run TestAnsibleBonds -v ./test/clients/
+
+# Records the clients' exchanges again into test/contract/testdata, which
+# make test replays without the clients (test/contract).
+contract-record: clients build
+	HOSTNETD_BINARY=$(CURDIR)/bin/hostnetd HOSTNETD_CLIENTS_ENV=$(CLIENTS_BUILD)/env \
+	  HOSTNETD_CONTRACT_RECORD=$(CURDIR)/test/contract/testdata \
+	  $(GO) test -tags clients -count=1 -p 1 -timeout $(CLIENTS_TIMEOUT) -run 'TestSDK|TestAnsible' -v ./test/clients/
 
 # The VM suite: every package under test/ built with the vmtest tag and run
 # inside the VM, one package at a time.
@@ -123,4 +164,4 @@ vm-shell: vm-prepare
 	@bash test/vm/vm.sh shell
 
 clean:
-	rm -rf bin $(RUN_DIR)
+	rm -rf bin $(RUN_DIR) $(CLIENTS_BUILD)

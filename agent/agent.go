@@ -30,6 +30,9 @@ type Options struct {
 	RunDir       string            // required: per-boot state (markers)
 	MaxBodyBytes int64             // optional: DefaultMaxBodyBytes when 0
 	Version      string            // optional: reported in the API root
+	// HostName is the host's name in the API; optional, the machine's
+	// host name (os.Hostname) when empty.
+	HostName string
 	// WriteWait bounds how long a write waits for the running one before
 	// it gets 409; optional, DefaultWriteWait when 0.
 	WriteWait time.Duration
@@ -101,6 +104,8 @@ type Agent struct {
 	asyncActions asyncActions
 	// monitor keeps the kernel's state for reads; nil until Run starts it.
 	monitor atomic.Pointer[kernel.Monitor]
+	// lldp receives LLDP on every NIC (lldp.go).
+	lldp *lldpListeners
 	// driftKick wakes the drift watcher.
 	driftKick chan struct{}
 	// viewStale says the kernel was written since the monitor last dumped
@@ -206,10 +211,16 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 		driftKick: make(chan struct{}, 1),
 		networks:  stored.Networks, running: stored.Running, access: acc, stopping: make(chan struct{})}
 	a.events = &eventLog{log: log.Named("events")}
+	// The first event: an engine always has some, and clients take the
+	// newest as where to follow from (Ansible's ovirt_host: list(max=1)[0]).
+	a.events.add("normal", "HOSTNETD_STARTED", "hostnetd "+opts.Version+" started")
 	a.bodies = newByteBudget(bodyBudgetBodies * opts.MaxBodyBytes)
 	a.dhcp = newDHCPClients(log, opts.Namespace, opts.StateDir)
 	a.metrics = newMetrics(a)
 	a.dhcp.metrics = a.metrics
+	a.lldp = newLLDPListeners(log.Named("lldp"), opts.Namespace, a.events.record, a.metrics.registry)
+	a.lldp.state = a.observedState
+	a.lldp.busy = func() bool { return len(a.writer) > 0 }
 	a.dhcp.onLease = a.updateDNS
 	a.dhcp.record = a.events.record
 	if a.persistent, err = a.loadPersistent(); err != nil {
@@ -317,12 +328,21 @@ func (a *Agent) Close() error {
 
 func (a *Agent) ctx() xmlapi.Context {
 	carried := a.carriedNetworks()
+	_, running := a.snapshot()
 	return xmlapi.Context{
 		HostID: a.hostID,
 		NicID:  func(name string) string { return nicID(a.hostID, name) },
 		NicNetwork: func(name string) (string, string, bool) {
 			c, ok := carried[name]
 			return c.networkID, c.top, ok
+		},
+		BondConfig: func(name string) *netconf.BondConfig {
+			for i := range running.Bonds {
+				if running.Bonds[i].Name == name {
+					return &running.Bonds[i]
+				}
+			}
+			return nil
 		},
 	}
 }

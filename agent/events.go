@@ -1,12 +1,15 @@
 package agent
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/hostnetd/hostnetd/agent/internal/search"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
@@ -58,23 +61,39 @@ func (l *eventLog) add(severity, code, description string) {
 	}
 }
 
-// newest returns up to max events whose id is above from, newest first
-// (all when max < 0).
-func (l *eventLog) newest(max int, from int64) []event {
+// newest returns up to max events whose id is above from and that keep
+// says to keep, newest first (all when max < 0).
+func (l *eventLog) newest(max int, from int64, keep func(event) bool) []event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []event
 	for i := len(l.events) - 1; i >= 0 && l.events[i].ID > from && (max < 0 || len(out) < max); i-- {
-		out = append(out, l.events[i])
+		if keep(l.events[i]) {
+			out = append(out, l.events[i])
+		}
 	}
 	return out
 }
 
-// listEvents is GET /hosts/{id}/events, with oVirt's max=N and from=ID
-// (only the events after that one: how a client follows the log).
+// byID returns the event of that id, if it is still kept.
+func (l *eventLog) byID(id int64) (event, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i, found := slices.BinarySearchFunc(l.events, id, func(e event, id int64) int { return cmp.Compare(e.ID, id) })
+	if !found {
+		return event{}, false
+	}
+	return l.events[i], true
+}
+
+// listEvents is GET /events and GET /hosts/{id}/events (the same events:
+// every event is this host's), with the engine's max=N, from=ID (only the
+// events after that one: how a client follows the log) and search.
 func (a *Agent) listEvents(r *request) (response, error) {
-	if err := a.checkHost(r); err != nil {
-		return response{}, err
+	if r.param("host") != "" {
+		if err := a.checkHost(r); err != nil {
+			return response{}, err
+		}
 	}
 	limit, err := maxParam(r)
 	if err != nil {
@@ -86,18 +105,61 @@ func (a *Agent) listEvents(r *request) (response, error) {
 			return response{}, badRequest(CodeInvalidValue, "from=%q is not an event id", s)
 		}
 	}
-	n := xmlapi.Elem("events")
-	for _, e := range a.events.newest(limit, from) {
-		id := strconv.FormatInt(e.ID, 10)
-		item := xmlapi.Elem("event",
-			xmlapi.Text("description", e.Description),
-			xmlapi.Text("code", e.Code),
-			xmlapi.Text("severity", e.Severity),
-			xmlapi.Text("time", e.Time.Format(time.RFC3339Nano)),
-			xmlapi.Ref("host", a.hostID, xmlapi.Prefix+"/hosts/"+a.hostID),
-		).WithID(id, xmlapi.Prefix+"/hosts/"+a.hostID+"/events/"+id)
-		item.Repeated = true
-		n.Add(item)
+	q, caseSensitive, err := searchParams(r)
+	if err != nil {
+		return response{}, err
 	}
-	return ok(n), nil
+	host := a.hostInfo().Name
+	keep := func(e event) bool { return q.Match(eventFields(e, host), caseSensitive) }
+	var views []xmlapi.EventView
+	for _, e := range a.events.newest(limit, from, keep) {
+		views = append(views, eventView(e))
+	}
+	return ok(xmlapi.Events(a.ctx(), views)), nil
+}
+
+// getEvent is GET /events/{event} and GET /hosts/{id}/events/{event}.
+func (a *Agent) getEvent(r *request) (response, error) {
+	if r.param("host") != "" {
+		if err := a.checkHost(r); err != nil {
+			return response{}, err
+		}
+	}
+	s := r.param("event")
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return response{}, notFound("event", s)
+	}
+	e, found := a.events.byID(id)
+	if !found {
+		return response{}, notFound("event", s)
+	}
+	return ok(xmlapi.Event(a.ctx(), eventView(e))), nil
+}
+
+func eventView(e event) xmlapi.EventView {
+	return xmlapi.EventView{ID: e.ID, Code: eventType(e.Code), Name: e.Code, Severity: e.Severity, Description: e.Description, Time: e.Time}
+}
+
+// eventFields resolves the engine's event search fields: type (the
+// numeric code), name (hostnetd's code), severity, message, time, and the
+// host (host, host.name) with the one data center and cluster.
+func eventFields(e event, host string) search.Fields {
+	return func(field string) (string, bool) {
+		switch field {
+		case "type":
+			return strconv.Itoa(eventType(e.Code)), true
+		case "name":
+			return e.Code, true
+		case "severity":
+			return e.Severity, true
+		case "message", "description":
+			return e.Description, true
+		case "time":
+			return e.Time.Format(time.RFC3339), true
+		case "host", "host.name":
+			return host, true
+		}
+		return engineScope(field)
+	}
 }

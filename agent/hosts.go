@@ -3,19 +3,19 @@ package agent
 import (
 	"os"
 	"strconv"
+	"time"
 
+	"github.com/hostnetd/hostnetd/agent/internal/search"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
 func (a *Agent) getAPIRoot(*request) (response, error) {
-	return ok(xmlapi.APIRoot(a.ctx(), a.opts.Version)), nil
+	info := xmlapi.APIInfo{Build: a.opts.Version, HostUp: a.hostInfo().Status == "up", Now: time.Now()}
+	return ok(xmlapi.APIRoot(a.ctx(), info)), nil
 }
 
 func (a *Agent) hostInfo() xmlapi.HostInfo {
-	name, err := os.Hostname()
-	if err != nil {
-		name = "localhost"
-	}
+	name := a.hostName()
 	status := "up"
 	select {
 	case <-a.restored:
@@ -25,8 +25,35 @@ func (a *Agent) hostInfo() xmlapi.HostInfo {
 	return xmlapi.HostInfo{ID: a.hostID, Name: name, Status: status, OperationInProgress: len(a.writer) > 0, ConfigDirty: a.configDirty()}
 }
 
-func (a *Agent) listHosts(*request) (response, error) {
-	return ok(xmlapi.Hosts(a.ctx(), a.hostInfo())), nil
+// listHosts is GET /hosts: the one host, or no host when a search does
+// not match it.
+func (a *Agent) listHosts(r *request) (response, error) {
+	q, caseSensitive, err := searchParams(r)
+	if err != nil {
+		return response{}, err
+	}
+	limit, err := maxParam(r)
+	if err != nil {
+		return response{}, err
+	}
+	h := a.hostInfo()
+	if limit == 0 || !q.Match(hostFields(h), caseSensitive) {
+		return ok(xmlapi.Elem("hosts")), nil
+	}
+	return ok(xmlapi.Hosts(a.ctx(), h)), nil
+}
+
+// hostFields resolves the engine's host search fields.
+func hostFields(h xmlapi.HostInfo) search.Fields {
+	return func(field string) (string, bool) {
+		switch field {
+		case "name", "address":
+			return h.Name, true
+		case "status":
+			return h.Status, true
+		}
+		return engineScope(field)
+	}
 }
 
 func (a *Agent) getHost(r *request) (response, error) {
@@ -55,4 +82,16 @@ func maxParam(r *request) (int, error) {
 		return 0, badRequest(CodeInvalidValue, "max=%q is not a whole number of at least -1", s)
 	}
 	return n, nil
+}
+
+// hostName is the host's name: Options.HostName, or the machine's.
+func (a *Agent) hostName() string {
+	if a.opts.HostName != "" {
+		return a.opts.HostName
+	}
+	name, err := os.Hostname()
+	if err != nil {
+		return "localhost"
+	}
+	return name
 }

@@ -144,6 +144,7 @@ func (a *Agent) restoreSnapshot(ctx context.Context, j *journal) error {
 	if err != nil {
 		return err
 	}
+	now = a.withEthtool(now, j.Next, j.Snapshot)
 	n, err := kernel.Apply(ctx, a.opts.Namespace, netconf.MakePlan(now, j.Next, j.Snapshot))
 	a.metrics.rollbackWrites(n)
 	if err != nil {

@@ -24,6 +24,7 @@ const metricsPath = "/metrics"
 // of sync, leases) are computed at scrape time.
 type metrics struct {
 	handler        http.Handler
+	registry       *prometheus.Registry // for metrics registered elsewhere (lldp.go)
 	transactions   *prometheus.CounterVec
 	rollbacks      *prometheus.CounterVec
 	applySeconds   prometheus.Histogram
@@ -109,6 +110,7 @@ func newMetrics(a *Agent) *metrics {
 	for _, p := range []string{"apply", "rollback"} {
 		m.netlinkWrites.WithLabelValues(p)
 	}
+	m.registry = reg
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:      zap.NewStdLog(a.log.Named("metrics")),
 		ErrorHandling: promhttp.ContinueOnError,

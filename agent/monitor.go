@@ -22,17 +22,29 @@ const driftSettle = 100 * time.Millisecond
 // monitor (it could not subscribe) reads fall back to dumps.
 func (a *Agent) startMonitor(ctx context.Context) (watching <-chan struct{}) {
 	done := make(chan struct{})
-	m, err := kernel.StartMonitor(ctx, a.opts.Namespace, a.kickDrift)
+	// The LLDP listeners follow the links (lldp.go); they stop with ctx.
+	lldpDone := make(chan struct{})
+	go func() {
+		defer close(lldpDone)
+		a.lldp.run(ctx)
+	}()
+	m, err := kernel.StartMonitor(ctx, a.opts.Namespace, func() { a.kickDrift(); a.lldp.kicked() })
 	if err != nil {
 		a.log.Error("cannot follow the kernel's changes; reads dump the kernel and drift is reported on reads only", zap.Error(err))
-		close(done)
+		go func() {
+			defer close(done)
+			<-lldpDone
+		}()
 		return done
 	}
 	a.monitor.Store(m)
+	a.lldp.kicked()
+	a.watchEthtool(ctx)
 	go func() {
 		defer close(done)
 		a.watchDrift(ctx, a.driftKick)
 		<-m.Done()
+		<-lldpDone
 	}()
 	return done
 }
@@ -46,11 +58,15 @@ func (a *Agent) observedState() (*netconf.State, error) {
 	if m := a.monitor.Load(); m != nil {
 		if _, err := m.Sync(); err == nil {
 			if st, err := m.State(); err == nil {
-				return st, nil
+				return a.withRunningEthtool(st), nil
 			}
 		}
 	}
-	return a.readState()
+	st, err := a.readState()
+	if err != nil {
+		return nil, err
+	}
+	return a.withRunningEthtool(st), nil
 }
 
 // syncView brings the monitor's view up to the kernel after a write, so

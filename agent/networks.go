@@ -3,12 +3,13 @@ package agent
 import (
 	"context"
 	"net/http"
-	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
 
+	"github.com/hostnetd/hostnetd/agent/internal/search"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
@@ -18,12 +19,14 @@ func (a *Agent) listNetworks(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
+	q, caseSensitive, err := searchParams(r)
+	if err != nil {
+		return response{}, err
+	}
 	nets, _ := a.snapshot()
-	search := r.URL.Query().Get("search")
-	caseSensitive := r.URL.Query().Get("case_sensitive") != "false"
 	var out []*netconf.Network
 	for _, n := range nets {
-		if matchSearch(search, n.Name, caseSensitive) {
+		if q.Match(networkFields(n), caseSensitive) {
 			out = append(out, n)
 		}
 	}
@@ -33,19 +36,32 @@ func (a *Agent) listNetworks(r *request) (response, error) {
 	return ok(xmlapi.Networks(out)), nil
 }
 
-// matchSearch implements the oVirt search forms hostnetd supports: empty,
-// "name=PATTERN" and a bare PATTERN, with * as a wildcard.
-func matchSearch(search, name string, caseSensitive bool) bool {
-	search = strings.TrimSpace(search)
-	if search == "" {
-		return true
+// networkFields resolves the engine's network search fields.
+func networkFields(n *netconf.Network) search.Fields {
+	return func(field string) (string, bool) {
+		switch field {
+		case "name":
+			return n.Name, true
+		case "description":
+			return n.Description, true
+		case "comment":
+			return n.Comment, true
+		case "vlanid":
+			if n.VLAN == nil {
+				return "", true
+			}
+			return strconv.Itoa(*n.VLAN), true
+		case "mtu":
+			return strconv.Itoa(n.MTU), true
+		case "stp":
+			return strconv.FormatBool(n.STP), true
+		case "vmnetwork":
+			return strconv.FormatBool(n.HasUsage(netconf.UsageVM)), true
+		case "label":
+			return n.Label, true
+		}
+		return engineScope(field)
 	}
-	search = strings.TrimSpace(strings.TrimPrefix(search, "name="))
-	if !caseSensitive {
-		search, name = strings.ToLower(search), strings.ToLower(name)
-	}
-	ok, err := path.Match(search, name)
-	return err == nil && ok
 }
 
 func (a *Agent) findNetwork(r *request) (*netconf.Network, error) {

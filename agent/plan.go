@@ -33,20 +33,33 @@ func (a *Agent) mergeChange(ch change) (merged, error) {
 	if err != nil {
 		return merged{}, err
 	}
-	// Attachments whose NIC is missing are pending (pending.go): they are
-	// carried over, not validated, unless the request names them.
-	req, base, kept := splitPending(ch.request, running, nets, view)
-	cfg, resynced, err := netconf.MergeAndSync(netconf.MergeInput{
-		Request: req, Running: base, Networks: nets, Kernel: view,
-		NicName:                a.nicNameResolver(view, running),
-		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
-		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
-		OutOfSync:              a.driftedAttachments(running, nets, view),
+	nicName := a.nicNameResolver(view, running)
+	request, labels, err := netconf.ExpandLabels(netconf.LabelInput{
+		Request: ch.request, Running: running, Networks: nets, NicName: nicName,
+		NicExists: func(name string) bool { return nicExists(view, ch.request, name) },
 	})
 	if err != nil {
 		return merged{}, ruleFault(err)
 	}
+	// Attachments whose NIC is missing are pending (pending.go): they are
+	// carried over, not validated, unless the request names them.
+	req, base, kept := splitPending(request, running, nets, view)
+	cfg, resynced, err := netconf.MergeAndSync(netconf.MergeInput{
+		Request: req, Running: base, Networks: nets, Kernel: view,
+		NicName:                nicName,
+		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
+		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
+		OutOfSync:              a.driftedAttachments(running, nets, view),
+		Ethtool:                a.readEthtool,
+	})
+	if err != nil {
+		return merged{}, ruleFault(err)
+	}
+	if err := netconf.CheckLabels(labels, cfg, nets, view); err != nil {
+		return merged{}, ruleFault(err)
+	}
 	cfg = withPending(cfg, kept, running)
+	cfg.Labels = labels
 	how := applyHow{synced: append(req.SyncedAttachments, resynced...)}
 	if ch.request.CheckConnectivity {
 		how.await = a.connectivityTimeout(ch.request)
@@ -117,6 +130,7 @@ func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets 
 			return scopedPlan{}, err
 		}
 	}
+	sp.cur = a.withEthtool(sp.cur, oldT, newT)
 	sp.plan = netconf.MakeScopedPlan(sp.cur, oldT, newT, scope)
 	return sp, nil
 }
@@ -125,4 +139,19 @@ func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets 
 // replaced whole, never modified in place).
 func sameSlice[T any](a, b []T) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// nicExists tells whether a label may name the interface: a NIC or bond
+// of the kernel (not loopback, a bridge or a VLAN device), or a bond the
+// request creates.
+func nicExists(view *netconf.State, request netconf.ChangeSet, name string) bool {
+	if l, ok := view.Link(name); ok && name != "lo" && l.Kind != netconf.KindBridge && l.Kind != netconf.KindVLAN {
+		return true
+	}
+	for _, b := range request.ModifiedBonds {
+		if b.Ref.Name == name {
+			return true
+		}
+	}
+	return false
 }

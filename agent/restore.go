@@ -120,6 +120,20 @@ func (a *Agent) restorable(cfg *netconf.Config, nets []*netconf.Network, st *net
 			out.Attachments = append(out.Attachments, at)
 		}
 	}
+	out.Labels = restorableLabels(cfg.Labels, out, st)
+	return out
+}
+
+// restorableLabels keeps the labels whose NIC exists, or whose bond cfg
+// restores.
+func restorableLabels(labels []netconf.NicLabel, cfg *netconf.Config, st *netconf.State) []netconf.NicLabel {
+	var out []netconf.NicLabel
+	for _, l := range labels {
+		_, nicExists := st.Link(l.Nic)
+		if nicExists || slices.ContainsFunc(cfg.Bonds, func(b netconf.BondConfig) bool { return b.Name == l.Nic }) {
+			out = append(out, l)
+		}
+	}
 	return out
 }
 
@@ -130,6 +144,7 @@ func (a *Agent) restoreEachEntity(ctx context.Context, wanted *netconf.Config) {
 	try := func(candidate *netconf.Config, what string) {
 		cur, err := a.readState()
 		if err == nil {
+			candidate.Labels = restorableLabels(wanted.Labels, candidate, cur)
 			_, err = a.restoreTx(ctx, cur, candidate)
 		}
 		if err != nil {

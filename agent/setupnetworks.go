@@ -78,6 +78,7 @@ func (a *Agent) syncAllNetworks(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
+	st = a.withRunningEthtool(st)
 	nets, running := a.snapshot()
 	var ids []string
 	for id := range a.driftedAttachments(running, nets, st) {

@@ -249,7 +249,9 @@ func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *n
 	}
 	a.noteBigPlan(len(plan))
 	names := netconf.TouchableNames(before, oldT, newT)
-	j := &journal{Version: journalVersion, Started: time.Now(), Next: newT, Snapshot: netconf.SnapshotTarget(before, names), Names: names,
+	snap := netconf.SnapshotTarget(before, names)
+	netconf.SnapshotEthtool(snap, before, oldT, newT)
+	j := &journal{Version: journalVersion, Started: time.Now(), Next: newT, Snapshot: snap, Names: names,
 		Before: &netconf.State{Routes: before.Routes, Rules: before.Rules}, Commit: commit.digest, Networks: commit.oldNetworks}
 	if err := a.writeJournal(j); err != nil {
 		return nil, 0, faultOfState(err, false)
@@ -328,6 +330,7 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []
 		if st, err = a.verifiedState(); err != nil {
 			return err
 		}
+		st = a.withEthtool(st, newT)
 		if err = netconf.VerifyScoped(oldT, newT, st, scope); err == nil {
 			if err = netconf.VerifyLinkStates(oldT, newT, st, scope); err == nil {
 				return nil

@@ -22,6 +22,8 @@ type ChangeSet struct {
 	ModifiedAttachments []AttachmentChange
 	RemovedAttachments  []AttachmentRef
 	SyncedAttachments   []string // attachment ids
+	ModifiedLabels      []LabelChange
+	RemovedLabels       []string
 
 	CheckConnectivity   bool
 	ConnectivityTimeout string // raw; empty when not given

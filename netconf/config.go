@@ -19,6 +19,9 @@ type Network struct {
 	Usages      []string // vm, management, display, migration, gluster, default_route
 	// DNS are the network's name servers (dns_resolver_configuration).
 	DNS []string
+	// Label is the network's label: it is attached to the NIC or bond
+	// carrying the same label; empty for none.
+	Label string `json:",omitempty"`
 }
 
 // Usage names with a meaning for hostnetd.
@@ -98,6 +101,9 @@ type BondConfig struct {
 type Config struct {
 	Attachments []Attachment // sorted by network name at plan time
 	Bonds       []BondConfig // sorted by name
+	// Labels are the network labels on the host's NICs and bonds,
+	// sorted by label.
+	Labels []NicLabel `json:",omitempty"`
 }
 
 // Clone returns a deep copy of c.
@@ -105,6 +111,7 @@ func (c *Config) Clone() *Config {
 	out := &Config{
 		Attachments: make([]Attachment, len(c.Attachments)),
 		Bonds:       make([]BondConfig, len(c.Bonds)),
+		Labels:      slices.Clone(c.Labels),
 	}
 	for i, a := range c.Attachments {
 		out.Attachments[i] = a.clone()
@@ -132,7 +139,7 @@ func (a Attachment) clone() Attachment {
 // and empty lists alike.
 func (c *Config) Equal(o *Config) bool {
 	return slices.EqualFunc(c.Attachments, o.Attachments, Attachment.equal) &&
-		slices.EqualFunc(c.Bonds, o.Bonds, BondConfig.equal)
+		slices.EqualFunc(c.Bonds, o.Bonds, BondConfig.equal) && slices.Equal(c.Labels, o.Labels)
 }
 
 func (a Attachment) equal(b Attachment) bool {

@@ -191,6 +191,9 @@ func (c *DriftCache) AttachmentDrift(a Attachment, net *Network) []Reported {
 		}
 		out = append(out, r...)
 	}
+	if r, ok := ethtoolDrift(a, bondSlaves(c.cfg, a.Nic), c.st); ok {
+		out = append(out, r)
+	}
 	return out
 }
 

@@ -24,6 +24,9 @@ type MergeInput struct {
 	// from the kernel (Drift); such an attachment may be modified only
 	// together with its synchronisation.
 	OutOfSync map[string][]string
+	// Ethtool reads a device's ethtool settings and what its driver
+	// supports, to validate ethtool_opts; nil looks in Kernel.Ethtool.
+	Ethtool func(dev string) (*EthtoolState, error)
 }
 
 // Merge applies the request to the running configuration and validates the
@@ -723,7 +726,7 @@ func (m *merger) checkAddressing() error {
 			return err
 		}
 	}
-	return nil
+	return m.checkEthtool()
 }
 
 // bridgeOptionRanges are the bridge_opts keys hostnetd applies, with the
@@ -744,6 +747,9 @@ var bridgeOptionRanges = map[string][2]uint64{
 
 func checkBridgeOpts(net *Network, props map[string]string) error {
 	for k, v := range props {
+		if k == EthtoolOptsProperty {
+			continue // checkEthtool
+		}
 		if k != "bridge_opts" {
 			return ruleErr(CodeBadCustomProperties, "network %s: unknown property %q", net.Name, k)
 		}

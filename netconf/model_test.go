@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +24,11 @@ import (
 // one.
 func TestModelRandomSequences(t *testing.T) {
 	seeds := []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
-	fresh := uint64(time.Now().UnixNano())
-	seeds = append(seeds, fresh)
+	if s, err := strconv.ParseUint(os.Getenv("HOSTNETD_MODEL_SEED"), 10, 64); err == nil {
+		seeds = []uint64{s} // a replay
+	} else {
+		seeds = append(seeds, uint64(time.Now().UnixNano()))
+	}
 	steps := 120
 	if testing.Short() {
 		steps = 30
@@ -67,7 +72,7 @@ func newModelWorld(t *testing.T, seed uint64) *modelWorld {
 
 func (w *modelWorld) fatalf(format string, args ...any) {
 	w.t.Helper()
-	w.t.Fatalf("seed %d, after:\n  %s\n%s", w.seed, strings.Join(w.history, "\n  "), fmt.Sprintf(format, args...))
+	w.t.Fatalf("seed %d (replay: HOSTNETD_MODEL_SEED=%d), after:\n  %s\n%s", w.seed, w.seed, strings.Join(w.history, "\n  "), fmt.Sprintf(format, args...))
 }
 
 func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }

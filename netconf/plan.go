@@ -31,6 +31,11 @@ const (
 	OpSysctl    Op = "sysctl"
 	OpBridgeSet Op = "bridge-set"
 	OpSetMAC    Op = "set-mac"
+	// ethtool settings of a device, one section of ethtool_opts each.
+	OpEthtoolFeatures Op = "ethtool-features"
+	OpEthtoolRing     Op = "ethtool-ring"
+	OpEthtoolCoalesce Op = "ethtool-coalesce"
+	OpEthtoolPause    Op = "ethtool-pause"
 )
 
 // Step is one kernel write.
@@ -55,9 +60,13 @@ type Step struct {
 	Key, Value string
 	// BridgeOpts are the bridge options a bridge-set writes.
 	BridgeOpts map[string]string
+	// Ethtool are the settings an ethtool-* step writes: only its own
+	// section is set.
+	Ethtool *EthtoolSettings
 }
 
-// String renders the step as the ip(8) command that does the same.
+// String renders the step as the ip(8) (or sysctl, or ethtool) command that
+// does the same.
 func (s Step) String() string {
 	switch s.Op {
 	case OpLinkAdd:
@@ -104,6 +113,10 @@ func (s Step) String() string {
 		return fmt.Sprintf("ip rule %s %s", verb, describeRule(s.Rule))
 	case OpAddrDel:
 		return fmt.Sprintf("ip addr del %s dev %s", s.Addr, s.Link)
+	case OpEthtoolFeatures, OpEthtoolRing, OpEthtoolCoalesce, OpEthtoolPause:
+		if cmds := s.Ethtool.Commands(s.Link); len(cmds) == 1 {
+			return cmds[0]
+		}
 	case OpBondSet:
 		var b strings.Builder
 		fmt.Fprintf(&b, "ip link set %s type bond", s.Link)
@@ -538,6 +551,11 @@ func (p *planner) build() {
 			p.setSysctls(d.Name, d.IPv6Sysctls)
 		}
 	}
+	for _, d := range p.next.Devices {
+		if p.inScope(d.Name) {
+			p.setEthtool(d)
+		}
+	}
 	p.removeRouting()
 	for _, d := range p.next.Devices {
 		if p.inScope(d.Name) {
@@ -807,5 +825,31 @@ func (p *planner) buildAddrs(d *Device) {
 		if !present(want.Prefix) {
 			p.add(Step{Op: OpAddrAdd, Link: d.Name, Addr: want.Prefix, ValidLft: want.ValidLft, PreferredLft: want.PreferredLft})
 		}
+	}
+}
+
+// setEthtool writes the ethtool settings of a device that differ from the
+// kernel's, one step per section (-K, -G, -C, -A). A State whose ethtool
+// settings were not read leaves them alone; a device the State lacks (one
+// this plan creates) gets them all.
+func (p *planner) setEthtool(d *Device) {
+	if d.Ethtool.Empty() || p.cur.Ethtool == nil {
+		return
+	}
+	ch := EthtoolChanges(d.Ethtool, p.cur.Ethtool[d.Name])
+	if ch == nil {
+		return
+	}
+	if len(ch.Features) > 0 {
+		p.add(Step{Op: OpEthtoolFeatures, Link: d.Name, Ethtool: &EthtoolSettings{Features: ch.Features}})
+	}
+	if len(ch.Ring) > 0 {
+		p.add(Step{Op: OpEthtoolRing, Link: d.Name, Ethtool: &EthtoolSettings{Ring: ch.Ring}})
+	}
+	if len(ch.Coalesce) > 0 {
+		p.add(Step{Op: OpEthtoolCoalesce, Link: d.Name, Ethtool: &EthtoolSettings{Coalesce: ch.Coalesce}})
+	}
+	if len(ch.Pause) > 0 {
+		p.add(Step{Op: OpEthtoolPause, Link: d.Name, Ethtool: &EthtoolSettings{Pause: ch.Pause}})
 	}
 }

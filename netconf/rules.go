@@ -86,5 +86,4 @@ const (
 	CodeNetworkInUse                = "NETWORK_IS_ATTACHED"
 	CodeBadNetworkUsage             = "BAD_PARAMS_NETWORK_USAGE"
 	CodeFailedIfup                  = "FAILED_IFUP"
-	CodeLabelsNotSupported          = "LABELS_NOT_SUPPORTED"
 )

@@ -220,8 +220,12 @@ func (k *simKernel) linkAdd(d *Device) error {
 	case KindBond:
 		// The kernel reports every option, at its default unless given.
 		var opts []BondOption
-		for _, o := range bondDefaults(BondBalanceRR) {
-			setOption(&opts, o)
+		for m := BondBalanceRR; m <= BondBalanceALB; m++ {
+			for _, o := range bondDefaults(m) {
+				if _, ok := BondOptionValue(opts, o.Name); !ok {
+					setOption(&opts, o)
+				}
+			}
 		}
 		for _, o := range bondDefaults(d.Bond.Mode) {
 			setOption(&opts, o)

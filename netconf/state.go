@@ -40,6 +40,10 @@ type State struct {
 	// BridgeOpts are the managed options of every bridge, by name; the
 	// link dump carries them too.
 	BridgeOpts map[string]map[string]string
+	// Ethtool are the ethtool settings of the devices whose settings
+	// hostnetd manages, by name; the link dump does not carry them, the
+	// agent reads them for the devices it needs (nil: none read).
+	Ethtool map[string]*EthtoolState
 }
 
 // IPv6SysctlKeys are the per-device IPv6 settings hostnetd manages.

@@ -44,6 +44,9 @@ type Device struct {
 	// BridgeOpts are a bridge's options (stp_state and the network's
 	// bridge_opts), as sysfs names and decimal values.
 	BridgeOpts map[string]string
+	// Ethtool are the device's ethtool settings (its attachments'
+	// ethtool_opts); nil leaves them alone.
+	Ethtool *EthtoolSettings `json:",omitempty"`
 }
 
 // tier orders devices bottom-up: NICs, bonds, VLANs, bridges.
@@ -155,6 +158,7 @@ func BuildTarget(cfg *Config, networks []*Network) *Target {
 			slave.Master, slave.MTU = b.Name, bond.MTU
 		}
 	}
+	addEthtool(t, cfg, get)
 	for _, d := range t.Devices {
 		if d.MTU == 0 {
 			d.MTU = DefaultMTU
@@ -292,4 +296,35 @@ func AttachmentDevices(a Attachment, net *Network) []string {
 		names = append(names, net.Name)
 	}
 	return names
+}
+
+// addEthtool gives devices the ethtool settings of the attachments'
+// ethtool_opts (validated by Merge, so no two disagree).
+func addEthtool(t *Target, cfg *Config, get func(string, LinkKind) *Device) {
+	for _, a := range cfg.Attachments {
+		if _, ok := a.Properties[EthtoolOptsProperty]; !ok {
+			continue
+		}
+		for dev, s := range ethtoolTargets(a, bondSlaves(cfg, a.Nic)) {
+			d := t.byName[dev]
+			if d == nil {
+				d = get(dev, KindDevice)
+			}
+			if d.Ethtool == nil {
+				d.Ethtool = &EthtoolSettings{}
+			}
+			_ = d.Ethtool.merge(s)
+		}
+	}
+}
+
+// bondSlaves are the slaves of the named bond of cfg, none when it is not
+// one.
+func bondSlaves(cfg *Config, name string) []string {
+	for _, b := range cfg.Bonds {
+		if b.Name == name {
+			return b.Slaves
+		}
+	}
+	return nil
 }

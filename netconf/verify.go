@@ -106,6 +106,11 @@ func VerifyScoped(old, next *Target, st *State, scope []string) error {
 				}
 			}
 		}
+		if st.Ethtool != nil {
+			for _, m := range ethtoolMismatches(d.Ethtool, st.Ethtool[d.Name]) {
+				bad = append(bad, d.Name+".ethtool "+m)
+			}
+		}
 		if st.IPv6Sysctls != nil {
 			for key, v := range d.IPv6Sysctls {
 				if have := st.IPv6Sysctls[d.Name][key]; have != v {

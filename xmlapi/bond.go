@@ -36,7 +36,7 @@ func (e elem) bond() (netconf.BondChange, error) {
 			return bc, nil
 		}
 	}
-	if err := b.check([]string{"options", "slaves"}, nil); err != nil {
+	if err := b.check([]string{"options", "slaves"}, nil, "kernel_options"); err != nil {
 		return bc, err
 	}
 	if opts, ok := b.child("options"); ok {

@@ -139,12 +139,12 @@ func TestDecodeErrors(t *testing.T) {
 		{
 			name:     "modified-labels",
 			body:     `<action><modified_labels><network_label id="l"/></modified_labels></action>`,
-			wantPath: "action/modified_labels", wantMsg: "not supported",
+			wantPath: "action/modified_labels/network_label", wantMsg: "names no host_nic",
 		},
 		{
-			name:     "removed-labels",
-			body:     `<action><removed_labels/></action>`,
-			wantPath: "action/removed_labels", wantMsg: "not supported",
+			name:     "label-without-id",
+			body:     `<action><removed_labels><network_label/></removed_labels></action>`,
+			wantPath: "action/removed_labels/network_label", wantMsg: "needs an id",
 		},
 		{
 			name:     "duplicated-property",

@@ -35,6 +35,7 @@ var jsonRoots = map[string]string{
 	"json-attachment-full.json":    "network_attachment",
 	"json-network.json":            "network",
 	"json-setupnetworks-full.json": "action",
+	"json-labels.json":             "action",
 }
 
 // samples reads the request samples, and adds a JSON rendering of each XML
@@ -250,6 +251,12 @@ func FuzzValidate(f *testing.F) {
 		}
 		f.Add(kind, s.body)
 	}
+	f.Add(uint8(0), []byte(`<action><modified_network_attachments><network_attachment><network id="`+fuzzNetC+`"/><host_nic><name>eth1</name></host_nic>`+
+		`<properties><property><name>ethtool_opts</name><value>-K * tso off gro on -G eth1 rx 512 -C eth1 rx-usecs 8 -A eth1 rx off</value></property></properties>`+
+		`</network_attachment></modified_network_attachments></action>`))
+	f.Add(uint8(0), []byte(`<action><modified_network_attachments><network_attachment id="22222222-2222-2222-2222-222222222222">`+
+		`<properties><property><name>ethtool_opts</name><value>--offload * lro off --set-ring eth4 tx 64</value></property></properties>`+
+		`</network_attachment></modified_network_attachments></action>`))
 	f.Fuzz(func(t *testing.T, kind uint8, body []byte) {
 		var n *Node
 		var err error
@@ -304,6 +311,15 @@ func validate(t *testing.T, n *Node) {
 		checkRuleError(t, err)
 		return
 	}
+	// Labels expand into attachments first, as the agent does.
+	cs, labels, err := netconf.ExpandLabels(netconf.LabelInput{
+		Request: cs, Running: running, Networks: nets, NicName: fuzzNicName(st),
+		NicExists: func(name string) bool { _, ok := st.Link(name); return ok },
+	})
+	if err != nil {
+		checkRuleError(t, err)
+		return
+	}
 	in := netconf.MergeInput{
 		Request: cs, Running: running, Networks: nets, Kernel: st,
 		NicName:                fuzzNicName(st),
@@ -312,10 +328,14 @@ func validate(t *testing.T, n *Node) {
 		OutOfSync:              map[string][]string{"789": {"mtu"}},
 	}
 	cfg, err := netconf.Merge(in)
+	if err == nil {
+		err = netconf.CheckLabels(labels, cfg, nets, st)
+	}
 	if err != nil {
 		checkRuleError(t, err)
 		return
 	}
+	cfg.Labels = labels
 	checkCarriers(t, cfg, nets, st)
 	oldT, newT := netconf.BuildTarget(running, fuzzNetworks()), netconf.BuildTarget(cfg, nets)
 	_ = netconf.MakePlan(st, oldT, newT).String()

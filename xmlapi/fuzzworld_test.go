@@ -79,7 +79,17 @@ func fuzzState() *netconf.State {
 	bridge := link("net_a", netconf.KindBridge, 1500, "")
 	bridge.Addrs = []netconf.Addr{{Prefix: netip.MustParsePrefix("192.0.2.10/24")}}
 	storage := link("eth3", netconf.KindDevice, 1500, "") // drifted: the network wants 9000
+	ethtool := map[string]*netconf.EthtoolState{}
+	for _, n := range []string{"eth1", "eth2", "eth3", "eth4", "eth5"} {
+		ethtool[n] = &netconf.EthtoolState{
+			Features: map[string]netconf.FeatureState{"tx-tcp-segmentation": {Changeable: true, Requested: true, Active: true},
+				"rx-gro": {Changeable: true}, "rx-lro": {}},
+			Ring: map[string]uint32{"rx": 256, "tx": 256}, RingMax: map[string]uint32{"rx": 1024, "tx": 1024},
+			Coalesce: map[string]uint32{"rx-usecs": 3}, Pause: map[string]bool{"rx": true},
+		}
+	}
 	return &netconf.State{
+		Ethtool: ethtool,
 		Links: []netconf.Link{
 			bond, bondVLAN, link("bondbr", netconf.KindBridge, 1500, ""),
 			link("eth0", netconf.KindDevice, 1500, "net_a"), mgmtVLAN,

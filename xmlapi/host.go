@@ -27,23 +27,10 @@ func Host(c Context, h HostInfo) *Node {
 		Text("name", h.Name),
 		Link("nics", href+"/nics"),
 		Link("networkattachments", href+"/networkattachments"),
+		Link("unmanagednetworks", href+"/unmanagednetworks"),
+		Link("events", href+"/events"),
 		Text("status", h.Status),
 		Bool("network_operation_in_progress", h.OperationInProgress),
 		Bool("net_config_dirty", h.ConfigDirty),
 	).WithID(h.ID, href)
-}
-
-// APIRoot renders the entry point of the API.
-func APIRoot(c Context, version string) *Node {
-	return Elem("api",
-		Link("hosts", Prefix+"/hosts"),
-		Link("networks", Prefix+"/networks"),
-		Elem("product_info",
-			Text("name", "hostnetd"),
-			Text("vendor", "hostnetd"),
-			Elem("version", Text("full_version", version)),
-		),
-		Elem("special_objects"),
-		c.hostRef().rename("local_host"),
-	)
 }

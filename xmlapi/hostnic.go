@@ -28,6 +28,8 @@ func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
 		Text("name", l.Name),
 		Link("statistics", href+"/statistics"),
 		Link("networkattachments", href+"/networkattachments"),
+		Link("networklabels", href+"/networklabels"),
+		Link("linklayerdiscoveryprotocolelements", href+"/linklayerdiscoveryprotocolelements"),
 	)
 	if l.Master != "" {
 		if m, ok := st.Link(l.Master); ok && m.Kind == netconf.KindBond {
@@ -41,7 +43,7 @@ func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
 		n.Add(OptText("base_interface", l.VLAN.Base))
 	}
 	if l.Bond != nil {
-		n.Add(bonding(c, l.Bond))
+		n.Add(bonding(c, l.Bond, l.Name))
 	}
 	// A network's addresses live on its top device (the bridge of a VM
 	// network); oVirt reports them on the interface that carries it.
@@ -91,16 +93,27 @@ func aggregatorID(l *netconf.Link) int {
 	return 0
 }
 
-func bonding(c Context, b *netconf.Bond) *Node {
+// bonding renders a bond as an engine reports it: options holds the mode
+// by number with its type, and the options VDSM would report
+// (netconf.EngineBondOptions), enumerations by number; kernel_options,
+// hostnetd's extension, holds the kernel's full view by kernel names.
+func bonding(c Context, b *netconf.Bond, name string) *Node {
+	option := func(name, value string) *Node {
+		item := Elem("option", Text("name", name), Text("value", value))
+		item.Repeated = true
+		return item
+	}
 	opts := List("options", Elem("option",
 		Text("name", "mode"),
 		Text("value", strconv.Itoa(int(b.Mode))),
 		Text("type", b.Mode.Description()),
 	))
+	for _, o := range netconf.EngineBondOptions(b, c.bondConfig(name)) {
+		opts.Add(option(o.Name, o.Value))
+	}
+	kernelOpts := List("kernel_options", option("mode", b.Mode.String()))
 	for _, o := range b.Options {
-		item := Elem("option", Text("name", o.Name), Text("value", o.Value))
-		item.Repeated = true
-		opts.Add(item)
+		kernelOpts.Add(option(o.Name, o.Value))
 	}
 	n := Elem("bonding")
 	if b.ActiveSlave != "" {
@@ -109,7 +122,7 @@ func bonding(c Context, b *netconf.Bond) *Node {
 	if b.PartnerMAC != "" {
 		n.Add(Elem("ad_partner_mac", Text("address", b.PartnerMAC)))
 	}
-	n.Add(opts)
+	n.Add(opts, kernelOpts)
 	if len(b.Slaves) > 0 {
 		slaves := make([]*Node, len(b.Slaves))
 		for i, s := range b.Slaves {

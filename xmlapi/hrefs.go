@@ -1,5 +1,7 @@
 package xmlapi
 
+import "github.com/hostnetd/hostnetd/netconf"
+
 // Prefix is the API prefix hostnetd writes into every href. Requests may use
 // any of the accepted prefixes; answers always use the canonical one.
 const Prefix = "/ovirt-engine/api"
@@ -15,6 +17,16 @@ type Context struct {
 	// NicOutOfSync tells whether a network on the interface drifted from
 	// its configuration (custom_configuration); optional.
 	NicOutOfSync func(name string) bool
+	// BondConfig returns the configuration of the named bond, nil for a
+	// bond hostnetd does not manage; optional.
+	BondConfig func(name string) *netconf.BondConfig
+}
+
+func (c Context) bondConfig(name string) *netconf.BondConfig {
+	if c.BondConfig == nil {
+		return nil
+	}
+	return c.BondConfig(name)
 }
 
 func (c Context) nicNetwork(name string) (string, string, bool) {

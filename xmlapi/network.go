@@ -78,6 +78,7 @@ func Networks(nets []*netconf.Network) *Node {
 func NetworkNode(net *netconf.Network) *Node {
 	n := Elem("network",
 		Text("name", net.Name),
+		Link("networklabels", networkHref(net.ID)+"/networklabels"),
 		OptText("description", net.Description),
 		OptText("comment", net.Comment),
 	).WithID(net.ID, networkHref(net.ID))

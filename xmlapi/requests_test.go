@@ -124,6 +124,17 @@ var requestCases = []struct {
 		want:  netconf.ChangeSet{SyncedAttachments: []string{att1}},
 	},
 	{
+		// What the SDK writes for setup_networks(modified_labels=…,
+		// removed_labels=…), as Ansible's ovirt_host_network sends it.
+		name: "labels", root: "action",
+		files: []string{"sdk-labels.xml", "json-labels.json"},
+		want: netconf.ChangeSet{
+			ModifiedLabels:    []netconf.LabelChange{{Label: "red", Nic: netconf.Ref{Name: "bond0"}}},
+			RemovedLabels:     []string{"blue"},
+			CheckConnectivity: true, CommitOnSuccess: true,
+		},
+	},
+	{
 		name: "create-bond", root: "host_nic",
 		files: []string{"design-create-bond.xml", "v4-create-bond.xml"},
 		want: netconf.BondChange{

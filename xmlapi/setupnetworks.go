@@ -18,15 +18,8 @@ func DecodeSetupNetworks(n *Node) (netconf.ChangeSet, error) {
 	if err != nil {
 		return cs, err
 	}
-	for _, name := range []string{"modified_labels", "removed_labels"} {
-		if c, ok := e.child(name); ok {
-			err := c.fail("network labels are not supported by hostnetd")
-			err.(*DecodeError).Code = netconf.CodeLabelsNotSupported
-			return cs, err
-		}
-	}
 	one := []string{
-		"modified_bonds", "bonds", "removed_bonds",
+		"modified_bonds", "bonds", "removed_bonds", "modified_labels", "removed_labels",
 		"modified_network_attachments", "removed_network_attachments", "synchronized_network_attachments",
 		"check_connectivity", "connectivity_timeout", "commit_on_success", "async",
 	}
@@ -106,6 +99,44 @@ func (e elem) setupNetworksChild(cs *netconf.ChangeSet) error {
 		return e.removedAttachments(cs)
 	case "synchronized_network_attachments":
 		return e.syncedAttachments(cs)
+	case "modified_labels":
+		return e.eachLabel(func(label string, l elem) error {
+			nic, ok := l.child("host_nic")
+			if !ok {
+				return l.fail("a modified label names no host_nic")
+			}
+			ref, err := nic.ref()
+			if err == nil {
+				cs.ModifiedLabels = append(cs.ModifiedLabels, netconf.LabelChange{Label: label, Nic: ref})
+			}
+			return err
+		})
+	case "removed_labels":
+		return e.eachLabel(func(label string, _ elem) error {
+			cs.RemovedLabels = append(cs.RemovedLabels, label)
+			return nil
+		})
+	}
+	return nil
+}
+
+// eachLabel decodes a list of <network_label id="L"> with an optional
+// host_nic reference.
+func (e elem) eachLabel(add func(label string, l elem) error) error {
+	if err := e.check(nil, []string{"network_label"}); err != nil {
+		return err
+	}
+	for _, l := range e.all("network_label") {
+		if err := l.check([]string{"host_nic"}, nil, "network"); err != nil {
+			return err
+		}
+		label := l.id()
+		if label == "" {
+			return l.fail("a network label needs an id")
+		}
+		if err := add(label, l); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -220,6 +251,7 @@ var listItems = map[string]string{
 	"modified_network_attachments": "network_attachment", "network_attachments": "network_attachment",
 	"removed_network_attachments": "network_attachment", "synchronized_network_attachments": "network_attachment",
 	"ip_address_assignments": "ip_address_assignment", "name_servers": "name_server",
+	"modified_labels": "network_label", "removed_labels": "network_label",
 }
 
 // echoScalars types the scalars an action may echo, so that an echo

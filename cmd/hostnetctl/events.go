@@ -13,10 +13,12 @@ import (
 const pollInterval = time.Second
 
 type event struct {
-	ID          string `json:"id"`
-	Time        string `json:"time"`
-	Severity    string `json:"severity"`
-	Code        string `json:"code"`
+	ID       string `json:"id"`
+	Time     string `json:"time"`
+	Severity string `json:"severity"`
+	// Name is the event's stable code (NETWORK_CHANGE_APPLIED); code is
+	// its number, as an engine's.
+	Name        string `json:"name"`
 	Description string `json:"description"`
 }
 
@@ -81,6 +83,6 @@ func (p *printer) event(e event, raw json.RawMessage) error {
 	if t, err := time.Parse(time.RFC3339Nano, e.Time); err == nil {
 		when = t.Local().Format("2006-01-02 15:04:05")
 	}
-	_, err := fmt.Fprintf(p.w, "%-5s %s  %-7s  %-26s  %s\n", e.ID, when, e.Severity, e.Code, e.Description)
+	_, err := fmt.Fprintf(p.w, "%-5s %s  %-7s  %-26s  %s\n", e.ID, when, e.Severity, e.Name, e.Description)
 	return err
 }

@@ -44,6 +44,7 @@ type args struct {
 	service      serviceFlags
 	maxConns     int
 	cpuProfile   string
+	hostName     string
 	// Crash tests only: a state file whose writes fail as on a full disk,
 	// and OP:NAME, the state file operation after which hostnetd kills
 	// itself.
@@ -68,6 +69,7 @@ func parseArgs(argv []string) (args, error) {
 	fs.StringVar(&a.sandboxName, "sandbox-name", "hostnetd-sandbox", "name of the sandbox namespace (its switch is NAME-sw)")
 	fs.StringVar(&a.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Int64Var(&a.maxBodyBytes, "max-body-bytes", agent.DefaultMaxBodyBytes, "largest request body accepted")
+	fs.StringVar(&a.hostName, "host-name", "", "the host's name in the API (default: the machine's host name)")
 	fs.StringVar(&a.resolvConf, "resolv-conf", "", "resolv.conf whose top gets the default-route network's name servers (default /etc/resolv.conf; /etc/netns/NAME/resolv.conf with --netns; RUN-DIR/resolv.conf with --sandbox; \"none\" to leave DNS alone)")
 	fs.IntVar(&a.maxConns, "max-connections", agent.DefaultMaxConnections, "connections served at once per listener; more wait")
 	fs.DurationVar(&a.stepDelay, "test-step-delay", 0, "for crash tests only: pause before each kernel write")
@@ -169,6 +171,7 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 		RunDir:                 a.runDir,
 		MaxBodyBytes:           a.maxBodyBytes,
 		Version:                version,
+		HostName:               a.hostName,
 		WriteWait:              a.writeWait,
 		MaxConnectivityTimeout: a.maxConnWait,
 		ConnectivityProbes:     a.probes,

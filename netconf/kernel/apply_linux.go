@@ -57,6 +57,8 @@ func applyStep(ns *Namespace, s netconf.Step) error {
 			return err
 		}
 		return nil
+	case netconf.OpEthtoolFeatures, netconf.OpEthtoolRing, netconf.OpEthtoolCoalesce, netconf.OpEthtoolPause:
+		return applyEthtool(ns, s)
 	case netconf.OpBondSet:
 		// By name only: a message with both the index and the name is a
 		// rename, which the kernel refuses (EBUSY) on a device that is up.

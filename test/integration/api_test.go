@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hostnetd/hostnetd/agent"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
@@ -33,6 +36,21 @@ func TestHostsAndPrefixes(t *testing.T) {
 	root := parseXML(t, ag.Get(t, "/ovirt-engine/api"))
 	if root.Name != "api" || len(root.All("link")) == 0 {
 		t.Errorf("API root = %s", root.Canonical())
+	}
+	// What the SDK's system_service().get() and the Ansible modules'
+	// engine_version read: "%s.%s" % (major, minor) must be "4.5".
+	if v := root.Child("product_info").Child("version"); v == nil || v.Child("major").Text != "4" || v.Child("minor").Text != "5" ||
+		v.Child("build") == nil || v.Child("revision") == nil || v.Child("full_version").Text != "4.5.0" {
+		t.Errorf("product_info = %s", root.Child("product_info").Canonical())
+	}
+	if h := root.Child("summary").Child("hosts"); h == nil || h.Child("total").Text != "1" {
+		t.Errorf("summary = %s", root.Child("summary").Canonical())
+	}
+	if _, err := time.Parse("2006-01-02T15:04:05.000Z07:00", root.Child("time").Text); err != nil {
+		t.Errorf("time: %v", err)
+	}
+	if root.Child("hostnetd").Child("version") == nil {
+		t.Errorf("no hostnetd build in %s", root.Canonical())
 	}
 	if r := ag.Get(t, ag.HostPath()); r.Status != http.StatusOK {
 		t.Errorf("GET host: %d", r.Status)
@@ -128,4 +146,68 @@ func dump(t *testing.T, ns *kernel.Namespace) string {
 		t.Fatal(err)
 	}
 	return st.Dump()
+}
+
+// TestSearch: search= on /hosts and /networks in oVirt's search language,
+// as the SDK and the Ansible modules send it; a host search that does not
+// name this host lists no host, and a malformed one is refused.
+func TestSearch(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	ag := agenttest.Start(t, host)
+	addNetwork(t, ag, `<network><name>vmnet</name><usages><usage>vm</usage></usages></network>`)
+	addNetwork(t, ag, `<network><name>storage</name><vlan id="20"/></network>`)
+	hostName := text(parseXML(t, ag.Get(t, ag.HostPath())), "name")
+
+	q := url.QueryEscape
+	count := func(path, elem string) int {
+		t.Helper()
+		return len(parseXML(t, ag.Get(t, path)).All(elem))
+	}
+	hosts := map[string]int{
+		"":                           1,
+		"name=no-such-host":          0,
+		"name=" + hostName:           1,
+		`name="` + hostName + `"`:    1,
+		"name=" + hostName[:1] + "*": 1,
+		`Hosts: name="` + hostName + `" and datacenter=Default and cluster=Default`: 1,
+		"name=" + hostName + " and datacenter=Other":                                0,
+		"status=up":                      1,
+		"name=no-such-host or status=up": 1,
+		"storage=whatever":               0,
+	}
+	for s, want := range hosts {
+		if got := count("/ovirt-engine/api/hosts?search="+q(s), "host"); got != want {
+			t.Errorf("hosts?search=%s lists %d hosts; want %d", s, got, want)
+		}
+	}
+	networks := map[string]int{
+		"":                                      2,
+		`name="vmnet"`:                          1,
+		`name="vmnet" and datacenter="Default"`: 1, // Ansible's ovirt_network
+		`name="vmnet" and datacenter="Other"`:   0,
+		"name=VMNET":                            0,
+		"name=*":                                2,
+		"name=s*":                               1,
+		"vlanid=20":                             1,
+		"vmnetwork=true":                        1,
+		"name=vmnet or name=storage":            2,
+		"label=x":                               0,
+	}
+	for s, want := range networks {
+		if got := count("/ovirt-engine/api/networks?search="+q(s), "network"); got != want {
+			t.Errorf("networks?search=%s lists %d networks; want %d", s, got, want)
+		}
+	}
+	if got := count("/ovirt-engine/api/networks?case_sensitive=false&search="+q("name=VMNET"), "network"); got != 1 {
+		t.Errorf("case_sensitive=false: %d networks; want 1", got)
+	}
+	if got := count("/ovirt-engine/api/networks?max=1&search="+q("name=*"), "network"); got != 1 {
+		t.Errorf("max=1: %d networks; want 1", got)
+	}
+	for _, path := range []string{"/ovirt-engine/api/hosts", "/ovirt-engine/api/networks", "/ovirt-engine/api/events"} {
+		expectFault(t, ag.Get(t, path+"?search="+q(`name="unclosed`)), http.StatusBadRequest, agent.CodeSearchSyntax)
+		expectFault(t, ag.Get(t, path+"?search="+q("name=x and")), http.StatusBadRequest, agent.CodeSearchSyntax)
+	}
+	expectFault(t, ag.Get(t, "/ovirt-engine/api/networks?case_sensitive=maybe"), http.StatusBadRequest, agent.CodeInvalidValue)
 }

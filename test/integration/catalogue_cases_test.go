@@ -361,7 +361,15 @@ func catalogue(h *catHost) []badCase {
 		sn("override-maybe", mod(attID(h.attA, `<override_configuration>maybe</override_configuration>`)), 400, cInvalid)
 		sn("unknown-action-element", d.action(`<frobnicate/>`), 400, cInvalid)
 		sn("text-in-a-list", d.action(`<`+d.atts+`>x</`+d.atts+`>`), 400, cInvalid)
-		sn("labels", d.action(`<modified_labels><network_label id="l"/></modified_labels>`), 400, "LABELS_NOT_SUPPORTED")
+		label := func(id, nic string) string {
+			return `<modified_labels><network_label id="` + id + `"><host_nic><name>` + nic + `</name></host_nic></network_label></modified_labels>`
+		}
+		sn("label-without-nic", d.action(`<modified_labels><network_label id="l"/></modified_labels>`), 400, cInvalid)
+		sn("label-without-id", d.action(`<removed_labels><network_label/></removed_labels>`), 400, cInvalid)
+		sn("label-bad-format", d.action(label("a-b", "eth2")), 400, "NETWORK_LABEL_FORMAT_INVALID")
+		sn("label-unknown-nic", d.action(label("l", "eth9")), 400, "INTERFACE_ON_NIC_LABEL_NOT_EXIST")
+		sn("label-twice", d.action(label("l", "eth2")+`<removed_labels><network_label id="l"/></removed_labels>`), 400, "PARAMS_CONTAIN_DUPLICATE_LABELS")
+		sn("remove-unknown-label", d.action(`<removed_labels><network_label id="l"/></removed_labels>`), 400, "LABEL_NOT_EXIST_IN_HOST")
 		sn("remove-unknown-attachment", d.action(`<removed_network_attachments>`+attID("nope")+`</removed_network_attachments>`), 400, "NETWORK_ATTACHMENTS_TO_BE_REMOVED_DOES_NOT_EXISTS")
 		sn("remove-unattached-network", d.action(`<removed_network_attachments>`+att(catFree, "")+`</removed_network_attachments>`), 400, "NETWORK_ATTACHMENTS_TO_BE_REMOVED_DOES_NOT_EXISTS")
 		sn("remove-management", d.action(`<removed_network_attachments>`+attID(h.attM)+`</removed_network_attachments>`), 400, "NETWORK_CANNOT_REMOVE_MANAGEMENT_NETWORK")

@@ -137,7 +137,7 @@ func TestOneWriterAtATime(t *testing.T) {
 	addNetwork(t, ag, `<network><name>mgmt</name><usages><usage>vm</usage></usages></network>`)
 	done := make(chan agenttest.Response, 1)
 	go func() { done <- ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(checkedAction(3))) }()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(eventWait)
 	for text(parseXML(t, ag.Get(t, ag.HostPath())), "network_operation_in_progress") != "true" {
 		if time.Now().After(deadline) {
 			t.Fatal("the host never reported the operation in progress")

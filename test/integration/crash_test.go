@@ -58,7 +58,7 @@ func launchDaemon(t *testing.T, ns *kernel.Namespace, dir string, env []string, 
 func (d *daemon) waitUp(t *testing.T) {
 	t.Helper()
 	// Ready once it serves and has finished restoring (status up).
-	for deadline := time.Now().Add(20 * time.Second); ; {
+	for deadline := time.Now().Add(eventWait); ; {
 		if resp, err := d.client.Get("http://hostnetd/ovirt-engine/api/hosts"); err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -121,7 +121,7 @@ func TestKillDuringApplyRollsBackOnRestart(t *testing.T) {
 		// Time the kill from the journal, written just before the first
 		// step, not from the request: under emulation (the VM suite) the
 		// request alone can take longer than the whole spread of kills.
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Millisecond) {
+		for deadline := time.Now().Add(eventWait); ; time.Sleep(time.Millisecond) {
 			if _, err := os.Stat(journal); err == nil {
 				break
 			}

@@ -94,7 +94,7 @@ func TestDHCPLeaseSurvivesBridgingAndIsReleased(t *testing.T) {
 	addr := waitAddr(t, host, "eth0")
 	// The client installs the lease's routes just after its address.
 	const defaultRoute = "254 0.0.0.0/0 via 192.0.3.1 dev eth0"
-	for deadline := time.Now().Add(5 * time.Second); !contains(routesOf(t, host), defaultRoute) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(eventWait); !contains(routesOf(t, host), defaultRoute) && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
 	nic := parseXML(t, ag.Get(t, ag.HostPath()+"/nics/eth0"))
@@ -157,7 +157,7 @@ func TestDHCPClasslessStaticRoutes(t *testing.T) {
 		table + " 192.0.3.0/24 dev eth0",
 	}
 	var got []string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if got = routesOf(t, host); len(got) >= len(want) {
 			break
 		}
@@ -173,7 +173,7 @@ func TestDHCPClasslessStaticRoutes(t *testing.T) {
 
 	setup(t, ag, `<action><removed_network_attachments><network_attachment><network><name>cls</name></network></network_attachment></removed_network_attachments></action>`)
 	left := routesOf(t, host)
-	for deadline := time.Now().Add(2 * time.Second); len(left) != 0 && time.Now().Before(deadline); left = routesOf(t, host) {
+	for deadline := time.Now().Add(eventWait); len(left) != 0 && time.Now().Before(deadline); left = routesOf(t, host) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if len(left) != 0 {
@@ -286,7 +286,7 @@ func TestTwoDHCPNetworksOnlyTheOwnerHasTheDefaultRoute(t *testing.T) {
 	setup(t, ag, modified(dhcpOn("mgmt", "eth0"), dhcpOn("data", "eth1")))
 	waitAddr(t, host, "eth0")
 	waitAddr(t, host, "eth1")
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(eventWait)
 	table := strconv.Itoa(netconf.SourceRouteTable("eth1"))
 	for {
 		routes := routesOf(t, host)

@@ -17,7 +17,7 @@ import (
 
 // TestVMDriftOnBondVLANBridge changes a bridged VLAN network on a bond
 // behind hostnetd's back in six ways (bridge MTU, address, gateway, a bond
-// option, a bond slave released, the VLAN device deleted). Each must be reported within a second
+// option, a bond slave released, the VLAN device deleted). Each must be reported, as the monitor sees it,
 // with exact expected and actual values and an event, and each sync form
 // must put the host back.
 func TestVMDriftOnBondVLANBridge(t *testing.T) {
@@ -103,7 +103,7 @@ func TestVMDriftOnBondVLANBridge(t *testing.T) {
 // of sync with exactly the given expected and actual values of field.
 func waitReported(t *testing.T, e *vmEnv, field, expected, actual string) {
 	t.Helper()
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(eventWait)
 	for {
 		att := e.attachment(vmNetA)
 		r := reported(att, field)
@@ -112,7 +112,7 @@ func waitReported(t *testing.T, e *vmEnv, field, expected, actual string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("within a second, %s is not reported out of sync with expected %q and actual %q:\n%s", field, expected, actual, att.Canonical())
+			t.Fatalf("within %s, %s is not reported out of sync with expected %q and actual %q:\n%s", eventWait, field, expected, actual, att.Canonical())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -143,10 +143,10 @@ func countEvents(t *testing.T, e *vmEnv, code, detail string) int {
 // description mentions detail.
 func waitMoreEvents(t *testing.T, e *vmEnv, code, detail string, before int) {
 	t.Helper()
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(eventWait)
 	for countEvents(t, e, code, detail) == before {
 		if time.Now().After(deadline) {
-			t.Fatalf("no new %s event mentioning %q within a second: %v", code, detail, eventCodes(t, e.ag, ""))
+			t.Fatalf("no new %s event mentioning %q within %s: %v", code, detail, eventWait, eventCodes(t, e.ag, ""))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -250,7 +250,7 @@ func TestDryRunWaitsForTheRunningWrite(t *testing.T) {
 	addNetwork(t, ag, `<network><name>mgmt</name><usages><usage>vm</usage></usages></network>`)
 	done := make(chan agenttest.Response, 1)
 	go func() { done <- ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(checkedAction(30))) }()
-	for deadline := time.Now().Add(10 * time.Second); !linkExists(host, "mgmt"); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); !linkExists(host, "mgmt"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the checked change was not applied within 10 s")
 		}

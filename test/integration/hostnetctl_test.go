@@ -91,7 +91,7 @@ func TestHostnetctl(t *testing.T) {
 
 	// A fresh veth takes a moment to report carrier: wait for "up".
 	nics := tableRows(t, c.ok(t, "", "nics"))
-	for deadline := time.Now().Add(5 * time.Second); nics["eth0"]["STATE"] != "up" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); nics["eth0"]["STATE"] != "up" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		nics = tableRows(t, c.ok(t, "", "nics"))
 	}
 	eth0 := nstest.Link(t, host, "eth0")
@@ -209,7 +209,7 @@ func TestHostnetctl(t *testing.T) {
 	if err := apply.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); ; time.Sleep(20 * time.Millisecond) {
 		if _, _, addrs := linkState(t, host, "eth1"); len(addrs) > 0 {
 			break
 		}
@@ -230,11 +230,11 @@ func TestHostnetctl(t *testing.T) {
 			if !open {
 				t.Fatal("events -f ended early")
 			}
-			var e struct{ Code string }
+			var e struct{ Name string }
 			if err := json.Unmarshal([]byte(l), &e); err != nil {
 				t.Fatalf("events -f -o json printed %q: %v", l, err)
 			}
-			if e.Code == "NETWORK_CHANGE_APPLIED" {
+			if e.Name == "NETWORK_CHANGE_APPLIED" {
 				seen++ // the first change, then the checked one
 			}
 		case <-time.After(10 * time.Second):

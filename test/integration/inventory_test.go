@@ -48,7 +48,7 @@ func inventoryHost(t *testing.T) (host, peer *kernel.Namespace) {
 	addAddr(t, h, br, "203.0.113.1/24", 0)
 	// The bridge gets carrier from its port a moment later; tests compare
 	// two reads, which must not straddle that.
-	for deadline := time.Now().Add(5 * time.Second); nstest.Link(t, host, "br0").Attrs().OperState != netlink.OperUp; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); nstest.Link(t, host, "br0").Attrs().OperState != netlink.OperUp; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("br0 did not come up within 5 s")
 		}
@@ -287,5 +287,27 @@ func TestNicByIDAndStatistics(t *testing.T) {
 	}
 	if got, err := strconv.ParseUint(names["data.total.tx"], 10, 64); err != nil || got > link.Attrs().Statistics.TxBytes {
 		t.Errorf("data.total.tx = %q; want a number no larger than netlink's %d read after it", names["data.total.tx"], link.Attrs().Statistics.TxBytes)
+	}
+}
+
+// TestNicNetworkLabelsAreAnEmptyList: hostnetd has no labels, and a NIC's
+// networklabels (which ovirt_host_network reads before a detach) is an
+// empty list, in XML and JSON; an unknown NIC is 404.
+func TestNicNetworkLabelsAreAnEmptyList(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	nstest.Veth(t, host, "eth0", peer, "p0")
+	ag := agenttest.Start(t, host)
+	r := ag.Get(t, ag.HostPath()+"/nics/eth0/networklabels")
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET networklabels: %d %s", r.Status, r.Body)
+	}
+	if doc := parseXML(t, r); doc.Name != "network_labels" || len(doc.Children) != 0 {
+		t.Errorf("networklabels = %s; want an empty <network_labels/>", r.Body)
+	}
+	if r := ag.Get(t, ag.HostPath()+"/nics/eth0/networklabels", "Accept: application/json"); r.Status != http.StatusOK || strings.TrimSpace(string(r.Body)) != "{}" {
+		t.Errorf("JSON networklabels: %d %s; want {}", r.Status, r.Body)
+	}
+	if r := ag.Get(t, ag.HostPath()+"/nics/nosuch/networklabels"); r.Status != http.StatusNotFound {
+		t.Errorf("unknown NIC: %d; want 404", r.Status)
 	}
 }

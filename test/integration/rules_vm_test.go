@@ -217,7 +217,7 @@ func vmRuleCases(e *vmEnv) []vmRuleCase {
 		{"bond-arp-in-802.3ad", "", "", vmBondAction("bond1", "mode=4 arp_interval=100 arp_ip_target=192.0.2.1", "eth1", "eth4"), 400, "BAD_BONDING_OPTION_FOR_MODE"},
 		{"bond-miimon-and-arp", "", "", vmBondAction("bond1", "mode=1 miimon=100 arp_interval=100", "eth1", "eth4"), 400, "BAD_BONDING_OPTION_FOR_MODE"},
 		{"bond-primary-not-a-slave", "", "", vmBondAction("bond1", "mode=1 primary=eth0", "eth1", "eth4"), 400, "BAD_BONDING_OPTION_FOR_MODE"},
-		{"labels", "", "", action(`<modified_labels><network_label id="l"/></modified_labels>`), 400, "LABELS_NOT_SUPPORTED"},
+		{"label-without-nic", "", "", action(`<modified_labels><network_label id="l"/></modified_labels>`), 400, "INVALID_VALUE"},
 		{"network-name-with-dot", http.MethodPost, networks, network(`<name>a.b</name>`), 400, "BAD_BRIDGE_NAME"},
 		{"network-name-with-space", http.MethodPost, networks, network(`<name>a b</name>`), 400, "BAD_BRIDGE_NAME"},
 		{"network-name-with-colon", http.MethodPost, networks, network(`<name>a:b</name>`), 400, "BAD_BRIDGE_NAME"},

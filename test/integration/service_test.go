@@ -227,7 +227,7 @@ func sigtermMidApply(t *testing.T, d *daemon, dir, request string, into time.Dur
 		answers <- answer{status: resp.StatusCode, body: string(body)}
 	}()
 	journal := filepath.Join(dir, "state", "journal.json")
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); ; time.Sleep(5 * time.Millisecond) {
 		if _, err := os.Stat(journal); err == nil {
 			break
 		}
@@ -240,7 +240,7 @@ func sigtermMidApply(t *testing.T, d *daemon, dir, request string, into time.Dur
 	go func() { exited <- d.stop(t) }()
 	// Stopping: the listener goes at once (its socket file with it), while
 	// the transaction runs on; no new connection is accepted.
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if _, err := os.Stat(d.socket); err != nil {
 			break
 		}
@@ -334,7 +334,7 @@ func TestOneLogLinePerTransaction(t *testing.T) {
 		}
 		// The log comes through a pipe: wait for the line, then a moment
 		// more for any other.
-		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(d.log.String()[mark:], "\n") && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(eventWait); !strings.Contains(d.log.String()[mark:], "\n") && time.Now().Before(deadline); {
 			time.Sleep(10 * time.Millisecond)
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -446,7 +446,7 @@ func (e *vmEnv) wantAddrs(name string, want ...string) {
 func (e *vmEnv) wantUp(names ...string) {
 	e.t.Helper()
 	for _, name := range names {
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(eventWait)
 		for {
 			a := e.link(name).Attrs()
 			if a.Flags&net.FlagUp != 0 && a.OperState == netlink.OperUp {

@@ -216,7 +216,7 @@ func eventually(timeout time.Duration, cond func() bool) bool {
 func checkActiveSlave(t *testing.T, ns *hkernel.Namespace, name string, nics []string) {
 	t.Helper()
 	var active int
-	ok := eventually(10*time.Second, func() bool {
+	ok := eventually(2*time.Minute, func() bool {
 		active = readBond(t, ns, name).ActiveSlave
 		return active > 0
 	})

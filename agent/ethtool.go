@@ -1,0 +1,73 @@
+package agent
+
+import (
+	"context"
+	"maps"
+
+	"go.uber.org/zap"
+
+	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+)
+
+// The link dump carries no ethtool settings: they are read by ioctl, for
+// the devices whose settings the targets at hand manage (ethtool_opts),
+// and added to a copy of the state.
+
+// withEthtool returns st with the ethtool settings of every device of the
+// targets that has some, read now; st itself when there are none to read.
+func (a *Agent) withEthtool(st *netconf.State, targets ...*netconf.Target) *netconf.State {
+	var missing []string
+	for _, name := range netconf.EthtoolDevices(targets...) {
+		if st.Ethtool[name] == nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return st
+	}
+	read, err := kernel.ReadEthtool(a.opts.Namespace, missing)
+	if err != nil {
+		a.log.Warn("reading ethtool settings", zap.Error(err))
+	}
+	out := *st
+	out.Ethtool = make(map[string]*netconf.EthtoolState, len(st.Ethtool)+len(read))
+	maps.Copy(out.Ethtool, st.Ethtool)
+	maps.Copy(out.Ethtool, read)
+	return &out
+}
+
+// withRunningEthtool is withEthtool for the running configuration's
+// devices, as reads and drift need.
+func (a *Agent) withRunningEthtool(st *netconf.State) *netconf.State {
+	nets, running := a.snapshot()
+	if !hasEthtoolOpts(running) {
+		return st
+	}
+	t := a.targets.get(running, nets, nil, func() *netconf.Target { return netconf.BuildTarget(running, nets) })
+	return a.withEthtool(st, t)
+}
+
+// hasEthtoolOpts reports whether any attachment of cfg has ethtool_opts.
+func hasEthtoolOpts(cfg *netconf.Config) bool {
+	for _, at := range cfg.Attachments {
+		if _, ok := at.Properties[netconf.EthtoolOptsProperty]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// readEthtool reads one device's ethtool settings, to validate a request.
+func (a *Agent) readEthtool(dev string) (*netconf.EthtoolState, error) {
+	m, err := kernel.ReadEthtool(a.opts.Namespace, []string{dev})
+	return m[dev], err
+}
+
+// watchEthtool has the drift watcher look again when ethtool settings
+// change: rings, coalescing and pause send no link notification.
+func (a *Agent) watchEthtool(ctx context.Context) {
+	if err := kernel.WatchEthtool(ctx, a.opts.Namespace, a.kickDrift); err != nil {
+		a.log.Warn("cannot follow ethtool changes; ring, coalescing and pause drift is reported on reads only", zap.Error(err))
+	}
+}
