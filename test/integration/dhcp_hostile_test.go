@@ -39,7 +39,7 @@ func TestDHCPRouterOutsideTheSubnetKeepsTheLeaseAndItsDNS(t *testing.T) {
 		}
 	}
 	var data []byte
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); ; time.Sleep(20 * time.Millisecond) {
 		data, _ = os.ReadFile(resolv)
 		if strings.Contains(string(data), "192.0.3.53") || time.Now().After(deadline) {
 			break

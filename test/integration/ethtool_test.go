@@ -161,7 +161,7 @@ func TestEthtoolOptsDriftAndSync(t *testing.T) {
 	if text(att, "in_sync") != "false" || r == nil || text(r, "in_sync") != "false" || !strings.Contains(text(r, "actual_value"), "tso on") && !strings.Contains(text(r, "actual_value"), "tso mixed") {
 		t.Fatalf("an offload changed by hand is not reported:\n%s", att.Canonical())
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(eventWait)
 	for !strings.Contains(string(ag.Get(t, ag.HostPath()+"/events").Body), "ethtool_opts") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no drift event names ethtool_opts:\n%s", ag.Get(t, ag.HostPath()+"/events").Body)
@@ -285,7 +285,7 @@ func TestEthtoolOptsKilledAfterTheirWriteRollBackOnRestart(t *testing.T) {
 	go func() {
 		_, _ = d.post("/hosts/"+hostIDOf(t, dir)+"/setupnetworks", modified(ethtoolAttachment("storage", "eth0", "-K eth0 tso off gro on")))
 	}()
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(d.log.String(), `"step": 2`); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); !strings.Contains(d.log.String(), `"step": 2`); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the transaction did not reach its third step:\n%s", d.log)
 		}
@@ -390,7 +390,7 @@ func TestEthtoolCoalescingThroughTheAPI(t *testing.T) {
 	}
 	// No link notification comes of it: the ethtool monitor has the drift
 	// watcher look.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(eventWait)
 	for !strings.Contains(string(ag.Get(t, ag.HostPath()+"/events").Body), "ethtool -C tap0 rx-frames 4") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no drift event for a coalescing change by hand:\n%s", ag.Get(t, ag.HostPath()+"/events").Body)

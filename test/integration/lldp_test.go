@@ -159,7 +159,7 @@ func lldpElements(t *testing.T, ag *agenttest.Agent, nic string) map[string][]st
 // waitLLDP polls until cond holds for the NIC's elements.
 func waitLLDP(t *testing.T, ag *agenttest.Agent, nic string, within time.Duration, what string, cond func(map[string][]string) bool) map[string][]string {
 	t.Helper()
-	deadline := time.Now().Add(within)
+	deadline := time.Now().Add(max(within, eventWait))
 	for {
 		els := lldpElements(t, ag, nic)
 		if cond(els) {
@@ -349,10 +349,10 @@ func TestLLDPHandCrafted(t *testing.T) {
 		lldptest.End())
 	// Sent until seen, as a switch repeats it: hostnetd opens its socket
 	// shortly after it starts.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(eventWait)
 	for len(lldpElements(t, ag, "eth0")) == 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("the hand-made LLDPDU is not seen within 5 s")
+			t.Fatal("the hand-made LLDPDU is not seen")
 		}
 		sendFrames(t, peer, "p0", good)
 		time.Sleep(100 * time.Millisecond)
@@ -409,7 +409,7 @@ func TestLLDPHandCrafted(t *testing.T) {
 	sendFrames(t, peer, "p0", malformed...)
 	sendFrames(t, peer, "p0", oversized)
 	sendFrames(t, peer, "p0", random...)
-	deadline = time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(eventWait)
 	for {
 		m := lldpMetrics(t, ag)
 		bad := m[`hostnetd_lldp_frames_total{result="malformed"}`] - before[`hostnetd_lldp_frames_total{result="malformed"}`]
@@ -444,7 +444,7 @@ func TestLLDPHandCrafted(t *testing.T) {
 		many = append(many, lldptest.Frame(src, lldptest.ChassisMAC(net.HardwareAddr{2, 0, 0, 0, 1, byte(i)}), p, ttl, lldptest.End()))
 	}
 	sendFrames(t, peer, "p0", many...)
-	deadline = time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(eventWait)
 	for lldpMetrics(t, ag)[`hostnetd_lldp_frames_total{result="too_many_neighbors"}`] != 3 {
 		if time.Now().After(deadline) {
 			t.Fatalf("too_many_neighbors = %v; want 3 (8 kept, 1 known before, 10 sent)", lldpMetrics(t, ag)[`hostnetd_lldp_frames_total{result="too_many_neighbors"}`])
@@ -470,7 +470,7 @@ func TestLLDPHandCrafted(t *testing.T) {
 	other := lldptest.Frame(src, lldptest.ChassisMAC(net.HardwareAddr{2, 0, 0, 0, 9, 9}), p, ttl, lldptest.End())
 	copy(other, []byte{0x01, 0x80, 0xc2, 0x00, 0x00, 0x00})
 	sendFrames(t, peer, "p0", other)
-	deadline = time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(eventWait)
 	for lldpMetrics(t, ag)[`hostnetd_lldp_frames_total{result="not_nearest_bridge"}`] != 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("an LLDPDU to 01:80:c2:00:00:00 is not counted as not_nearest_bridge")
@@ -489,7 +489,7 @@ func TestLLDPHandCrafted(t *testing.T) {
 	waitLLDP(t, ag, "eth0", 3*time.Second, "no neighbour on a link without carrier", func(els map[string][]string) bool { return len(els) == 0 })
 	waitEvent(t, ag, "LLDP_NEIGHBOR_LOST", "on eth0 is gone: the link went down")
 	nstest.SetUp(t, peer, "p0")
-	deadline = time.Now().Add(5 * time.Second)
+	deadline = time.Now().Add(eventWait)
 	for len(lldpElements(t, ag, "eth0")) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("no neighbour after the link came back")

@@ -90,7 +90,7 @@ func TestLateNICKeepsItsAttachmentPending(t *testing.T) {
 
 	// The NIC appears: the attachment is applied without a request.
 	nstest.Veth(t, host, "eth1", peer, "p1")
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(eventWait)
 	for {
 		if linkExists(host, "n1") {
 			if _, master, _ := linkState(t, host, "eth1"); master == "n1" {

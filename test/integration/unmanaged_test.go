@@ -122,7 +122,7 @@ func TestUnmanagedNetworks(t *testing.T) {
 
 func waitOperUp(t *testing.T, ns *kernel.Namespace, name string) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); nstest.Link(t, ns, name).Attrs().OperState != netlink.OperUp; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(eventWait); nstest.Link(t, ns, name).Attrs().OperState != netlink.OperUp; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s did not come up within 5 s", name)
 		}
