@@ -52,6 +52,12 @@ func OpenNamespace(name string) (*Namespace, error) {
 // /run/netns, as `ip netns add` does) and opens it. The calling thread is
 // switched into the new namespace by the netns library and back out again.
 func CreateNamespace(name string) (*Namespace, error) {
+	// Every namespace sits on the one shared /run/netns mount, or a later
+	// `ip netns add` (or a sandbox) over-mounting the directory leaves it
+	// undeletable (SharedNetnsDir).
+	if err := SharedNetnsDir(); err != nil {
+		return nil, err
+	}
 	fd, err := onLockedThread(func() (netns.NsHandle, error) {
 		return netns.NewNamed(name)
 	})

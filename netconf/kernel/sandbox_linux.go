@@ -23,9 +23,6 @@ const SwitchBridge = "switch0"
 // CreateSandbox creates the namespaces name and name+"-sw" with nics veth
 // pairs between them. On failure it removes whatever it created.
 func CreateSandbox(name string, nics int) (sb *Sandbox, err error) {
-	if err := SharedNetnsDir(); err != nil {
-		return nil, err
-	}
 	host, err := CreateNamespace(name)
 	if err != nil {
 		return nil, err
