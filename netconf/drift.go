@@ -22,7 +22,7 @@ type Reported struct {
 // host that matches its configuration is never reported out of sync. A DHCP
 // network whose lease is still pending is in sync.
 func Drift(a Attachment, net *Network, st *State) []Reported {
-	return drift(a, net, st, func(master string) []string { return hostPortsOf(st, master) })
+	return drift(a, net, st, func(master string) []string { return HostPorts(st)[master] })
 }
 
 // drift is Drift with the host interfaces of a bridge from ports, which a
@@ -137,17 +137,6 @@ const ReportedBondSlaves = "bond_slaves"
 // enslaved by hand) bridges that device's traffic into the VM network.
 // Guest ports (taps) are not listed.
 const ReportedBridgePorts = "bridge_ports"
-
-// hostPortsOf lists the host interfaces enslaved to master, sorted.
-func hostPortsOf(st *State, master string) []string {
-	var out []string
-	for _, l := range st.Links {
-		if l.Master == master && IsHostInterface(l.Kind) {
-			out = append(out, l.Name)
-		}
-	}
-	return out
-}
 
 // AttachmentDrift is Drift, plus the options and slaves of the
 // attachment's bond when it sits on one that the configuration holds.

@@ -398,20 +398,14 @@ func (p *planner) teardown() {
 // network's bridge carries its traffic. Guest ports (taps) are the VMs'
 // and stay.
 func (p *planner) releaseStrayPorts() {
-	curPorts := map[string][]*Link{}
-	for i := range p.cur.Links {
-		l := &p.cur.Links[i]
-		if l.Master != "" && IsHostInterface(l.Kind) {
-			curPorts[l.Master] = append(curPorts[l.Master], l)
-		}
-	}
+	ports := HostPorts(p.cur)
 	for _, d := range p.next.Devices {
 		if d.Kind != KindBridge || !p.inScope(d.Name) || p.deleted[d.Name] {
 			continue
 		}
-		for _, port := range curPorts[d.Name] {
-			if p.next.Device(port.Name) == nil && p.old.Device(port.Name) == nil && !p.deleted[port.Name] {
-				p.add(Step{Op: OpNoMaster, Link: port.Name})
+		for _, port := range ports[d.Name] {
+			if p.next.Device(port) == nil && p.old.Device(port) == nil && !p.deleted[port] {
+				p.add(Step{Op: OpNoMaster, Link: port})
 			}
 		}
 	}
