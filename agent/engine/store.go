@@ -1,4 +1,4 @@
-package agent
+package engine
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,12 +89,12 @@ func (e *stateWriteError) Error() string { return e.err.Error() }
 func (e *stateWriteError) Unwrap() error { return e.err }
 
 // stateFault is the answer to a change whose state could not be stored.
-func stateFault(err error, rolledBack bool) *Fault {
+func stateFault(err error, rolledBack bool) *Error {
 	what := "nothing was changed"
 	if rolledBack {
 		what = "the change was rolled back"
 	}
-	return newFault(http.StatusInternalServerError, CodeStateWriteFailed, "Operation Failed",
+	return newError(StateWriteFailed, CodeStateWriteFailed, "Operation Failed",
 		"cannot store the network configuration in the state directory (%v); %s", err, what)
 }
 
@@ -103,7 +102,7 @@ func stateFault(err error, rolledBack bool) *Fault {
 // is written and synced first; only when all are on disk are they renamed
 // over the old ones, one after the other. A failure to write (ENOSPC, EIO)
 // therefore leaves every file as it was.
-func (a *Agent) writeState(files ...stateFile) error {
+func (e *Engine) writeState(files ...stateFile) error {
 	pending := make([]*atomicfile.Pending, 0, len(files))
 	defer func() {
 		for _, p := range pending {
@@ -111,10 +110,10 @@ func (a *Agent) writeState(files ...stateFile) error {
 		}
 	}()
 	for _, f := range files {
-		if err := a.stateHook("write", f.name); err != nil {
-			return &stateWriteError{err: fmt.Errorf("writing %s: %w", filepath.Join(a.opts.StateDir, f.name), err)}
+		if err := e.stateHook("write", f.name); err != nil {
+			return &stateWriteError{err: fmt.Errorf("writing %s: %w", filepath.Join(e.opts.StateDir, f.name), err)}
 		}
-		p, err := atomicfile.Prepare(filepath.Join(a.opts.StateDir, f.name), f.data, 0o600)
+		p, err := atomicfile.Prepare(filepath.Join(e.opts.StateDir, f.name), f.data, 0o600)
 		if err != nil {
 			return &stateWriteError{err: err}
 		}
@@ -122,7 +121,7 @@ func (a *Agent) writeState(files ...stateFile) error {
 	}
 	var replaced []string
 	for i, p := range pending {
-		err := a.stateHook("rename", files[i].name)
+		err := e.stateHook("rename", files[i].name)
 		if err == nil {
 			err = p.CommitKeepingPrevious()
 		}
@@ -130,22 +129,22 @@ func (a *Agent) writeState(files ...stateFile) error {
 			return &stateWriteError{err: err, replaced: replaced}
 		}
 		replaced = append(replaced, files[i].name)
-		_ = a.stateHook("replace", files[i].name)
+		_ = e.stateHook("replace", files[i].name)
 	}
 	return nil
 }
 
 // stateHook runs the Options.StateHook test hook, if set.
-func (a *Agent) stateHook(op, name string) error {
-	if a.opts.StateHook == nil {
+func (e *Engine) stateHook(op, name string) error {
+	if e.opts.StateHook == nil {
 		return nil
 	}
-	return a.opts.StateHook(op, name)
+	return e.opts.StateHook(op, name)
 }
 
 // readStateFile is the content of a state file; a missing one is empty.
-func (a *Agent) readStateFile(name string) ([]byte, error) {
-	data, err := os.ReadFile(filepath.Join(a.opts.StateDir, name))
+func (e *Engine) readStateFile(name string) ([]byte, error) {
+	data, err := os.ReadFile(filepath.Join(e.opts.StateDir, name))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -163,12 +162,12 @@ func stateDigest(networks, running []byte) string {
 }
 
 // storedDigest is the stateDigest of the files as they are on disk.
-func (a *Agent) storedDigest() (string, error) {
-	nets, err := a.readStateFile(networksFile)
+func (e *Engine) storedDigest() (string, error) {
+	nets, err := e.readStateFile(networksFile)
 	if err != nil {
 		return "", err
 	}
-	running, err := a.readStateFile(runningFile)
+	running, err := e.readStateFile(runningFile)
 	if err != nil {
 		return "", err
 	}
@@ -196,14 +195,14 @@ type stateCommit struct {
 // the running configuration (the commit point: a journal found at start is
 // rolled back unless running.json already holds its change), then the
 // persistent configuration.
-func (a *Agent) prepareCommit(cfg *netconf.Config, nets []*netconf.Network, persist bool) (*stateCommit, error) {
-	oldNets, running := a.snapshot()
+func (e *Engine) prepareCommit(cfg *netconf.Config, nets []*netconf.Network, persist bool) (*stateCommit, error) {
+	oldNets, running := e.snapshot()
 	c := &stateCommit{cfg: cfg, nets: nets}
-	diskNets, err := a.readStateFile(networksFile)
+	diskNets, err := e.readStateFile(networksFile)
 	if err != nil {
 		return nil, &stateWriteError{err: err}
 	}
-	diskRunning, err := a.readStateFile(runningFile)
+	diskRunning, err := e.readStateFile(runningFile)
 	if err != nil {
 		return nil, &stateWriteError{err: err}
 	}
@@ -226,9 +225,9 @@ func (a *Agent) prepareCommit(cfg *netconf.Config, nets []*netconf.Network, pers
 	if !bytes.Equal(newNets, diskNets) || !bytes.Equal(newRunning, diskRunning) {
 		c.digest = stateDigest(newNets, newRunning)
 	}
-	a.mu.RLock()
-	persistent := a.persistent
-	a.mu.RUnlock()
+	e.mu.RLock()
+	persistent := e.persistent
+	e.mu.RUnlock()
 	if persist && !cfg.Equal(persistent) {
 		data, err := encodeJSON(cfg)
 		if err != nil {
@@ -241,11 +240,11 @@ func (a *Agent) prepareCommit(cfg *netconf.Config, nets []*netconf.Network, pers
 }
 
 // commitState stores a prepared commit, then publishes it to readers.
-func (a *Agent) commitState(c *stateCommit) error {
+func (e *Engine) commitState(c *stateCommit) error {
 	if len(c.files) == 0 {
 		return nil // a request that changed nothing writes nothing
 	}
-	if err := a.writeState(c.files...); err != nil {
+	if err := e.writeState(c.files...); err != nil {
 		var we *stateWriteError
 		if !errors.As(err, &we) || !slices.Contains(we.replaced, runningFile) {
 			return err
@@ -253,23 +252,23 @@ func (a *Agent) commitState(c *stateCommit) error {
 		// Past the commit point: running.json holds the change, which
 		// stands (a restart would keep it); only what follows it, the
 		// persistent configuration, is not stored.
-		a.mu.Lock()
-		a.running = c.cfg
+		e.mu.Lock()
+		e.running = c.cfg
 		if c.nets != nil {
-			a.networks = c.nets
+			e.networks = c.nets
 		}
-		a.mu.Unlock()
+		e.mu.Unlock()
 		return &notPersistedError{err: we.err}
 	}
-	a.mu.Lock()
-	a.running = c.cfg
+	e.mu.Lock()
+	e.running = c.cfg
 	if c.nets != nil {
-		a.networks = c.nets
+		e.networks = c.nets
 	}
 	if c.persist {
-		a.persistent = c.cfg
+		e.persistent = c.cfg
 	}
-	a.mu.Unlock()
+	e.mu.Unlock()
 	return nil
 }
 
@@ -280,17 +279,17 @@ type notPersistedError struct{ err error }
 func (e *notPersistedError) Error() string { return e.err.Error() }
 func (e *notPersistedError) Unwrap() error { return e.err }
 
-func notPersistedFault(err error) *Fault {
-	return newFault(http.StatusInternalServerError, CodeStateWriteFailed, "Operation Failed",
+func notPersistedFault(err error) *Error {
+	return newError(StateWriteFailed, CodeStateWriteFailed, "Operation Failed",
 		"the change is applied and stored as the running configuration, but storing it as the persistent one failed (%v); commit it again with commitnetconfig", err)
 }
 
 // commitRunning stores and publishes a new running configuration (and
 // catalogue) outside a kernel transaction.
-func (a *Agent) commitRunning(cfg *netconf.Config, nets []*netconf.Network) error {
-	c, err := a.prepareCommit(cfg, nets, false)
+func (e *Engine) commitRunning(cfg *netconf.Config, nets []*netconf.Network) error {
+	c, err := e.prepareCommit(cfg, nets, false)
 	if err == nil {
-		err = a.commitState(c)
+		err = e.commitState(c)
 	}
 	var np *notPersistedError
 	if errors.As(err, &np) {

@@ -1,4 +1,4 @@
-package agent
+package engine
 
 import (
 	"github.com/hostnetd/hostnetd/netconf"
@@ -23,23 +23,23 @@ type merged struct {
 // links and addresses, which the monitor's view has, up to date, without a
 // dump; planning reads the kernel afresh, and only when there is something
 // to plan.
-func (a *Agent) mergeChange(ch change) (merged, error) {
-	oldNets, running := a.snapshot()
+func (e *Engine) mergeChange(ch Change) (merged, error) {
+	oldNets, running := e.snapshot()
 	nets := oldNets
-	if ch.networks != nil {
-		nets = ch.networks
+	if ch.Networks != nil {
+		nets = ch.Networks
 	}
-	view, err := a.observedState()
+	view, err := e.observedState()
 	if err != nil {
 		return merged{}, err
 	}
-	nicName := a.nicNameResolver(view, running)
+	nicName := e.nicNameResolver(view, running)
 	request, labels, err := netconf.ExpandLabels(netconf.LabelInput{
-		Request: ch.request, Running: running, Networks: nets, NicName: nicName,
-		NicExists: func(name string) bool { return nicExists(view, ch.request, name) },
+		Request: ch.Request, Running: running, Networks: nets, NicName: nicName,
+		NicExists: func(name string) bool { return nicExists(view, ch.Request, name) },
 	})
 	if err != nil {
-		return merged{}, ruleFault(err)
+		return merged{}, RuleError(err)
 	}
 	// Attachments whose NIC is missing are pending (pending.go): they are
 	// carried over, not validated, unless the request names them.
@@ -47,22 +47,22 @@ func (a *Agent) mergeChange(ch change) (merged, error) {
 	cfg, resynced, err := netconf.MergeAndSync(netconf.MergeInput{
 		Request: req, Running: base, Networks: nets, Kernel: view,
 		NicName:                nicName,
-		NewAttachmentID:        func(netID string) string { return attachmentID(a.hostID, netID) },
-		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
-		OutOfSync:              a.driftedAttachments(running, nets, view),
-		Ethtool:                a.readEthtool,
+		NewAttachmentID:        func(netID string) string { return attachmentID(e.hostID, netID) },
+		MaxConnectivityTimeout: e.opts.MaxConnectivityTimeout,
+		OutOfSync:              e.driftedAttachments(running, nets, view),
+		Ethtool:                e.readEthtool,
 	})
 	if err != nil {
-		return merged{}, ruleFault(err)
+		return merged{}, RuleError(err)
 	}
 	if err := netconf.CheckLabels(labels, cfg, nets, view); err != nil {
-		return merged{}, ruleFault(err)
+		return merged{}, RuleError(err)
 	}
 	cfg = withPending(cfg, kept, running)
 	cfg.Labels = labels
 	how := applyHow{synced: append(req.SyncedAttachments, resynced...)}
-	if ch.request.CheckConnectivity {
-		how.await = a.connectivityTimeout(ch.request)
+	if ch.Request.CheckConnectivity {
+		how.await = e.connectivityTimeout(ch.Request)
 	}
 	return merged{running: running, nets: oldNets, cfg: cfg, how: how}, nil
 }
@@ -84,7 +84,7 @@ type scopedPlan struct {
 // from cur, or when cur is nil from a fresh read if any device is in
 // scope; it writes nothing. A request is a delta: when it changes no
 // device, none is in scope and the plan is empty.
-func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets []*netconf.Network, cfg *netconf.Config, newNets []*netconf.Network, how applyHow) (scopedPlan, error) {
+func (e *Engine) planChange(cur *netconf.State, running *netconf.Config, oldNets []*netconf.Network, cfg *netconf.Config, newNets []*netconf.Network, how applyHow) (scopedPlan, error) {
 	if newNets == nil {
 		newNets = oldNets
 	}
@@ -93,14 +93,14 @@ func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets 
 	view := cur
 	if view == nil {
 		var err error
-		if view, err = a.observedState(); err != nil {
+		if view, err = e.observedState(); err != nil {
 			return scopedPlan{}, err
 		}
 	}
 	effRunning, effCfg := effective(running, view), effective(cfg, view)
 	var oldT *netconf.Target
 	if effRunning == running {
-		oldT = a.targets.get(running, oldNets, nil, func() *netconf.Target { return netconf.BuildTarget(running, oldNets) })
+		oldT = e.targets.get(running, oldNets, nil, func() *netconf.Target { return netconf.BuildTarget(running, oldNets) })
 	} else {
 		oldT = netconf.BuildTarget(effRunning, oldNets)
 	}
@@ -126,11 +126,11 @@ func (a *Agent) planChange(cur *netconf.State, running *netconf.Config, oldNets 
 	}
 	if sp.cur == nil {
 		var err error
-		if sp.cur, err = a.readState(); err != nil {
+		if sp.cur, err = e.readState(); err != nil {
 			return scopedPlan{}, err
 		}
 	}
-	sp.cur = a.withEthtool(sp.cur, oldT, newT)
+	sp.cur = e.withEthtool(sp.cur, oldT, newT)
 	sp.plan = netconf.MakeScopedPlan(sp.cur, oldT, newT, scope)
 	return sp, nil
 }

@@ -1,4 +1,4 @@
-package agent
+package engine
 
 import (
 	"errors"
@@ -27,35 +27,35 @@ const (
 // of resolv.conf: its static ones, or those of its DHCP lease. Without any,
 // the host's resolvers are left as they are. It runs after a transaction
 // commits and when a lease changes, never inside a transaction.
-func (a *Agent) updateDNS() {
-	if a.opts.ResolvConf == "" {
+func (e *Engine) updateDNS() {
+	if e.opts.ResolvConf == "" {
 		return
 	}
-	a.dnsWrite.Lock()
-	defer a.dnsWrite.Unlock()
-	servers := a.wantedNameservers()
-	data, err := os.ReadFile(a.opts.ResolvConf)
+	e.dnsWrite.Lock()
+	defer e.dnsWrite.Unlock()
+	servers := e.wantedNameservers()
+	data, err := os.ReadFile(e.opts.ResolvConf)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		a.log.Error("reading resolv.conf", zap.String("path", a.opts.ResolvConf), zap.Error(err))
+		e.log.Error("reading resolv.conf", zap.String("path", e.opts.ResolvConf), zap.Error(err))
 		return
 	}
 	next := withNameservers(string(data), servers)
 	if next == string(data) {
 		return
 	}
-	if err := os.MkdirAll(filepath.Dir(a.opts.ResolvConf), 0o755); err != nil {
-		a.log.Error("creating the directory of resolv.conf", zap.Error(err))
+	if err := os.MkdirAll(filepath.Dir(e.opts.ResolvConf), 0o755); err != nil {
+		e.log.Error("creating the directory of resolv.conf", zap.Error(err))
 		return
 	}
-	if err := writeResolvConf(a.opts.ResolvConf, []byte(next)); err != nil {
-		a.log.Error("writing resolv.conf", zap.Error(err))
+	if err := writeResolvConf(e.opts.ResolvConf, []byte(next)); err != nil {
+		e.log.Error("writing resolv.conf", zap.Error(err))
 		return
 	}
-	a.log.Debug("resolv.conf updated", zap.Strings("nameservers", servers))
+	e.log.Debug("resolv.conf updated", zap.Strings("nameservers", servers))
 }
 
-func (a *Agent) wantedNameservers() []string {
-	nets, running := a.snapshot()
+func (e *Engine) wantedNameservers() []string {
+	nets, running := e.snapshot()
 	for _, at := range running.Attachments {
 		i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })
 		if i < 0 || !nets[i].HasUsage(netconf.UsageDefaultRoute) {
@@ -65,7 +65,7 @@ func (a *Agent) wantedNameservers() []string {
 			return at.DNS // static name servers win over DHCP's
 		}
 		var out []string
-		for _, s := range a.dhcp.leaseDNS(at.ID) {
+		for _, s := range e.dhcp.leaseDNS(at.ID) {
 			out = append(out, s.String())
 		}
 		return out

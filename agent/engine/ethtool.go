@@ -1,4 +1,4 @@
-package agent
+package engine
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 
 // withEthtool returns st with the ethtool settings of every device of the
 // targets that has some, read now; st itself when there are none to read.
-func (a *Agent) withEthtool(st *netconf.State, targets ...*netconf.Target) *netconf.State {
+func (e *Engine) withEthtool(st *netconf.State, targets ...*netconf.Target) *netconf.State {
 	var missing []string
 	for _, name := range netconf.EthtoolDevices(targets...) {
 		if st.Ethtool[name] == nil {
@@ -26,9 +26,9 @@ func (a *Agent) withEthtool(st *netconf.State, targets ...*netconf.Target) *netc
 	if len(missing) == 0 {
 		return st
 	}
-	read, err := kernel.ReadEthtool(a.opts.Namespace, missing)
+	read, err := kernel.ReadEthtool(e.opts.Namespace, missing)
 	if err != nil {
-		a.log.Warn("reading ethtool settings", zap.Error(err))
+		e.log.Warn("reading ethtool settings", zap.Error(err))
 	}
 	out := *st
 	out.Ethtool = make(map[string]*netconf.EthtoolState, len(st.Ethtool)+len(read))
@@ -39,13 +39,13 @@ func (a *Agent) withEthtool(st *netconf.State, targets ...*netconf.Target) *netc
 
 // withRunningEthtool is withEthtool for the running configuration's
 // devices, as reads and drift need.
-func (a *Agent) withRunningEthtool(st *netconf.State) *netconf.State {
-	nets, running := a.snapshot()
+func (e *Engine) withRunningEthtool(st *netconf.State) *netconf.State {
+	nets, running := e.snapshot()
 	if !hasEthtoolOpts(running) {
 		return st
 	}
-	t := a.targets.get(running, nets, nil, func() *netconf.Target { return netconf.BuildTarget(running, nets) })
-	return a.withEthtool(st, t)
+	t := e.targets.get(running, nets, nil, func() *netconf.Target { return netconf.BuildTarget(running, nets) })
+	return e.withEthtool(st, t)
 }
 
 // hasEthtoolOpts reports whether any attachment of cfg has ethtool_opts.
@@ -59,15 +59,15 @@ func hasEthtoolOpts(cfg *netconf.Config) bool {
 }
 
 // readEthtool reads one device's ethtool settings, to validate a request.
-func (a *Agent) readEthtool(dev string) (*netconf.EthtoolState, error) {
-	m, err := kernel.ReadEthtool(a.opts.Namespace, []string{dev})
+func (e *Engine) readEthtool(dev string) (*netconf.EthtoolState, error) {
+	m, err := kernel.ReadEthtool(e.opts.Namespace, []string{dev})
 	return m[dev], err
 }
 
 // watchEthtool has the drift watcher look again when ethtool settings
 // change: rings, coalescing and pause send no link notification.
-func (a *Agent) watchEthtool(ctx context.Context) {
-	if err := kernel.WatchEthtool(ctx, a.opts.Namespace, a.kickDrift); err != nil {
-		a.log.Warn("cannot follow ethtool changes; ring, coalescing and pause drift is reported on reads only", zap.Error(err))
+func (e *Engine) watchEthtool(ctx context.Context) {
+	if err := kernel.WatchEthtool(ctx, e.opts.Namespace, e.kickDrift); err != nil {
+		e.log.Warn("cannot follow ethtool changes; ring, coalescing and pause drift is reported on reads only", zap.Error(err))
 	}
 }

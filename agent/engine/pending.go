@@ -1,4 +1,4 @@
-package agent
+package engine
 
 import (
 	"context"
@@ -128,56 +128,50 @@ func withPending(cfg *netconf.Config, kept []netconf.Attachment, running *netcon
 	return out
 }
 
-// pendingReported is how a pending attachment is reported beside its
-// drift: its NIC is missing.
-func pendingReported(at netconf.Attachment) netconf.Reported {
-	return netconf.Reported{Name: "host_nic", Expected: at.Nic, Actual: "missing"}
-}
-
 // applyAppeared applies the attachments pending at the last look whose
 // NIC the kernel now has (st), as one transaction that synchronises them,
 // in the background: the drift watcher calls it each time the view
 // changed. A failure leaves them pending, to be tried again at the next
 // change.
-func (a *Agent) applyAppeared(ctx context.Context, st *netconf.State) {
-	_, running := a.snapshot()
+func (e *Engine) applyAppeared(ctx context.Context, st *netconf.State) {
+	_, running := e.snapshot()
 	now := pendingIDs(running, st)
-	if len(appearedSince(a.pendingNICs.Load(), now, running)) == 0 {
-		a.pendingNICs.Store(&now)
+	if len(appearedSince(e.pendingNICs.Load(), now, running)) == 0 {
+		e.pendingNICs.Store(&now)
 		return
 	}
-	if !a.pendingBusy.CompareAndSwap(false, true) {
+	if !e.pendingBusy.CompareAndSwap(false, true) {
 		return // already on it
 	}
 	go func() {
-		defer a.pendingBusy.Store(false)
-		unlock, err := a.lockWriter(ctx)
+		defer e.pendingBusy.Store(false)
+		unlock, err := e.lockWriter(ctx)
 		if err != nil {
 			return
 		}
 		defer unlock()
-		st, err := a.observedState()
+		st, err := e.observedState()
 		if err != nil {
 			return
 		}
-		_, running := a.snapshot() // as it is now that the slot is held
+		_, running := e.snapshot() // as it is now that the slot is held
 		now := pendingIDs(running, st)
-		appeared := appearedSince(a.pendingNICs.Load(), now, running)
+		appeared := appearedSince(e.pendingNICs.Load(), now, running)
 		if len(appeared) == 0 {
-			a.pendingNICs.Store(&now)
+			e.pendingNICs.Store(&now)
 			return
 		}
-		txCtx, tx := a.beginTx(ctx, "pending")
-		res, err := a.applyConfig(txCtx, nil, running, nil, applyHow{synced: appeared})
-		a.endTx(tx, res, err)
+		txCtx, tx := e.beginTx(ctx, "pending")
+		res, err := e.applyConfig(txCtx, nil, running, nil, applyHow{synced: appeared})
+		e.endTx(tx, res, err)
 		if err != nil {
-			a.log.Error("applying the attachments whose NIC appeared failed; they stay pending", zap.Strings("attachments", appeared), zap.Error(err))
+			e.log.Error("applying the attachments whose NIC appeared failed; they stay pending", zap.Strings("attachments", appeared), zap.Error(err))
 			return
 		}
-		a.pendingNICs.Store(&now)
+		e.pendingNICs.Store(&now)
 		for _, id := range appeared {
 			if i := slices.IndexFunc(running.Attachments, func(o netconf.Attachment) bool { return o.ID == id }); i >= 0 {
-				a.events.record("normal", CodePendingApplied, fmt.Sprintf("attachment %s applied: its NIC %s appeared", id, running.Attachments[i].Nic))
+				e.events.record("normal", CodePendingApplied, fmt.Sprintf("attachment %s applied: its NIC %s appeared", id, running.Attachments[i].Nic))
 			}
 		}
 	}()
@@ -211,12 +205,12 @@ func appearedSince(prev *pendingSet, now pendingSet, running *netconf.Config) []
 
 // notePending records the pending attachments of the running
 // configuration as events, and remembers them for applyAppeared.
-func (a *Agent) notePending(st *netconf.State) {
-	_, running := a.snapshot()
+func (e *Engine) notePending(st *netconf.State) {
+	_, running := e.snapshot()
 	set := pendingSet{}
 	for _, at := range pendingOf(running, st) {
 		set[at.ID] = true
-		a.events.record("warning", CodeAttachmentPending, fmt.Sprintf("attachment %s is pending: its NIC %s is missing; it is applied when the NIC appears", at.ID, at.Nic))
+		e.events.record("warning", CodeAttachmentPending, fmt.Sprintf("attachment %s is pending: its NIC %s is missing; it is applied when the NIC appears", at.ID, at.Nic))
 	}
-	a.pendingNICs.Store(&set)
+	e.pendingNICs.Store(&set)
 }

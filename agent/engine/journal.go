@@ -1,4 +1,4 @@
-package agent
+package engine
 
 import (
 	"bytes"
@@ -14,7 +14,6 @@ import (
 
 	"github.com/hostnetd/hostnetd/agent/internal/atomicfile"
 	"github.com/hostnetd/hostnetd/netconf"
-	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
 
 const journalFile = "journal.json"
@@ -51,40 +50,40 @@ type journal struct {
 // journalVersion is the version of the journal's format.
 const journalVersion = 1
 
-func (a *Agent) journalPath() string { return filepath.Join(a.opts.StateDir, journalFile) }
+func (e *Engine) journalPath() string { return filepath.Join(e.opts.StateDir, journalFile) }
 
-func (a *Agent) writeJournal(j *journal) error {
+func (e *Engine) writeJournal(j *journal) error {
 	// Compact: it is written before every change and read only after a
 	// crash.
 	data, err := json.Marshal(j)
 	if err != nil {
 		return fmt.Errorf("encoding the transaction journal: %w", err)
 	}
-	if err := a.stateHook("write", journalFile); err != nil {
+	if err := e.stateHook("write", journalFile); err != nil {
 		return &stateWriteError{err: fmt.Errorf("writing the transaction journal: %w", err)}
 	}
-	if err := atomicfile.Write(a.journalPath(), data, 0o600); err != nil {
+	if err := atomicfile.Write(e.journalPath(), data, 0o600); err != nil {
 		return &stateWriteError{err: fmt.Errorf("writing the transaction journal: %w", err)}
 	}
 	return nil
 }
 
-func (a *Agent) removeJournal() error {
-	if err := os.Remove(a.journalPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+func (e *Engine) removeJournal() error {
+	if err := os.Remove(e.journalPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing the transaction journal: %w", err)
 	}
-	if err := atomicfile.SyncDir(a.opts.StateDir); err != nil {
+	if err := atomicfile.SyncDir(e.opts.StateDir); err != nil {
 		return err
 	}
-	_ = a.stateHook("remove", journalFile)
+	_ = e.stateHook("remove", journalFile)
 	return nil
 }
 
 // recoverJournal rolls back a transaction interrupted by a crash. A journal
 // that cannot be rolled back is set aside, loudly: it must never block the
 // transactions that follow.
-func (a *Agent) recoverJournal(ctx context.Context) error {
-	data, err := os.ReadFile(a.journalPath())
+func (e *Engine) recoverJournal(ctx context.Context) error {
+	data, err := os.ReadFile(e.journalPath())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -96,77 +95,77 @@ func (a *Agent) recoverJournal(ctx context.Context) error {
 	}
 	if err != nil {
 		// Nothing to roll back from: the host is left as it is, loudly.
-		a.log.Error("the journal of an interrupted transaction is damaged; it cannot be rolled back", zap.Error(err))
-		a.setAsideJournal(err)
+		e.log.Error("the journal of an interrupted transaction is damaged; it cannot be rolled back", zap.Error(err))
+		e.setAsideJournal(err)
 		return nil
 	}
 	j := *jp
 	if j.Commit != "" {
-		digest, err := a.storedDigest()
+		digest, err := e.storedDigest()
 		if err != nil {
 			return fmt.Errorf("reading the state directory: %w", err)
 		}
 		if digest == j.Commit {
 			// Stored, then interrupted before the journal went: the change
 			// was verified and is what running.json says runs. Keep it.
-			a.log.Warn("found the journal of a transaction that was stored before hostnetd stopped; keeping its change", zap.Time("started", j.Started))
-			return a.removeJournal()
+			e.log.Warn("found the journal of a transaction that was stored before hostnetd stopped; keeping its change", zap.Time("started", j.Started))
+			return e.removeJournal()
 		}
 	}
-	a.log.Warn("found the journal of an interrupted transaction; rolling it back", zap.Time("started", j.Started))
-	a.notify("STATUS=rolling back an interrupted transaction")
-	if err := a.restoreSnapshot(ctx, &j); err != nil {
-		a.log.Error("ROLLBACK OF THE INTERRUPTED TRANSACTION FAILED: the host may be half-configured", zap.Error(err))
-		a.setAsideJournal(err)
+	e.log.Warn("found the journal of an interrupted transaction; rolling it back", zap.Time("started", j.Started))
+	e.notify("STATUS=rolling back an interrupted transaction")
+	if err := e.restoreSnapshot(ctx, &j); err != nil {
+		e.log.Error("ROLLBACK OF THE INTERRUPTED TRANSACTION FAILED: the host may be half-configured", zap.Error(err))
+		e.setAsideJournal(err)
 		return nil
 	}
-	a.log.Info("the interrupted transaction was rolled back")
-	if err := a.restoreNetworks(&j); err != nil {
+	e.log.Info("the interrupted transaction was rolled back")
+	if err := e.restoreNetworks(&j); err != nil {
 		return err
 	}
-	return a.removeJournal()
+	return e.removeJournal()
 }
 
-func (a *Agent) setAsideJournal(cause error) {
-	aside := a.journalPath() + ".failed-" + time.Now().UTC().Format("20060102T150405")
-	if err := os.Rename(a.journalPath(), aside); err != nil {
-		a.log.Error("cannot set the journal aside", zap.Error(err), zap.NamedError("cause", cause))
+func (e *Engine) setAsideJournal(cause error) {
+	aside := e.journalPath() + ".failed-" + time.Now().UTC().Format("20060102T150405")
+	if err := os.Rename(e.journalPath(), aside); err != nil {
+		e.log.Error("cannot set the journal aside", zap.Error(err), zap.NamedError("cause", cause))
 		return
 	}
-	a.log.Error("journal set aside", zap.String("path", aside), zap.NamedError("cause", cause))
+	e.log.Error("journal set aside", zap.String("path", aside), zap.NamedError("cause", cause))
 }
 
 // restoreSnapshot puts the devices of a journal back as they were: links
 // first, then, since taking a link down drops its routes, the routes.
-func (a *Agent) restoreSnapshot(ctx context.Context, j *journal) error {
-	a.viewStale = true
-	now, err := a.readState()
+func (e *Engine) restoreSnapshot(ctx context.Context, j *journal) error {
+	e.viewStale = true
+	now, err := e.readState()
 	if err != nil {
 		return err
 	}
-	now = a.withEthtool(now, j.Next, j.Snapshot)
-	n, err := kernel.Apply(ctx, a.opts.Namespace, netconf.MakePlan(now, j.Next, j.Snapshot))
-	a.metrics.rollbackWrites(n)
+	now = e.withEthtool(now, j.Next, j.Snapshot)
+	n, err := e.opts.Applier.Apply(ctx, netconf.MakePlan(now, j.Next, j.Snapshot))
+	e.metrics.rollbackWrites(n)
 	if err != nil {
 		return err
 	}
-	if now, err = a.readState(); err != nil {
+	if now, err = e.readState(); err != nil {
 		return err
 	}
 	steps := append(netconf.RouteSteps(now, j.Before, j.Names), netconf.RuleSteps(now, j.Before)...)
-	n, err = kernel.Apply(ctx, a.opts.Namespace, steps)
-	a.metrics.rollbackWrites(n)
+	n, err = e.opts.Applier.Apply(ctx, steps)
+	e.metrics.rollbackWrites(n)
 	return err
 }
 
 // restoreNetworks stores again the catalogue a rolled-back journal
 // replaced, if it was replaced before the crash (the catalogue is stored
 // before running.json).
-func (a *Agent) restoreNetworks(j *journal) error {
+func (e *Engine) restoreNetworks(j *journal) error {
 	if len(j.Networks) == 0 {
 		return nil
 	}
-	disk, err := a.readStateFile(networksFile)
+	disk, err := e.readStateFile(networksFile)
 	if err != nil {
 		return fmt.Errorf("reading the network catalogue: %w", err)
 	}
@@ -177,12 +176,12 @@ func (a *Agent) restoreNetworks(j *journal) error {
 	if err := json.Unmarshal(j.Networks, &nets); err != nil {
 		return fmt.Errorf("the journal's catalogue: %w", err)
 	}
-	if err := a.writeState(stateFile{networksFile, j.Networks}); err != nil {
+	if err := e.writeState(stateFile{networksFile, j.Networks}); err != nil {
 		return err
 	}
-	a.mu.Lock()
-	a.networks = nets
-	a.mu.Unlock()
-	a.log.Warn("the network catalogue of the interrupted transaction was put back")
+	e.mu.Lock()
+	e.networks = nets
+	e.mu.Unlock()
+	e.log.Warn("the network catalogue of the interrupted transaction was put back")
 	return nil
 }

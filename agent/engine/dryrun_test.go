@@ -1,9 +1,8 @@
-package agent
+package engine
 
 import (
 	"context"
 	"errors"
-	"net/http"
 	"testing"
 	"time"
 )
@@ -23,9 +22,9 @@ func TestWriterGate(t *testing.T) {
 	}
 	expired := make(chan time.Time, 1)
 	expired <- time.Now()
-	var f *Fault
-	if _, err := g.idle(ctx, expired); !errors.As(err, &f) || f.Status != http.StatusConflict || f.Code != CodeOperationInProgress {
-		t.Errorf("idle while a writer holds the slot, timed out: %v; want 409 %s", err, CodeOperationInProgress)
+	var f *Error
+	if _, err := g.idle(ctx, expired); !errors.As(err, &f) || f.Kind != Busy || f.Code != CodeOperationInProgress {
+		t.Errorf("idle while a writer holds the slot, timed out: %v; want Busy %s", err, CodeOperationInProgress)
 	}
 
 	got := make(chan uint64)

@@ -1,4 +1,4 @@
-package agent
+package engine
 
 import "runtime/debug"
 
@@ -7,9 +7,9 @@ import "runtime/debug"
 const bigPlan = 256
 
 // noteBigPlan marks a transaction whose plan is large (see releaseMemory).
-func (a *Agent) noteBigPlan(steps int) {
+func (e *Engine) noteBigPlan(steps int) {
 	if steps >= bigPlan {
-		a.bigTx.Store(true)
+		e.bigTx.Store(true)
 	}
 }
 
@@ -20,8 +20,8 @@ func (a *Agent) noteBigPlan(steps int) {
 // after one large reconfiguration, a daemon that idles on a hypervisor host
 // would hold its peak for minutes. It costs one garbage collection, paid
 // only after large transactions, which are rare.
-func (a *Agent) releaseMemory() {
-	if a.bigTx.Swap(false) {
+func (e *Engine) releaseMemory() {
+	if e.bigTx.Swap(false) {
 		debug.FreeOSMemory()
 	}
 }

@@ -1,4 +1,4 @@
-package agent
+package engine
 
 import (
 	"context"
@@ -38,6 +38,8 @@ type dhcpClients struct {
 	record func(severity, code, description string)
 	// metrics counts the leases; optional.
 	metrics *metrics
+	// applier writes the routes of leases.
+	applier Applier
 
 	// mu guards the fields that follow. A client's OnChange never takes
 	// it: reconcile holds it while Close waits for that client.
@@ -64,7 +66,7 @@ type dhcpClient struct {
 }
 
 func newDHCPClients(log *zap.Logger, ns *kernel.Namespace, stateDir string) *dhcpClients {
-	return &dhcpClients{log: log.Named("dhcp"), ns: ns, dir: filepath.Join(stateDir, leasesDir),
+	return &dhcpClients{log: log.Named("dhcp"), ns: ns, dir: filepath.Join(stateDir, leasesDir), applier: KernelApplier{Namespace: ns},
 		clients: map[string]*dhcpClient{}, dns: map[string][]netip.Addr{}}
 }
 
@@ -261,7 +263,7 @@ func (d *dhcpClients) route(c *dhcpClient, l dhcp4.Lease) {
 	for _, r := range rules {
 		plan = append(plan, netconf.Step{Op: netconf.OpRuleAdd, Rule: r})
 	}
-	if _, err := kernel.Apply(context.Background(), d.ns, plan); err != nil {
+	if _, err := d.applier.Apply(context.Background(), plan); err != nil {
 		// The address is installed whatever its routes do: its name
 		// servers and its events are still the lease's.
 		d.log.Error("installing the routing of a DHCP lease", zap.String("link", c.link), zap.Error(err))

@@ -1,6 +1,8 @@
-package agent
+package engine
 
-import "testing"
+import (
+	"testing"
+)
 
 func TestHostIDSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
@@ -25,11 +27,11 @@ func TestHostIDSurvivesRestart(t *testing.T) {
 }
 
 func TestNicIDIsStablePerHostAndName(t *testing.T) {
-	first, second := nicID("h1", "eth0"), nicID("h1", "eth0")
+	first, second := NicID("h1", "eth0"), NicID("h1", "eth0")
 	if first != second {
 		t.Error("nic id is not deterministic")
 	}
-	if nicID("h1", "eth0") == nicID("h1", "eth1") || nicID("h1", "eth0") == nicID("h2", "eth0") {
+	if NicID("h1", "eth0") == NicID("h1", "eth1") || NicID("h1", "eth0") == NicID("h2", "eth0") {
 		t.Error("nic ids collide")
 	}
 }

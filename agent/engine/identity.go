@@ -1,4 +1,4 @@
-package agent
+package engine
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hostnetd/hostnetd/agent/internal/atomicfile"
-	"github.com/hostnetd/hostnetd/xmlapi"
+	"github.com/hostnetd/hostnetd/netconf"
 )
 
 const hostIDFile = "host-id"
@@ -37,7 +37,7 @@ func loadHostID(stateDir string) (string, error) {
 	return id, nil
 }
 
-// nicID is the stable id of an interface: derived from the host id and the
+// NicID is the stable id of an interface: derived from the host id and the
 // device name, so it is the same across restarts for as long as the device
 // keeps its name.
-func nicID(hostID, name string) string { return xmlapi.StableID(hostID + "/nic/" + name) }
+func NicID(hostID, name string) string { return netconf.StableID(hostID + "/nic/" + name) }

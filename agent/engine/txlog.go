@@ -1,11 +1,10 @@
-package agent
+package engine
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"net/http"
 	"strings"
 	"time"
 
@@ -56,11 +55,11 @@ type txKey struct{}
 
 // beginTx gives a transaction its id and carries it in ctx, so that the
 // hooks of apply and rollback (noteApply, noteRollback) find it.
-func (a *Agent) beginTx(ctx context.Context, kind string) (context.Context, *txRecord) {
+func (e *Engine) beginTx(ctx context.Context, kind string) (context.Context, *txRecord) {
 	var b [4]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	tx := &txRecord{id: hex.EncodeToString(b[:]), kind: kind, start: time.Now()}
-	a.notify("STATUS=" + a.busyStatus(tx.id))
+	e.notify("STATUS=" + e.busyStatus(tx.id))
 	return context.WithValue(ctx, txKey{}, tx), tx
 }
 
@@ -80,9 +79,9 @@ func txID(ctx context.Context) string {
 // endTx writes the transaction's one log line (info; warn when it was
 // rolled back or failed; error when its rollback failed), counts it and
 // updates systemd's STATUS=.
-func (a *Agent) endTx(tx *txRecord, res txResult, err error) {
+func (e *Engine) endTx(tx *txRecord, res Result, err error) {
 	result := tx.result(res, err)
-	a.metrics.transaction(result)
+	e.metrics.transaction(result)
 	fields := []zap.Field{zap.String("transaction", tx.id), zap.String("kind", tx.kind), zap.String("result", result),
 		zap.Duration("duration", time.Since(tx.start)), zap.Int("steps", len(res.Plan)), zap.Int("kernel_writes", res.Writes)}
 	for i, d := range tx.phases {
@@ -90,7 +89,7 @@ func (a *Agent) endTx(tx *txRecord, res txResult, err error) {
 			fields = append(fields, zap.Duration(phaseNames[i], d))
 		}
 	}
-	var f *Fault
+	var f *Error
 	switch {
 	case errors.As(err, &f):
 		fields = append(fields, zap.String("code", f.Code), zap.String("detail", f.Detail))
@@ -100,17 +99,17 @@ func (a *Agent) endTx(tx *txRecord, res txResult, err error) {
 	msg := "transaction " + strings.ReplaceAll(result, "_", " ")
 	switch result {
 	case txRollbackFailed:
-		a.log.Error(msg, fields...)
+		e.log.Error(msg, fields...)
 	case txRolledBack, txFailed:
-		a.log.Warn(msg, fields...)
+		e.log.Warn(msg, fields...)
 	default:
-		a.log.Info(msg, fields...)
+		e.log.Info(msg, fields...)
 	}
-	a.notify("STATUS=" + a.idleStatus() + "; last transaction " + tx.id + ": " + result)
+	e.notify("STATUS=" + e.idleStatus() + "; last transaction " + tx.id + ": " + result)
 }
 
-func (tx *txRecord) result(res txResult, err error) string {
-	var f *Fault
+func (tx *txRecord) result(res Result, err error) string {
+	var f *Error
 	switch {
 	case tx.rollback == "failed":
 		return txRollbackFailed
@@ -120,7 +119,7 @@ func (tx *txRecord) result(res txResult, err error) string {
 		return txUnchanged
 	case err == nil:
 		return txApplied
-	case !tx.applied && errors.As(err, &f) && f.Status < http.StatusInternalServerError:
+	case !tx.applied && errors.As(err, &f) && f.Kind.Rejected():
 		return txRejected
 	default:
 		return txFailed
@@ -129,20 +128,20 @@ func (tx *txRecord) result(res txResult, err error) string {
 
 // noteApply is the hook after a plan was applied and verified (or failed
 // to): its duration and writes are measured.
-func (a *Agent) noteApply(ctx context.Context, start time.Time, writes int) {
-	a.metrics.apply(time.Since(start), writes)
+func (e *Engine) noteApply(ctx context.Context, start time.Time, writes int) {
+	e.metrics.apply(time.Since(start), writes)
 	if tx := txFrom(ctx); tx != nil {
 		tx.applied = true
 	}
 }
 
 // noteRollback is the hook after a transaction's rollback.
-func (a *Agent) noteRollback(ctx context.Context, err error) {
+func (e *Engine) noteRollback(ctx context.Context, err error) {
 	outcome := "ok"
 	if err != nil {
 		outcome = "failed"
 	}
-	a.metrics.rollback(outcome)
+	e.metrics.rollback(outcome)
 	if tx := txFrom(ctx); tx != nil {
 		tx.rollback = outcome
 	}

@@ -1,4 +1,4 @@
-package agent
+package engine
 
 import (
 	"sync"
@@ -43,6 +43,6 @@ func (m *snapshotMemo[V]) put(cfg *netconf.Config, nets []*netconf.Network, st *
 // attachments needs it, the drift watcher computes it after every change,
 // and GET /nics and the metrics need it too. On a host that did not change
 // they share one comparison of every attachment with the kernel.
-func (a *Agent) driftedAttachments(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) map[string][]string {
-	return a.drift.get(cfg, nets, st, func() map[string][]string { return outOfSync(cfg, nets, st) })
+func (e *Engine) driftedAttachments(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) map[string][]string {
+	return e.drift.get(cfg, nets, st, func() map[string][]string { return outOfSync(cfg, nets, st) })
 }

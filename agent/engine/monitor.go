@@ -1,4 +1,4 @@
-package agent
+package engine
 
 import (
 	"context"
@@ -20,29 +20,29 @@ const driftSettle = 100 * time.Millisecond
 // startMonitor starts following the kernel: from now on reads are served
 // from the monitor's view, and drift is reported as it happens. Without a
 // monitor (it could not subscribe) reads fall back to dumps.
-func (a *Agent) startMonitor(ctx context.Context) (watching <-chan struct{}) {
+func (e *Engine) startMonitor(ctx context.Context) (watching <-chan struct{}) {
 	done := make(chan struct{})
 	// The LLDP listeners follow the links (lldp.go); they stop with ctx.
 	lldpDone := make(chan struct{})
 	go func() {
 		defer close(lldpDone)
-		a.lldp.run(ctx)
+		e.lldp.run(ctx)
 	}()
-	m, err := kernel.StartMonitor(ctx, a.opts.Namespace, func() { a.kickDrift(); a.lldp.kicked() })
+	m, err := kernel.StartMonitor(ctx, e.opts.Namespace, func() { e.kickDrift(); e.lldp.kicked() })
 	if err != nil {
-		a.log.Error("cannot follow the kernel's changes; reads dump the kernel and drift is reported on reads only", zap.Error(err))
+		e.log.Error("cannot follow the kernel's changes; reads dump the kernel and drift is reported on reads only", zap.Error(err))
 		go func() {
 			defer close(done)
 			<-lldpDone
 		}()
 		return done
 	}
-	a.monitor.Store(m)
-	a.lldp.kicked()
-	a.watchEthtool(ctx)
+	e.monitor.Store(m)
+	e.lldp.kicked()
+	e.watchEthtool(ctx)
 	go func() {
 		defer close(done)
-		a.watchDrift(ctx, a.driftKick)
+		e.watchDrift(ctx, e.driftKick)
 		<-m.Done()
 		<-lldpDone
 	}()
@@ -54,19 +54,19 @@ func (a *Agent) startMonitor(ctx context.Context) (watching <-chan struct{}) {
 // notification already queued, so a read that follows a change (ours or an
 // administrator's) sees it; on an unchanged host that costs no dump. It is
 // shared: callers must not modify it.
-func (a *Agent) observedState() (*netconf.State, error) {
-	if m := a.monitor.Load(); m != nil {
+func (e *Engine) observedState() (*netconf.State, error) {
+	if m := e.monitor.Load(); m != nil {
 		if _, err := m.Sync(); err == nil {
 			if st, err := m.State(); err == nil {
-				return a.withRunningEthtool(st), nil
+				return e.withRunningEthtool(st), nil
 			}
 		}
 	}
-	st, err := a.readState()
+	st, err := e.readState()
 	if err != nil {
 		return nil, err
 	}
-	return a.withRunningEthtool(st), nil
+	return e.withRunningEthtool(st), nil
 }
 
 // syncView brings the monitor's view up to the kernel after a write, so
@@ -80,24 +80,24 @@ func (a *Agent) observedState() (*netconf.State, error) {
 // look it skipped because the write held the slot. After a request that
 // changed nothing, comparing a thousand attachments again would only take
 // CPU from the next request.
-func (a *Agent) syncView(nets0 []*netconf.Network, running0 *netconf.Config) {
-	wrote := a.viewStale
-	if m := a.monitor.Load(); m != nil {
+func (e *Engine) syncView(nets0 []*netconf.Network, running0 *netconf.Config) {
+	wrote := e.viewStale
+	if m := e.monitor.Load(); m != nil {
 		if err := m.Resume(wrote); err != nil {
-			a.log.Warn("bringing the kernel view up to date", zap.Error(err))
+			e.log.Warn("bringing the kernel view up to date", zap.Error(err))
 		}
 	}
-	a.viewStale = false
-	nets, running := a.snapshot()
-	if a.driftSkipped.Swap(false) || wrote || running != running0 || !sameSlice(nets, nets0) {
-		a.kickDrift()
+	e.viewStale = false
+	nets, running := e.snapshot()
+	if e.driftSkipped.Swap(false) || wrote || running != running0 || !sameSlice(nets, nets0) {
+		e.kickDrift()
 	}
 }
 
 // pauseView holds the monitor's own reading of notifications while a
 // write runs (see kernel.Monitor.Pause); syncView resumes it.
-func (a *Agent) pauseView() {
-	if m := a.monitor.Load(); m != nil {
+func (e *Engine) pauseView() {
+	if m := e.monitor.Load(); m != nil {
 		m.Pause()
 	}
 }
@@ -105,22 +105,22 @@ func (a *Agent) pauseView() {
 // verifiedState reads the kernel for verification: a full dump, through
 // the monitor when there is one, which then needs no notification of the
 // writes made so far.
-func (a *Agent) verifiedState() (*netconf.State, error) {
-	if m := a.monitor.Load(); m != nil {
+func (e *Engine) verifiedState() (*netconf.State, error) {
+	if m := e.monitor.Load(); m != nil {
 		st, err := m.Resync()
 		if err == nil {
-			a.viewStale = false
+			e.viewStale = false
 			return st, nil
 		}
-		a.log.Warn("reading the kernel through the monitor", zap.Error(err))
+		e.log.Warn("reading the kernel through the monitor", zap.Error(err))
 	}
-	return a.readState()
+	return e.readState()
 }
 
 // kickDrift asks the drift watcher to compare the attachments again.
-func (a *Agent) kickDrift() {
+func (e *Engine) kickDrift() {
 	select {
-	case a.driftKick <- struct{}{}:
+	case e.driftKick <- struct{}{}:
 	default:
 	}
 }
@@ -128,7 +128,7 @@ func (a *Agent) kickDrift() {
 // watchDrift records an event when an attachment drifts from its
 // configuration and when it is back in sync, each time the monitor's view
 // changes. It returns when ctx ends.
-func (a *Agent) watchDrift(ctx context.Context, kick <-chan struct{}) {
+func (e *Engine) watchDrift(ctx context.Context, kick <-chan struct{}) {
 	drifted := map[string]string{} // attachment id → differences
 	for {
 		select {
@@ -145,33 +145,33 @@ func (a *Agent) watchDrift(ctx context.Context, kick <-chan struct{}) {
 		case <-kick:
 		default:
 		}
-		if len(a.writer) > 0 {
+		if len(e.writer) > 0 {
 			// A transaction is changing the host; it reports its own
 			// outcome, and its end has this look again.
-			a.driftSkipped.Store(true)
+			e.driftSkipped.Store(true)
 			continue
 		}
-		st, err := a.observedState()
+		st, err := e.observedState()
 		if err != nil {
-			a.log.Warn("reading the kernel after a change", zap.Error(err))
+			e.log.Warn("reading the kernel after a change", zap.Error(err))
 			continue
 		}
-		nets, running := a.snapshot()
+		nets, running := e.snapshot()
 		now := map[string]string{}
-		for id, diffs := range a.driftedAttachments(running, nets, st) {
+		for id, diffs := range e.driftedAttachments(running, nets, st) {
 			now[id] = strings.Join(diffs, "; ")
 		}
 		for _, id := range slices.Sorted(maps.Keys(now)) {
 			if drifted[id] != now[id] {
-				a.events.record("warning", "NETWORK_OUT_OF_SYNC", "attachment "+id+" drifted from its configuration: "+now[id])
+				e.events.record("warning", "NETWORK_OUT_OF_SYNC", "attachment "+id+" drifted from its configuration: "+now[id])
 			}
 		}
 		for id := range drifted {
 			if _, still := now[id]; !still {
-				a.events.record("normal", "NETWORK_IN_SYNC", "attachment "+id+" is in sync again")
+				e.events.record("normal", "NETWORK_IN_SYNC", "attachment "+id+" is in sync again")
 			}
 		}
 		drifted = now
-		a.applyAppeared(ctx, st) // pending attachments whose NIC appeared
+		e.applyAppeared(ctx, st) // pending attachments whose NIC appeared
 	}
 }

@@ -1,10 +1,9 @@
-package agent
+package engine
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
-	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
 // Transaction tuning.
@@ -29,15 +27,16 @@ const (
 // CodeOperationInProgress answers a write that found another one running.
 const CodeOperationInProgress = "NETWORK_OPERATION_IN_PROGRESS"
 
-// change is one write: a request merged into the running configuration,
+// Change is one write: a request merged into the running configuration,
 // possibly with a new network catalogue (a PUT on an attached network).
-type change struct {
-	request  netconf.ChangeSet
-	networks []*netconf.Network // nil: the catalogue is unchanged
+type Change struct {
+	Request  netconf.ChangeSet
+	Networks []*netconf.Network // nil: the catalogue is unchanged
 }
 
-// txResult says what a transaction did.
-type txResult struct {
+// Result says what a transaction did: the running configuration it
+// committed (nil when it failed), its plan and the kernel writes made.
+type Result struct {
 	Running *netconf.Config
 	Plan    netconf.Plan
 	Writes  int
@@ -45,26 +44,26 @@ type txResult struct {
 
 // lockWriter takes the single writer slot, waiting at most the configured
 // time; readers never take it.
-func (a *Agent) lockWriter(ctx context.Context) (func(), error) {
-	timer := time.NewTimer(a.opts.WriteWait)
+func (e *Engine) lockWriter(ctx context.Context) (func(), error) {
+	timer := time.NewTimer(e.opts.WriteWait)
 	defer timer.Stop()
 	select {
-	case a.writer <- struct{}{}:
+	case e.writer <- struct{}{}:
 		select {
-		case <-a.stopping: // hand the slot to the stop (shutdown.go)
-			<-a.writer
+		case <-e.stopping: // hand the slot to the stop (shutdown.go)
+			<-e.writer
 			return nil, stoppingFault()
 		default:
 		}
-		a.gate.enter()
-		a.pauseView()
-		nets0, running0 := a.snapshot()
+		e.gate.enter()
+		e.pauseView()
+		nets0, running0 := e.snapshot()
 		return func() {
-			a.syncView(nets0, running0) // the next read sees what this write did
-			a.gate.leave()
-			<-a.writer
+			e.syncView(nets0, running0) // the next read sees what this write did
+			e.gate.leave()
+			<-e.writer
 		}, nil
-	case <-a.stopping:
+	case <-e.stopping:
 		return nil, stoppingFault()
 	case <-timer.C:
 		return nil, operationInProgress()
@@ -75,74 +74,72 @@ func (a *Agent) lockWriter(ctx context.Context) (func(), error) {
 
 // operationInProgress answers a write, or a dry run, that waited its
 // --write-wait for the running write in vain.
-func operationInProgress() *Fault {
-	return newFault(http.StatusConflict, CodeOperationInProgress, "Operation Failed",
+func operationInProgress() *Error {
+	return newError(Busy, CodeOperationInProgress, "Operation Failed",
 		"another network operation is in progress; try again later")
 }
 
-// transact runs one write from request to committed running configuration:
+// Transact runs one write from request to committed running configuration:
 // merge and validate, plan, apply, verify; on a failure after the first
 // kernel write the kernel is put back to the configuration it ran before.
-func (a *Agent) transact(ctx context.Context, ch change) (txResult, error) {
-	unlock, err := a.lockWriter(ctx)
+func (e *Engine) Transact(ctx context.Context, ch Change) (Result, error) {
+	unlock, err := e.lockWriter(ctx)
 	if err != nil {
-		return txResult{}, err
+		return Result{}, err
 	}
 	defer unlock()
-	return a.transactLocked(ctx, ch)
+	return e.transactLocked(ctx, ch)
 }
 
 // transactLocked is transact for a caller that holds the writer slot.
-func (a *Agent) transactLocked(ctx context.Context, ch change) (res txResult, err error) {
-	ctx, tx := a.beginTx(ctx, "request")
-	defer func() { a.endTx(tx, res, err) }()
-	m, err := a.mergeChange(ch)
+func (e *Engine) transactLocked(ctx context.Context, ch Change) (res Result, err error) {
+	ctx, tx := e.beginTx(ctx, "request")
+	defer func() { e.endTx(tx, res, err) }()
+	m, err := e.mergeChange(ch)
 	if err != nil {
-		return txResult{}, err
+		return Result{}, err
 	}
-	return a.applyMerged(ctx, ch, m)
+	return e.applyMerged(ctx, ch, m)
 }
 
 // applyMerged applies a validated change and, if the request asks, commits
 // it to the persistent configuration in the same store.
-func (a *Agent) applyMerged(ctx context.Context, ch change, m merged) (txResult, error) {
+func (e *Engine) applyMerged(ctx context.Context, ch Change, m merged) (Result, error) {
 	how := m.how
-	how.persist = ch.request.CommitOnSuccess
-	return a.applyConfig(ctx, m.cur, m.cfg, ch.networks, how)
+	how.persist = ch.Request.CommitOnSuccess
+	return e.applyConfig(ctx, m.cur, m.cfg, ch.Networks, how)
 }
 
-// transactAsync is transact for an async setupnetworks: it takes the
-// writer slot and validates the change like transact, so a busy host or a
-// bad request is answered as usual, then applies it in the background,
-// under Run's transaction context rather than the request's, which ends
-// with the answer. The outcome is in the returned action (echo is the
-// request it answers, size the bytes of its body), the events and the log, and a stop waits for it
-// (or cancels it after the grace: it rolls back) as for any transaction,
-// since it holds the writer slot until it has ended.
-func (a *Agent) transactAsync(ctx context.Context, ch change, echo *xmlapi.Node, size int) (*asyncAction, error) {
-	unlock, err := a.lockWriter(ctx)
+// TransactAsync is Transact for an async setupnetworks: it takes the
+// writer slot and validates the change as Transact does, so a busy host or
+// a bad request is answered as usual, then applies it in the background,
+// under Start's transaction context rather than the request's, which ends
+// with the answer, and calls done with the outcome. A stop waits for it (or
+// cancels it after the grace: it rolls back) as for any transaction, since
+// it holds the writer slot until it has ended.
+func (e *Engine) TransactAsync(ctx context.Context, ch Change, done func(Result, error)) error {
+	unlock, err := e.lockWriter(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	base := a.txCtx
-	if base == nil { // an agent served without Run, as in handler tests
+	base := e.txCtx
+	if base == nil { // an engine never started, as in handler tests
 		base = context.WithoutCancel(ctx)
 	}
-	txCtx, tx := a.beginTx(base, "request")
-	m, err := a.mergeChange(ch)
+	txCtx, tx := e.beginTx(base, "request")
+	m, err := e.mergeChange(ch)
 	if err != nil {
-		a.endTx(tx, txResult{}, err)
+		e.endTx(tx, Result{}, err)
 		unlock()
-		return nil, err
+		return err
 	}
-	act := a.asyncActions.add(echo, size)
 	go func() {
 		defer unlock()
-		res, err := a.applyMerged(txCtx, ch, m)
-		a.endTx(tx, res, err)
-		a.asyncActions.finish(act, err)
+		res, err := e.applyMerged(txCtx, ch, m)
+		e.endTx(tx, res, err)
+		done(res, err)
 	}()
-	return act, nil
+	return nil
 }
 
 // applyHow says how applyConfig applies a configuration.
@@ -163,33 +160,33 @@ type applyHow struct {
 // current one when nil) and, once verified, makes it the running
 // configuration. cur is the kernel as read before, or nil: then it is read
 // if the change touches any device.
-func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network, how applyHow) (txResult, error) {
-	if a.dhcp.stopUnwanted(cfg) {
+func (e *Engine) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network, how applyHow) (Result, error) {
+	if e.dhcp.stopUnwanted(cfg) {
 		// Their leases' addresses and routes are gone: plan from the kernel
 		// as it is now. A rollback restores the addresses, and the clients
 		// of the configuration that runs again are started again.
 		cur = nil
 	}
-	oldNets, running := a.snapshot()
+	oldNets, running := e.snapshot()
 	planning := time.Now()
-	sp, err := a.planChange(cur, running, oldNets, cfg, nets, how)
+	sp, err := e.planChange(cur, running, oldNets, cfg, nets, how)
 	if err != nil {
-		return txResult{}, err
+		return Result{}, err
 	}
 	notePhase(ctx, phasePlan, planning)
 	plan := sp.plan
 	cur = sp.cur
-	a.log.Debug("plan", zap.String("transaction", txID(ctx)), zap.String("plan", plan.String()))
+	e.log.Debug("plan", zap.String("transaction", txID(ctx)), zap.String("plan", plan.String()))
 	// The state to store is encoded before the first kernel write, so
 	// that the journal can name it: see recoverJournal.
-	commit, err := a.prepareCommit(cfg, nets, how.persist)
+	commit, err := e.prepareCommit(cfg, nets, how.persist)
 	if err != nil {
-		return txResult{Plan: plan}, faultOfState(err, false)
+		return Result{Plan: plan}, faultOfState(err, false)
 	}
-	j, writes, err := a.applyAndVerify(ctx, plan, cur, sp.oldT, sp.newT, sp.scope, how.await, commit)
+	j, writes, err := e.applyAndVerify(ctx, plan, cur, sp.oldT, sp.newT, sp.scope, how.await, commit)
 	if err != nil {
-		a.reconcileDHCP(ctx) // the configuration that runs again may need its clients back
-		return txResult{Plan: plan, Writes: writes}, err
+		e.reconcileDHCP(ctx) // the configuration that runs again may need its clients back
+		return Result{Plan: plan, Writes: writes}, err
 	}
 	// Crash order: the new state is stored (catalogue, running.json: the
 	// commit point, then persistent.json) while the journal is still on
@@ -198,42 +195,42 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 	// after it finds running.json holding the journal's change, which is
 	// then kept.
 	var notPersisted error
-	if err := a.commitState(commit); errors.As(err, new(*notPersistedError)) {
+	if err := e.commitState(commit); errors.As(err, new(*notPersistedError)) {
 		notPersisted = notPersistedFault(err) // committed as running: no rollback
 	} else if err != nil {
 		if j != nil {
-			err = a.rollBack(ctx, j, writes, stateFault(err, true))
-			if nerr := a.restoreNetworks(j); nerr != nil {
-				a.log.Error("cannot put the network catalogue back", zap.Error(nerr))
+			err = e.rollBack(ctx, j, writes, stateFault(err, true))
+			if nerr := e.restoreNetworks(j); nerr != nil {
+				e.log.Error("cannot put the network catalogue back", zap.Error(nerr))
 			}
 		} else {
 			err = faultOfState(err, false)
 		}
-		a.reconcileDHCP(ctx)
-		return txResult{Plan: plan, Writes: writes}, err
+		e.reconcileDHCP(ctx)
+		return Result{Plan: plan, Writes: writes}, err
 	}
 	if j != nil {
-		if err := a.removeJournal(); err != nil {
+		if err := e.removeJournal(); err != nil {
 			// The change is stored: the journal names it, so a restart keeps it.
-			a.log.Error("the change is committed but its journal could not be removed", zap.Error(err))
+			e.log.Error("the change is committed but its journal could not be removed", zap.Error(err))
 		}
 	}
 	if notPersisted != nil {
-		a.reconcileDHCP(ctx)
-		a.updateDNS()
-		return txResult{Running: cfg, Plan: plan, Writes: writes}, notPersisted
+		e.reconcileDHCP(ctx)
+		e.updateDNS()
+		return Result{Running: cfg, Plan: plan, Writes: writes}, notPersisted
 	}
-	if committedNets, committed := a.snapshot(); committed == cfg && !sp.pending {
+	if committedNets, committed := e.snapshot(); committed == cfg && !sp.pending {
 		// (an unchanged one was not committed; one with pending
 		// attachments has a target that changes when their NIC appears)
-		a.targets.put(cfg, committedNets, nil, sp.newT)
+		e.targets.put(cfg, committedNets, nil, sp.newT)
 	}
-	a.reconcileDHCP(ctx)
-	a.updateDNS()
+	e.reconcileDHCP(ctx)
+	e.updateDNS()
 	if len(plan) > 0 {
-		a.events.add("normal", "NETWORK_CHANGE_APPLIED", fmt.Sprintf("network configuration applied and verified: %d kernel writes", writes))
+		e.events.add("normal", "NETWORK_CHANGE_APPLIED", fmt.Sprintf("network configuration applied and verified: %d kernel writes", writes))
 	}
-	return txResult{Running: cfg, Plan: plan, Writes: writes}, nil
+	return Result{Running: cfg, Plan: plan, Writes: writes}, nil
 }
 
 // applyAndVerify applies the plan and checks the kernel read back. Before
@@ -243,37 +240,37 @@ func (a *Agent) applyConfig(ctx context.Context, cur *netconf.State, cfg *netcon
 // admin states, addresses, routes). On success it returns the journal,
 // still on disk, for the caller to remove once the new state is stored
 // (nil when the plan is empty: nothing was journaled).
-func (a *Agent) applyAndVerify(ctx context.Context, plan netconf.Plan, before *netconf.State, oldT, newT *netconf.Target, scope []string, await time.Duration, commit *stateCommit) (*journal, int, error) {
+func (e *Engine) applyAndVerify(ctx context.Context, plan netconf.Plan, before *netconf.State, oldT, newT *netconf.Target, scope []string, await time.Duration, commit *stateCommit) (*journal, int, error) {
 	if len(plan) == 0 {
 		return nil, 0, nil // nothing changes, so nothing can cut the manager off
 	}
-	a.noteBigPlan(len(plan))
+	e.noteBigPlan(len(plan))
 	names := netconf.TouchableNames(before, oldT, newT)
 	snap := netconf.SnapshotTarget(before, names)
 	netconf.SnapshotEthtool(snap, before, oldT, newT)
 	j := &journal{Version: journalVersion, Started: time.Now(), Next: newT, Snapshot: snap, Names: names,
 		Before: &netconf.State{Routes: before.Routes, Rules: before.Rules}, Commit: commit.digest, Networks: commit.oldNetworks}
-	if err := a.writeJournal(j); err != nil {
+	if err := e.writeJournal(j); err != nil {
 		return nil, 0, faultOfState(err, false)
 	}
 	start := time.Now()
-	done, err := a.apply(ctx, a.instrument(plan))
+	done, err := e.apply(ctx, plan)
 	notePhase(ctx, phaseWrite, start)
 	if err == nil {
 		verifying := time.Now()
-		err = a.verify(ctx, oldT, newT, scope)
+		err = e.verify(ctx, oldT, newT, scope)
 		notePhase(ctx, phaseVerify, verifying)
 	}
-	a.noteApply(ctx, start, done)
+	e.noteApply(ctx, start, done)
 	if err == nil && await > 0 {
-		if f := a.awaitConnectivity(ctx, await); f != nil {
-			return nil, done, a.rollBack(ctx, j, done, a.interrupted(ctx, f))
+		if f := e.awaitConnectivity(ctx, await); f != nil {
+			return nil, done, e.rollBack(ctx, j, done, e.interrupted(ctx, f))
 		}
 	}
 	if err == nil {
 		return j, done, nil
 	}
-	return nil, done, a.rollBack(ctx, j, done, a.interrupted(ctx, newFault(http.StatusBadRequest, netconf.CodeFailedIfup, "Operation Failed",
+	return nil, done, e.rollBack(ctx, j, done, e.interrupted(ctx, newError(ApplyFailed, netconf.CodeFailedIfup, "Operation Failed",
 		"applying the change failed at %q; the host was rolled back", failedStep(err))))
 }
 
@@ -289,18 +286,18 @@ func faultOfState(err error, rolledBack bool) error {
 
 // rollBack restores the journaled snapshot after cause and returns the
 // fault to answer: cause itself, or a 500 that says the rollback failed.
-func (a *Agent) rollBack(ctx context.Context, j *journal, done int, cause *Fault) error {
+func (e *Engine) rollBack(ctx context.Context, j *journal, done int, cause *Error) error {
 	// The rollback must run to the end even if the request was cancelled.
-	rbErr := a.restoreSnapshot(context.WithoutCancel(ctx), j)
-	a.noteRollback(ctx, rbErr)
+	rbErr := e.restoreSnapshot(context.WithoutCancel(ctx), j)
+	e.noteRollback(ctx, rbErr)
 	if rbErr != nil {
-		a.events.add("error", "ROLLBACK_FAILED", fmt.Sprintf("%s; rolling it back failed too: %v", cause.Detail, rbErr))
-		a.setAsideJournal(rbErr)
-		return newFault(http.StatusInternalServerError, cause.Code, "Operation Failed",
+		e.events.add("error", "ROLLBACK_FAILED", fmt.Sprintf("%s; rolling it back failed too: %v", cause.Detail, rbErr))
+		e.setAsideJournal(rbErr)
+		return newError(RollbackFailed, cause.Code, "Operation Failed",
 			"%s; rolling it back failed too (%v): the host may be half-configured", cause.Detail, rbErr)
 	}
-	a.events.add("warning", cause.Code, fmt.Sprintf("%s (%d steps undone)", cause.Detail, done))
-	if err := a.removeJournal(); err != nil {
+	e.events.add("warning", cause.Code, fmt.Sprintf("%s (%d steps undone)", cause.Detail, done))
+	if err := e.removeJournal(); err != nil {
 		return errors.Join(cause, err)
 	}
 	return cause
@@ -316,7 +313,7 @@ func failedStep(err error) string {
 
 // verify reads the kernel back until it contains the target, for a short
 // bounded time: links settle (a bond raises its slaves asynchronously).
-func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []string) error {
+func (e *Engine) verify(ctx context.Context, oldT, newT *netconf.Target, scope []string) error {
 	var err error
 	for attempt := range verifyAttempts {
 		if attempt > 0 {
@@ -327,10 +324,10 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []
 			}
 		}
 		var st *netconf.State
-		if st, err = a.verifiedState(); err != nil {
+		if st, err = e.verifiedState(); err != nil {
 			return err
 		}
-		st = a.withEthtool(st, newT)
+		st = e.withEthtool(st, newT)
 		if err = netconf.VerifyScoped(oldT, newT, st, scope); err == nil {
 			if err = netconf.VerifyLinkStates(oldT, newT, st, scope); err == nil {
 				return nil
@@ -342,16 +339,16 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []
 
 // nicNameResolver maps NIC and bond ids to device names: the kernel's links
 // and the bonds of the configuration (which may not exist yet).
-func (a *Agent) nicNameResolver(st *netconf.State, cfg *netconf.Config) func(string) (string, bool) {
+func (e *Engine) nicNameResolver(st *netconf.State, cfg *netconf.Config) func(string) (string, bool) {
 	var names map[string]string // id → name, built on the first lookup
 	return func(id string) (string, bool) {
 		if names == nil {
 			names = make(map[string]string, len(st.Links)+len(cfg.Bonds))
 			for _, b := range cfg.Bonds {
-				names[nicID(a.hostID, b.Name)] = b.Name
+				names[NicID(e.hostID, b.Name)] = b.Name
 			}
 			for _, l := range st.Links { // a link wins over a bond to be
-				names[nicID(a.hostID, l.Name)] = l.Name
+				names[NicID(e.hostID, l.Name)] = l.Name
 			}
 		}
 		name, ok := names[id]
@@ -361,32 +358,19 @@ func (a *Agent) nicNameResolver(st *netconf.State, cfg *netconf.Config) func(str
 
 // attachmentID is stable per host and network.
 func attachmentID(hostID, networkID string) string {
-	return nicID(hostID, "attachment/"+networkID)
-}
-
-// ruleFault turns a validation error into its API fault.
-func ruleFault(err error) error {
-	var re *netconf.RuleError
-	if !errors.As(err, &re) {
-		return err
-	}
-	status := http.StatusBadRequest
-	if re.Conflict {
-		status = http.StatusConflict
-	}
-	return newFault(status, re.Code, "Operation Failed", "Cannot setup Networks. %s", re.Msg)
+	return NicID(hostID, "attachment/"+networkID)
 }
 
 // snapshot returns the catalogue and the running configuration as readers
 // see them.
-func (a *Agent) snapshot() ([]*netconf.Network, *netconf.Config) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	return a.networks, a.running
+func (e *Engine) snapshot() ([]*netconf.Network, *netconf.Config) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.networks, e.running
 }
 
-func (a *Agent) networkByID(id string) *netconf.Network {
-	nets, _ := a.snapshot()
+func (e *Engine) networkByID(id string) *netconf.Network {
+	nets, _ := e.snapshot()
 	i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == id })
 	if i < 0 {
 		return nil
@@ -413,17 +397,17 @@ func syncedDevices(cfg *netconf.Config, nets []*netconf.Network, ids []string) [
 // reconcileDHCP runs the DHCP clients the running configuration needs. It
 // reads the kernel (for the NICs' MACs) only when there is something to
 // reconcile: most transactions on most hosts involve no DHCP.
-func (a *Agent) reconcileDHCP(ctx context.Context) {
-	nets, running := a.snapshot()
-	if !a.dhcp.active() && !usesDHCP(running) {
+func (e *Engine) reconcileDHCP(ctx context.Context) {
+	nets, running := e.snapshot()
+	if !e.dhcp.active() && !usesDHCP(running) {
 		return
 	}
-	st, err := a.readState()
+	st, err := e.readState()
 	if err != nil {
-		a.log.Error("cannot start DHCP clients", zap.Error(err))
+		e.log.Error("cannot start DHCP clients", zap.Error(err))
 		return
 	}
-	a.dhcp.reconcile(ctx, running, nets, st)
+	e.dhcp.reconcile(ctx, running, nets, st)
 }
 
 func usesDHCP(cfg *netconf.Config) bool {
@@ -436,35 +420,16 @@ func usesDHCP(cfg *netconf.Config) bool {
 // from its configuration.
 func outOfSync(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) map[string][]string {
 	out := map[string][]string{}
-	byID := networksByID(nets)
+	byID := netconf.NetworksByID(nets)
 	drift := netconf.NewDriftCache(cfg, st)
 	for _, at := range cfg.Attachments {
 		net := byID[at.NetworkID]
 		if net == nil {
 			continue
 		}
-		if ok, diffs := netconf.InSync(attachmentReported(drift, at, net, st)); !ok {
+		if ok, diffs := netconf.InSync(netconf.AttachmentReported(drift, at, net, st)); !ok {
 			out[at.ID] = diffs
 		}
 	}
 	return out
-}
-
-// networksByID indexes the catalogue, for lookups per attachment.
-func networksByID(nets []*netconf.Network) map[string]*netconf.Network {
-	out := make(map[string]*netconf.Network, len(nets))
-	for _, n := range nets {
-		out[n.ID] = n
-	}
-	return out
-}
-
-// attachmentReported is how an attachment compares with the kernel: its
-// drift, its devices' link state, and whether it is pending (pending.go).
-func attachmentReported(drift *netconf.DriftCache, at netconf.Attachment, net *netconf.Network, st *netconf.State) []netconf.Reported {
-	r := drift.AttachmentDrift(at, net)
-	if ls, down := netconf.LinkStateDrift(at, net, st); down {
-		r = append(r, ls)
-	}
-	return r
 }
