@@ -18,12 +18,29 @@ type Applier interface {
 	Apply(ctx context.Context, plan netconf.Plan) (int, error)
 }
 
-// KernelApplier writes a namespace's kernel through netlink.
-type KernelApplier struct{ Namespace *kernel.Namespace }
+// Kernel is what the engine reads and writes of the host's kernel: its
+// state (one dump), the ethtool settings of some devices (which no dump
+// carries), and the writes of plans.
+type Kernel interface {
+	Applier
+	Read() (*netconf.State, error)
+	ReadEthtool(devices []string) (map[string]*netconf.EthtoolState, error)
+}
+
+// NamespaceKernel is the Kernel of a network namespace, through netlink.
+type NamespaceKernel struct{ Namespace *kernel.Namespace }
 
 // Apply implements Applier.
-func (k KernelApplier) Apply(ctx context.Context, plan netconf.Plan) (int, error) {
+func (k NamespaceKernel) Apply(ctx context.Context, plan netconf.Plan) (int, error) {
 	return kernel.Apply(ctx, k.Namespace, plan)
+}
+
+// Read implements Kernel.
+func (k NamespaceKernel) Read() (*netconf.State, error) { return kernel.ReadState(k.Namespace) }
+
+// ReadEthtool implements Kernel.
+func (k NamespaceKernel) ReadEthtool(devices []string) (map[string]*netconf.EthtoolState, error) {
+	return kernel.ReadEthtool(k.Namespace, devices)
 }
 
 // ApplierFunc adapts a function to Applier.

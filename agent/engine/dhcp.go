@@ -66,7 +66,7 @@ type dhcpClient struct {
 }
 
 func newDHCPClients(log *zap.Logger, ns *kernel.Namespace, stateDir string) *dhcpClients {
-	return &dhcpClients{log: log.Named("dhcp"), ns: ns, dir: filepath.Join(stateDir, leasesDir), applier: KernelApplier{Namespace: ns},
+	return &dhcpClients{log: log.Named("dhcp"), ns: ns, dir: filepath.Join(stateDir, leasesDir), applier: NamespaceKernel{Namespace: ns},
 		clients: map[string]*dhcpClient{}, dns: map[string][]netip.Addr{}}
 }
 

@@ -18,7 +18,7 @@ import (
 
 // Options configure an Engine.
 type Options struct {
-	Namespace *kernel.Namespace // required: the namespace whose interfaces are managed
+	Namespace *kernel.Namespace // the namespace whose interfaces are managed (or Kernel)
 	StateDir  string            // required: persistent state (host id, configuration)
 	RunDir    string            // required: per-boot state (markers)
 	Version   string            // optional: hostnetd's version, for the metrics
@@ -38,9 +38,11 @@ type Options struct {
 	// flight to finish before cancelling it (it then rolls back);
 	// optional, DefaultShutdownGrace when 0.
 	ShutdownGrace time.Duration
-	// Applier makes the kernel writes of a plan; optional, the kernel of
-	// Namespace when nil. Tests put a recording one here (applier.go).
-	Applier Applier
+	// Kernel is the kernel the engine reads and writes; optional, that of
+	// Namespace when nil. Root-free tests put a simulated one here, and
+	// do not Start the engine (the monitor, DHCP and LLDP need a real
+	// namespace).
+	Kernel Kernel
 	// Inject wraps the applier of forward plans (never of rollbacks): a
 	// test hook that fails a chosen step (FailStep) or pauses before each
 	// (PauseBeforeEachStep). Never set in production.
@@ -111,7 +113,7 @@ type Engine struct {
 	// a request for the whole host. Targets are never modified once built.
 	targets snapshotMemo[*netconf.Target]
 	metrics *metrics
-	// forward is the applier of forward plans: opts.Applier, wrapped by
+	// forward is the applier of forward plans: opts.Kernel, wrapped by
 	// opts.Inject.
 	forward Applier
 	// stopping is closed when Drain begins: no transaction starts.
@@ -137,8 +139,8 @@ type Engine struct {
 // the state directory's lock (unless the caller holds it), loads (or
 // creates) the host id and loads the stored state. It starts nothing.
 func New(log *zap.Logger, opts Options) (*Engine, error) {
-	if opts.Namespace == nil {
-		return nil, errors.New("engine.New: a namespace is required")
+	if opts.Namespace == nil && opts.Kernel == nil {
+		return nil, errors.New("engine.New: a namespace or a kernel is required")
 	}
 	if opts.StateDir == "" || opts.RunDir == "" {
 		return nil, errors.New("engine.New: state and run directories are required")
@@ -155,8 +157,8 @@ func New(log *zap.Logger, opts Options) (*Engine, error) {
 	if opts.ShutdownGrace == 0 {
 		opts.ShutdownGrace = DefaultShutdownGrace
 	}
-	if opts.Applier == nil {
-		opts.Applier = KernelApplier{Namespace: opts.Namespace}
+	if opts.Kernel == nil {
+		opts.Kernel = NamespaceKernel{Namespace: opts.Namespace}
 	}
 	if opts.Notify == nil {
 		opts.Notify = func(string) {}
@@ -189,16 +191,16 @@ func New(log *zap.Logger, opts Options) (*Engine, error) {
 	}
 	e := &Engine{log: log, opts: opts, hostID: hostID, writer: make(chan struct{}, 1), restored: make(chan struct{}),
 		driftKick: make(chan struct{}, 1), networks: stored.Networks, running: stored.Running, stopping: make(chan struct{})}
-	e.forward = opts.Applier
+	e.forward = Applier(opts.Kernel)
 	if opts.Inject != nil {
-		e.forward = opts.Inject(opts.Applier)
+		e.forward = opts.Inject(opts.Kernel)
 	}
 	e.events = &EventLog{log: log.Named("events")}
 	// The first event: an engine always has some, and clients take the
 	// newest as where to follow from (Ansible's ovirt_host: list(max=1)[0]).
 	e.events.add("normal", "HOSTNETD_STARTED", "hostnetd "+opts.Version+" started")
 	e.dhcp = newDHCPClients(log, opts.Namespace, opts.StateDir)
-	e.dhcp.applier = opts.Applier
+	e.dhcp.applier = opts.Kernel
 	e.metrics = newMetrics(e)
 	e.dhcp.metrics = e.metrics
 	e.lldp = newLLDPListeners(log.Named("lldp"), opts.Namespace, e.events.record, e.metrics.registry)

@@ -26,7 +26,7 @@ func (e *Engine) withEthtool(st *netconf.State, targets ...*netconf.Target) *net
 	if len(missing) == 0 {
 		return st
 	}
-	read, err := kernel.ReadEthtool(e.opts.Namespace, missing)
+	read, err := e.opts.Kernel.ReadEthtool(missing)
 	if err != nil {
 		e.log.Warn("reading ethtool settings", zap.Error(err))
 	}
@@ -60,7 +60,7 @@ func hasEthtoolOpts(cfg *netconf.Config) bool {
 
 // readEthtool reads one device's ethtool settings, to validate a request.
 func (e *Engine) readEthtool(dev string) (*netconf.EthtoolState, error) {
-	m, err := kernel.ReadEthtool(e.opts.Namespace, []string{dev})
+	m, err := e.opts.Kernel.ReadEthtool([]string{dev})
 	return m[dev], err
 }
 

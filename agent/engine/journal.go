@@ -144,7 +144,7 @@ func (e *Engine) restoreSnapshot(ctx context.Context, j *journal) error {
 		return err
 	}
 	now = e.withEthtool(now, j.Next, j.Snapshot)
-	n, err := e.opts.Applier.Apply(ctx, netconf.MakePlan(now, j.Next, j.Snapshot))
+	n, err := e.opts.Kernel.Apply(ctx, netconf.MakePlan(now, j.Next, j.Snapshot))
 	e.metrics.rollbackWrites(n)
 	if err != nil {
 		return err
@@ -153,7 +153,7 @@ func (e *Engine) restoreSnapshot(ctx context.Context, j *journal) error {
 		return err
 	}
 	steps := append(netconf.RouteSteps(now, j.Before, j.Names), netconf.RuleSteps(now, j.Before)...)
-	n, err = e.opts.Applier.Apply(ctx, steps)
+	n, err = e.opts.Kernel.Apply(ctx, steps)
 	e.metrics.rollbackWrites(n)
 	return err
 }

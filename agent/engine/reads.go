@@ -4,12 +4,11 @@ import (
 	"fmt"
 
 	"github.com/hostnetd/hostnetd/netconf"
-	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
 
-// readState reads the managed namespace's kernel state.
+// readState reads the kernel's state: one dump.
 func (e *Engine) readState() (*netconf.State, error) {
-	st, err := kernel.ReadState(e.opts.Namespace)
+	st, err := e.opts.Kernel.Read()
 	if err != nil {
 		return nil, fmt.Errorf("reading the kernel state: %w", err)
 	}
