@@ -1,4 +1,4 @@
-package netconf
+package netconf_test
 
 import (
 	"fmt"
@@ -10,12 +10,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/netconf/netconftest"
 )
 
 // TestModelRandomSequences drives the engine's pure pipeline (merge, target,
 // scoped plan, verify) through long random sequences of setupnetworks and
 // network edits over NICs, bonds, VLANs and bridged and bridgeless
-// networks, applying each plan to a simulated kernel (simKernel). After
+// networks, applying each plan to a simulated kernel (netconftest.Kernel). After
 // every step the kernel must verify against the whole target (every
 // device's master, every bridge's ports, every bond's slaves), a re-plan
 // must be empty and every attachment in sync; a failure injected at a random
@@ -47,19 +50,19 @@ type modelWorld struct {
 	t       *testing.T
 	seed    uint64
 	rng     *rand.Rand
-	k       *simKernel
+	k       *netconftest.Kernel
 	nics    []string
-	nets    []*Network
-	running *Config
+	nets    []*netconf.Network
+	running *netconf.Config
 	history []string
 	adopted bool
 }
 
 func newModelWorld(t *testing.T, seed uint64) *modelWorld {
 	nics := []string{"eth0", "eth1", "eth2", "eth3", "eth4", "eth5"}
-	w := &modelWorld{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 19)), k: newSimKernel(nics...), nics: nics, running: &Config{}}
-	vm := []string{UsageVM}
-	w.nets = []*Network{
+	w := &modelWorld{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 19)), k: netconftest.New(nics...), nics: nics, running: &netconf.Config{}}
+	vm := []string{netconf.UsageVM}
+	w.nets = []*netconf.Network{
 		{ID: "n-br", Name: "br", Usages: vm},
 		{ID: "n-plain", Name: "plain"},
 		{ID: "n-v10", Name: "v10", VLAN: vidOf(10), Usages: vm},
@@ -80,8 +83,8 @@ func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
 // devices are the NICs and the bonds a network can sit on.
 func (w *modelWorld) devices() []string {
 	out := slices.Clone(w.nics)
-	for _, l := range w.k.st.Links {
-		if l.Kind == KindBond {
+	for _, l := range w.k.State().Links {
+		if l.Kind == netconf.KindBond {
 			out = append(out, l.Name)
 		}
 	}
@@ -111,15 +114,15 @@ func (w *modelWorld) step() {
 func (w *modelWorld) attach() {
 	net := pick(w.rng, w.nets)
 	dev := pick(w.rng, w.devices())
-	ac := AttachmentChange{Network: &Ref{ID: net.ID}, Nic: &Ref{Name: dev}}
+	ac := netconf.AttachmentChange{Network: &netconf.Ref{ID: net.ID}, Nic: &netconf.Ref{Name: dev}}
 	i := slices.Index(w.nets, net)
 	switch w.rng.IntN(3) {
 	case 1:
-		ac.IP = &[]RawIPAssignment{{Method: "static", Version: "v4", Address: fmt.Sprintf("10.%d.0.10", i), Netmask: "24"}}
+		ac.IP = &[]netconf.RawIPAssignment{{Method: "static", Version: "v4", Address: fmt.Sprintf("10.%d.0.10", i), Netmask: "24"}}
 	case 2:
-		ac.IP = &[]RawIPAssignment{{Method: "static", Version: "v4", Address: fmt.Sprintf("10.%d.0.10", i), Netmask: "24", Gateway: fmt.Sprintf("10.%d.0.1", i)}}
+		ac.IP = &[]netconf.RawIPAssignment{{Method: "static", Version: "v4", Address: fmt.Sprintf("10.%d.0.10", i), Netmask: "24", Gateway: fmt.Sprintf("10.%d.0.1", i)}}
 	}
-	w.transact(fmt.Sprintf("attach %s to %s ip %v", net.Name, dev, ac.IP != nil), ChangeSet{ModifiedAttachments: []AttachmentChange{ac}}, nil)
+	w.transact(fmt.Sprintf("attach %s to %s ip %v", net.Name, dev, ac.IP != nil), netconf.ChangeSet{ModifiedAttachments: []netconf.AttachmentChange{ac}}, nil)
 }
 
 func (w *modelWorld) detach() {
@@ -127,7 +130,7 @@ func (w *modelWorld) detach() {
 		return
 	}
 	a := pick(w.rng, w.running.Attachments)
-	w.transact("detach "+a.NetworkID, ChangeSet{RemovedAttachments: []AttachmentRef{{ID: a.ID}}}, nil)
+	w.transact("detach "+a.NetworkID, netconf.ChangeSet{RemovedAttachments: []netconf.AttachmentRef{{ID: a.ID}}}, nil)
 }
 
 func (w *modelWorld) bond() {
@@ -135,23 +138,23 @@ func (w *modelWorld) bond() {
 	nics := slices.Clone(w.nics)
 	w.rng.Shuffle(len(nics), func(i, j int) { nics[i], nics[j] = nics[j], nics[i] })
 	slaves := nics[:2+w.rng.IntN(2)]
-	bc := BondChange{Ref: Ref{Name: name}, Slaves: refs(slaves)}
+	bc := netconf.BondChange{Ref: netconf.Ref{Name: name}, Slaves: refs(slaves)}
 	opts := pick(w.rng, []string{"", "mode=1 miimon=100", "mode=4 miimon=100", "mode=2 miimon=200", "mode=1 miimon=100 fail_over_mac=1"})
 	if opts != "" {
-		var raw []RawOption
+		var raw []netconf.RawOption
 		for _, kv := range strings.Fields(opts) {
 			k, v, _ := strings.Cut(kv, "=")
-			raw = append(raw, RawOption{Name: k, Value: v})
+			raw = append(raw, netconf.RawOption{Name: k, Value: v})
 		}
 		bc.Options = &raw
 	}
-	w.transact(fmt.Sprintf("bond %s %v %q", name, slaves, opts), ChangeSet{ModifiedBonds: []BondChange{bc}}, nil)
+	w.transact(fmt.Sprintf("bond %s %v %q", name, slaves, opts), netconf.ChangeSet{ModifiedBonds: []netconf.BondChange{bc}}, nil)
 }
 
-func refs(names []string) *[]Ref {
-	out := make([]Ref, len(names))
+func refs(names []string) *[]netconf.Ref {
+	out := make([]netconf.Ref, len(names))
 	for i, n := range names {
-		out[i] = Ref{Name: n}
+		out[i] = netconf.Ref{Name: n}
 	}
 	return &out
 }
@@ -161,10 +164,10 @@ func (w *modelWorld) removeBond() {
 		return
 	}
 	b := pick(w.rng, w.running.Bonds)
-	cs := ChangeSet{RemovedBonds: []Ref{{Name: b.Name}}}
+	cs := netconf.ChangeSet{RemovedBonds: []netconf.Ref{{Name: b.Name}}}
 	for _, a := range w.running.Attachments {
 		if a.Nic == b.Name && w.rng.IntN(4) > 0 {
-			cs.RemovedAttachments = append(cs.RemovedAttachments, AttachmentRef{ID: a.ID})
+			cs.RemovedAttachments = append(cs.RemovedAttachments, netconf.AttachmentRef{ID: a.ID})
 		}
 	}
 	w.transact("remove bond "+b.Name, cs, nil)
@@ -187,7 +190,7 @@ func (w *modelWorld) editNetwork() {
 		if n.Bridged() {
 			n.Usages = nil
 		} else {
-			n.Usages = []string{UsageVM}
+			n.Usages = []string{netconf.UsageVM}
 		}
 		what = fmt.Sprintf("bridged %v", n.Bridged())
 	default:
@@ -196,16 +199,16 @@ func (w *modelWorld) editNetwork() {
 	}
 	nets := slices.Clone(w.nets)
 	nets[i] = &n
-	w.transact("edit "+n.Name+" "+what, ChangeSet{}, nets)
+	w.transact("edit "+n.Name+" "+what, netconf.ChangeSet{}, nets)
 }
 
 // outOfBandBond makes a bond of two free NICs behind hostnetd's back, as
 // an installer would have; a network put on it adopts it.
 func (w *modelWorld) outOfBandBond() {
-	target := BuildTarget(w.running, w.nets)
+	target := netconf.BuildTarget(w.running, w.nets)
 	var free []string
 	for _, n := range w.nics {
-		if l, _ := w.k.st.Link(n); target.Device(n) == nil && l.Master == "" && !w.carriesVLAN(n) {
+		if l, _ := w.k.State().Link(n); target.Device(n) == nil && l.Master == "" && !w.carriesVLAN(n) {
 			free = append(free, n)
 		}
 	}
@@ -213,33 +216,33 @@ func (w *modelWorld) outOfBandBond() {
 		return
 	}
 	w.adopted = true
-	plan := Plan{{Op: OpLinkAdd, Link: "bondx", Device: &Device{Name: "bondx", Kind: KindBond, MTU: DefaultMTU,
-		Bond: &BondConfig{Name: "bondx", Mode: BondActiveBackup, Options: []BondOption{{Name: "miimon", Value: "100"}}}}}}
+	plan := netconf.Plan{{Op: netconf.OpLinkAdd, Link: "bondx", Device: &netconf.Device{Name: "bondx", Kind: netconf.KindBond, MTU: netconf.DefaultMTU,
+		Bond: &netconf.BondConfig{Name: "bondx", Mode: netconf.BondActiveBackup, Options: []netconf.BondOption{{Name: "miimon", Value: "100"}}}}}}
 	for _, s := range free[:2] {
-		plan = append(plan, Step{Op: OpSetDown, Link: s}, Step{Op: OpSetMaster, Link: s, Master: "bondx"})
+		plan = append(plan, netconf.Step{Op: netconf.OpSetDown, Link: s}, netconf.Step{Op: netconf.OpSetMaster, Link: s, Master: "bondx"})
 	}
-	plan = append(plan, Step{Op: OpSetUp, Link: "bondx"}, Step{Op: OpAddrAdd, Link: free[0], Addr: netip.MustParsePrefix("192.0.2.99/24")})
-	if _, err := w.k.apply(plan); err != nil {
+	plan = append(plan, netconf.Step{Op: netconf.OpSetUp, Link: "bondx"}, netconf.Step{Op: netconf.OpAddrAdd, Link: free[0], Addr: netip.MustParsePrefix("192.0.2.99/24")})
+	if _, err := w.k.Apply(plan); err != nil {
 		w.fatalf("out-of-band bond: %v", err)
 	}
 	w.history = append(w.history, fmt.Sprintf("out of band: bondx of %v", free[:2]))
 }
 
 func (w *modelWorld) carriesVLAN(nic string) bool {
-	return slices.ContainsFunc(w.k.st.Links, func(l Link) bool { return l.VLAN != nil && l.VLAN.Base == nic })
+	return slices.ContainsFunc(w.k.State().Links, func(l netconf.Link) bool { return l.VLAN != nil && l.VLAN.Base == nic })
 }
 
 // transact is one write, as the agent makes it: merge and validate, plan
 // the devices that change, apply, verify; or, when the dice say so, fail at
 // a random step and roll back.
-func (w *modelWorld) transact(desc string, cs ChangeSet, nets []*Network) {
+func (w *modelWorld) transact(desc string, cs netconf.ChangeSet, nets []*netconf.Network) {
 	w.t.Helper()
 	newNets := w.nets
 	if nets != nil {
 		newNets = nets
 	}
-	cfg, _, err := MergeAndSync(MergeInput{
-		Request: cs, Running: w.running, Networks: newNets, Kernel: w.k.st,
+	cfg, _, err := netconf.MergeAndSync(netconf.MergeInput{
+		Request: cs, Running: w.running, Networks: newNets, Kernel: w.k.State(),
 		NicName:                func(id string) (string, bool) { return "", false },
 		NewAttachmentID:        func(netID string) string { return "att-" + netID },
 		MaxConnectivityTimeout: 120,
@@ -248,67 +251,56 @@ func (w *modelWorld) transact(desc string, cs ChangeSet, nets []*Network) {
 		w.history = append(w.history, desc+": refused, "+err.Error())
 		return
 	}
-	oldT, newT := BuildTarget(w.running, w.nets), BuildTarget(cfg, newNets)
-	scope := append([]string{}, ChangedDevices(oldT, newT)...)
-	before := w.k.clone()
-	plan := MakeScopedPlan(before, oldT, newT, scope)
+	oldT, newT := netconf.BuildTarget(w.running, w.nets), netconf.BuildTarget(cfg, newNets)
+	scope := append([]string{}, netconf.ChangedDevices(oldT, newT)...)
+	before := w.k.Clone()
+	plan := netconf.MakeScopedPlan(before, oldT, newT, scope)
 	if len(plan) > 0 && w.rng.IntN(5) == 0 {
 		w.failAndRollBack(desc, plan, before, oldT, newT)
 		return
 	}
 	w.history = append(w.history, fmt.Sprintf("%s: %d steps", desc, len(plan)))
-	if _, err := w.k.apply(plan); err != nil {
+	if _, err := w.k.Apply(plan); err != nil {
 		w.fatalf("the kernel refused the plan: %v\nplan:\n%s", err, plan)
 	}
-	if err := Verify(oldT, newT, w.k.st); err != nil {
-		w.fatalf("%v\nplan:\n%s\nkernel:\n%s", err, plan, w.k.st.Dump())
+	if err := netconf.Verify(oldT, newT, w.k.State()); err != nil {
+		w.fatalf("%v\nplan:\n%s\nkernel:\n%s", err, plan, w.k.State().Dump())
 	}
-	if again := MakePlan(w.k.clone(), newT, newT); len(again) > 0 {
-		w.fatalf("re-planning the same target is not empty:\n%s\nplan was:\n%s\nkernel:\n%s", again, plan, w.k.st.Dump())
+	if again := netconf.MakePlan(w.k.Clone(), newT, newT); len(again) > 0 {
+		w.fatalf("re-planning the same target is not empty:\n%s\nplan was:\n%s\nkernel:\n%s", again, plan, w.k.State().Dump())
 	}
-	drift := NewDriftCache(cfg, w.k.st)
+	drift := netconf.NewDriftCache(cfg, w.k.State())
 	for _, a := range cfg.Attachments {
 		net := networkByID(newNets, a.NetworkID)
-		if ok, diffs := InSync(drift.AttachmentDrift(a, net)); !ok {
-			w.fatalf("%s is out of sync after the change: %v\nplan:\n%s\nkernel:\n%s", net.Name, diffs, plan, w.k.st.Dump())
+		if ok, diffs := netconf.InSync(drift.AttachmentDrift(a, net)); !ok {
+			w.fatalf("%s is out of sync after the change: %v\nplan:\n%s\nkernel:\n%s", net.Name, diffs, plan, w.k.State().Dump())
 		}
 	}
 	w.running, w.nets = cfg, newNets
 }
 
-func (w *modelWorld) failAndRollBack(desc string, plan Plan, before *State, oldT, newT *Target) {
+func (w *modelWorld) failAndRollBack(desc string, plan netconf.Plan, before *netconf.State, oldT, newT *netconf.Target) {
 	w.t.Helper()
 	at := w.rng.IntN(len(plan))
 	w.history = append(w.history, fmt.Sprintf("%s: fails at step %d of %d", desc, at+1, len(plan)))
-	if _, err := w.k.apply(plan[:at]); err != nil {
+	if _, err := w.k.Apply(plan[:at]); err != nil {
 		w.fatalf("the kernel refused the plan: %v\nplan:\n%s", err, plan)
 	}
-	names := TouchableNames(before, oldT, newT)
-	restore := MakePlan(w.k.clone(), newT, SnapshotTarget(before, names))
-	if _, err := w.k.apply(restore); err != nil {
+	names := netconf.TouchableNames(before, oldT, newT)
+	restore := netconf.MakePlan(w.k.Clone(), newT, netconf.SnapshotTarget(before, names))
+	if _, err := w.k.Apply(restore); err != nil {
 		w.fatalf("the kernel refused the rollback: %v\nrollback:\n%s\nplan:\n%s", err, restore, plan)
 	}
-	routes := append(RouteSteps(w.k.clone(), before, names), RuleSteps(w.k.clone(), before)...)
-	if _, err := w.k.apply(routes); err != nil {
+	routes := append(netconf.RouteSteps(w.k.Clone(), before, names), netconf.RuleSteps(w.k.Clone(), before)...)
+	if _, err := w.k.Apply(routes); err != nil {
 		w.fatalf("the kernel refused the route rollback: %v\n%s", err, routes)
 	}
-	if got, want := simImage(w.k.st), simImage(before); got != want {
+	if got, want := netconftest.Image(w.k.State()), netconftest.Image(before); got != want {
 		w.fatalf("the rollback did not restore the kernel:\n--- before\n%s--- after\n%s\nplan:\n%s\nrollback:\n%s", want, got, plan, restore)
 	}
 }
 
-// simImage is the state's dump plus what the dump leaves out and a
-// rollback restores: IPv6 settings and bridge options.
-func simImage(st *State) string {
-	var b strings.Builder
-	b.WriteString(st.Dump())
-	for _, l := range st.Links {
-		fmt.Fprintf(&b, "%s sysctl %v bridge %v\n", l.Name, st.IPv6Sysctls[l.Name], st.BridgeOpts[l.Name])
-	}
-	return b.String()
-}
-
-func networkByID(nets []*Network, id string) *Network {
+func networkByID(nets []*netconf.Network, id string) *netconf.Network {
 	for _, n := range nets {
 		if n.ID == id {
 			return n
@@ -316,3 +308,5 @@ func networkByID(nets []*Network, id string) *Network {
 	}
 	return nil
 }
+
+func vidOf(n int) *int { return &n }

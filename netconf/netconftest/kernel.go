@@ -1,38 +1,46 @@
-package netconf
+// Package netconftest is a test double: a simulated kernel that applies
+// netconf plans to a netconf.State the way Linux does to the links it
+// models, and refuses what Linux refuses: enslaving an up NIC to a bond, a
+// VLAN above its base's MTU, a bond mode change with slaves or while up, a
+// gateway route with no address on its subnet. It lets the planner and the
+// transaction engine be checked against a kernel in root-free unit tests;
+// the VM model test (test/integration) checks the same against Linux
+// itself. Never use it outside tests.
+package netconftest
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
+	"strings"
+
+	"github.com/hostnetd/hostnetd/netconf"
 )
 
-// simKernel applies plan steps to a State the way Linux does to the links
-// it models, and refuses what Linux refuses: enslaving an up NIC to a bond,
-// a VLAN above its base's MTU, a bond mode change with slaves or while up,
-// a gateway route with no address on its subnet. It lets the planner be
-// checked against a kernel in a unit test; the VM model test
-// (test/integration) checks the same against Linux itself.
-type simKernel struct {
-	st      *State
+// Kernel is the simulated kernel. It is not safe for concurrent use.
+type Kernel struct {
+	st      *netconf.State
 	nextMAC int
 }
 
-func newSimKernel(nics ...string) *simKernel {
-	k := &simKernel{st: &State{IPv6Sysctls: map[string]map[string]string{}, BridgeOpts: map[string]map[string]string{}}}
+// New is a kernel with the named NICs (veths), up, at the default MTU.
+func New(nics ...string) *Kernel {
+	k := &Kernel{st: &netconf.State{IPv6Sysctls: map[string]map[string]string{}, BridgeOpts: map[string]map[string]string{}}}
 	for _, n := range nics {
-		k.addLink(Link{Name: n, Kind: KindVeth, MTU: DefaultMTU, AdminUp: true, OperState: OperUp, MAC: k.mac()})
+		k.addLink(netconf.Link{Name: n, Kind: netconf.KindVeth, MTU: netconf.DefaultMTU, AdminUp: true, OperState: netconf.OperUp, MAC: k.mac()})
 	}
 	return k
 }
 
-func (k *simKernel) mac() string {
+func (k *Kernel) mac() string {
 	k.nextMAC++
 	return fmt.Sprintf("02:00:00:00:%02x:%02x", k.nextMAC/256, k.nextMAC%256)
 }
 
-func (k *simKernel) addLink(l Link) {
+func (k *Kernel) addLink(l netconf.Link) {
 	k.st.Links = append(k.st.Links, l)
-	slices.SortFunc(k.st.Links, func(a, b Link) int {
+	slices.SortFunc(k.st.Links, func(a, b netconf.Link) int {
 		if a.Name < b.Name {
 			return -1
 		}
@@ -42,12 +50,12 @@ func (k *simKernel) addLink(l Link) {
 		return 0
 	})
 	k.st.IPv6Sysctls[l.Name] = map[string]string{"disable_ipv6": "0", "accept_ra": "1", "autoconf": "1"}
-	if l.Kind == KindBridge {
+	if l.Kind == netconf.KindBridge {
 		k.st.BridgeOpts[l.Name] = map[string]string{"stp_state": "0"}
 	}
 }
 
-func (k *simKernel) link(name string) (*Link, error) {
+func (k *Kernel) link(name string) (*netconf.Link, error) {
 	l, ok := k.st.Link(name)
 	if !ok {
 		return nil, fmt.Errorf("%s: no such device", name)
@@ -55,9 +63,10 @@ func (k *simKernel) link(name string) (*Link, error) {
 	return l, nil
 }
 
-// clone is a deep copy of the state, for before/after comparisons.
-func (k *simKernel) clone() *State {
-	st := &State{Routes: slices.Clone(k.st.Routes), Rules: slices.Clone(k.st.Rules),
+// Clone is a deep copy of the state, for before/after comparisons and
+// for readers that keep what they read while the kernel changes.
+func (k *Kernel) Clone() *netconf.State {
+	st := &netconf.State{Routes: slices.Clone(k.st.Routes), Rules: slices.Clone(k.st.Rules),
 		IPv6Sysctls: map[string]map[string]string{}, BridgeOpts: map[string]map[string]string{}}
 	for _, l := range k.st.Links {
 		c := l
@@ -74,119 +83,113 @@ func (k *simKernel) clone() *State {
 		st.Links = append(st.Links, c)
 	}
 	for n, m := range k.st.IPv6Sysctls {
-		st.IPv6Sysctls[n] = cloneMap(m)
+		st.IPv6Sysctls[n] = maps.Clone(m)
 	}
 	for n, m := range k.st.BridgeOpts {
-		st.BridgeOpts[n] = cloneMap(m)
+		st.BridgeOpts[n] = maps.Clone(m)
 	}
 	return st
 }
 
-func cloneMap(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-// apply runs a plan and stops at the first step the kernel refuses.
-func (k *simKernel) apply(p Plan) (int, error) {
+// Apply runs a plan and stops at the first step the kernel refuses; it
+// returns how many steps it made.
+func (k *Kernel) Apply(p netconf.Plan) (int, error) {
 	for i, s := range p {
-		if err := k.step(s); err != nil {
+		if err := k.Step(s); err != nil {
 			return i, fmt.Errorf("step %d %q: %w", i+1, s, err)
 		}
 	}
 	return len(p), nil
 }
 
-func (k *simKernel) step(s Step) error {
+// Step makes one step, or refuses it as Linux would.
+func (k *Kernel) Step(s netconf.Step) error {
 	switch s.Op {
-	case OpLinkAdd:
+	case netconf.OpLinkAdd:
 		return k.linkAdd(s.Device)
-	case OpLinkDel:
+	case netconf.OpLinkDel:
 		return k.linkDel(s.Link)
-	case OpSetMaster:
+	case netconf.OpSetMaster:
 		return k.setMaster(s.Link, s.Master)
-	case OpNoMaster:
+	case netconf.OpNoMaster:
 		l, err := k.link(s.Link)
 		if err != nil {
 			return err
 		}
 		k.release(l)
 		return nil
-	case OpSetMTU:
+	case netconf.OpSetMTU:
 		return k.setMTU(s.Link, s.MTU)
-	case OpSetMAC:
+	case netconf.OpSetMAC:
 		l, err := k.link(s.Link)
 		if err != nil {
 			return err
 		}
 		l.MAC = s.Device.MAC
 		return nil
-	case OpSetUp, OpSetDown:
+	case netconf.OpSetUp, netconf.OpSetDown:
 		l, err := k.link(s.Link)
 		if err != nil {
 			return err
 		}
-		if s.Op == OpSetDown && l.AdminUp {
+		if s.Op == netconf.OpSetDown && l.AdminUp {
 			k.dropRoutes(s.Link, netip.Prefix{})
 		}
-		l.AdminUp = s.Op == OpSetUp
+		l.AdminUp = s.Op == netconf.OpSetUp
 		return nil
-	case OpAddrAdd:
+	case netconf.OpAddrAdd:
 		l, err := k.link(s.Link)
 		if err != nil {
 			return err
 		}
-		if slices.ContainsFunc(l.Addrs, func(a Addr) bool { return a.Prefix == s.Addr }) {
+		if slices.ContainsFunc(l.Addrs, func(a netconf.Addr) bool { return a.Prefix == s.Addr }) {
 			return fmt.Errorf("address %s exists", s.Addr)
 		}
-		l.Addrs = append(l.Addrs, Addr{Prefix: s.Addr, Dynamic: s.ValidLft > 0, ValidLft: s.ValidLft, PreferredLft: s.PreferredLft})
+		l.Addrs = append(l.Addrs, netconf.Addr{Prefix: s.Addr, Dynamic: s.ValidLft > 0, ValidLft: s.ValidLft, PreferredLft: s.PreferredLft})
 		return nil
-	case OpAddrDel:
+	case netconf.OpAddrDel:
 		l, err := k.link(s.Link)
 		if err != nil {
 			return err
 		}
-		i := slices.IndexFunc(l.Addrs, func(a Addr) bool { return a.Prefix == s.Addr })
+		i := slices.IndexFunc(l.Addrs, func(a netconf.Addr) bool { return a.Prefix == s.Addr })
 		if i < 0 {
 			return fmt.Errorf("address %s absent", s.Addr)
 		}
 		l.Addrs = slices.Delete(l.Addrs, i, i+1)
 		k.dropRoutes(s.Link, s.Addr)
 		return nil
-	case OpBondSet:
+	case netconf.OpBondSet:
 		return k.bondSet(s)
-	case OpRouteAdd:
+	case netconf.OpRouteAdd:
 		return k.routeAdd(s.Route)
-	case OpRouteDel:
-		i := slices.IndexFunc(k.st.Routes, func(r Route) bool { return sameRoute(r, s.Route) })
+	case netconf.OpRouteDel:
+		i := slices.IndexFunc(k.st.Routes, func(r netconf.Route) bool { return netconf.SameRoute(r, s.Route) })
 		if i < 0 {
 			return fmt.Errorf("route %s absent", describeRoute(s.Route))
 		}
 		k.st.Routes = slices.Delete(k.st.Routes, i, i+1)
 		return nil
-	case OpRuleAdd:
+	case netconf.OpRuleAdd:
 		if slices.Contains(k.st.Rules, s.Rule) {
 			return fmt.Errorf("rule exists")
 		}
 		k.st.Rules = append(k.st.Rules, s.Rule)
 		return nil
-	case OpRuleDel:
+	case netconf.OpRuleDel:
 		i := slices.Index(k.st.Rules, s.Rule)
 		if i < 0 {
 			return fmt.Errorf("rule absent")
 		}
 		k.st.Rules = slices.Delete(k.st.Rules, i, i+1)
 		return nil
-	case OpSysctl:
+	case netconf.OpSysctl:
 		if _, err := k.link(s.Link); err != nil {
 			return err
 		}
 		k.st.IPv6Sysctls[s.Link][s.Key] = s.Value
 		return nil
-	case OpBridgeSet:
+	case netconf.OpBridgeSet:
 		if _, err := k.link(s.Link); err != nil {
 			return err
 		}
@@ -198,13 +201,13 @@ func (k *simKernel) step(s Step) error {
 	return fmt.Errorf("unknown op %s", s.Op)
 }
 
-func (k *simKernel) linkAdd(d *Device) error {
+func (k *Kernel) linkAdd(d *netconf.Device) error {
 	if _, ok := k.st.Link(d.Name); ok {
 		return fmt.Errorf("%s exists", d.Name)
 	}
-	l := Link{Name: d.Name, Kind: d.Kind, MTU: d.MTU, MAC: d.MAC}
+	l := netconf.Link{Name: d.Name, Kind: d.Kind, MTU: d.MTU, MAC: d.MAC}
 	switch d.Kind {
-	case KindVLAN:
+	case netconf.KindVLAN:
 		base, err := k.link(d.VLAN.Base)
 		if err != nil {
 			return err
@@ -217,29 +220,29 @@ func (k *simKernel) linkAdd(d *Device) error {
 		if l.MAC == "" {
 			l.MAC = base.MAC
 		}
-	case KindBond:
+	case netconf.KindBond:
 		// The kernel reports every option, at its default unless given.
-		var opts []BondOption
-		for m := BondBalanceRR; m <= BondBalanceALB; m++ {
-			for _, o := range bondDefaults(m) {
-				if _, ok := BondOptionValue(opts, o.Name); !ok {
+		var opts []netconf.BondOption
+		for m := netconf.BondBalanceRR; m <= netconf.BondBalanceALB; m++ {
+			for _, o := range netconf.BondDefaults(m) {
+				if _, ok := netconf.BondOptionValue(opts, o.Name); !ok {
 					setOption(&opts, o)
 				}
 			}
 		}
-		for _, o := range bondDefaults(d.Bond.Mode) {
+		for _, o := range netconf.BondDefaults(d.Bond.Mode) {
 			setOption(&opts, o)
 		}
 		for _, o := range d.Bond.Options {
 			setOption(&opts, o)
 		}
-		l.Bond = &Bond{Mode: d.Bond.Mode, Options: opts}
+		l.Bond = &netconf.Bond{Mode: d.Bond.Mode, Options: opts}
 	}
 	if l.MAC == "" {
 		l.MAC = k.mac()
 	}
 	k.addLink(l)
-	if d.Kind == KindBridge {
+	if d.Kind == netconf.KindBridge {
 		for key, v := range d.BridgeOpts {
 			k.st.BridgeOpts[d.Name][key] = v
 		}
@@ -247,12 +250,12 @@ func (k *simKernel) linkAdd(d *Device) error {
 	return nil
 }
 
-func (k *simKernel) linkDel(name string) error {
+func (k *Kernel) linkDel(name string) error {
 	l, err := k.link(name)
 	if err != nil {
 		return err
 	}
-	if l.Kind == KindDevice || l.Kind == KindVeth {
+	if l.Kind == netconf.KindDevice || l.Kind == netconf.KindVeth {
 		return fmt.Errorf("%s is a NIC", name)
 	}
 	k.release(l)
@@ -269,7 +272,7 @@ func (k *simKernel) linkDel(name string) error {
 		}
 	}
 	k.dropRoutes(name, netip.Prefix{})
-	i := slices.IndexFunc(k.st.Links, func(x Link) bool { return x.Name == name })
+	i := slices.IndexFunc(k.st.Links, func(x netconf.Link) bool { return x.Name == name })
 	k.st.Links = slices.Delete(k.st.Links, i, i+1)
 	delete(k.st.IPv6Sysctls, name)
 	delete(k.st.BridgeOpts, name)
@@ -277,7 +280,7 @@ func (k *simKernel) linkDel(name string) error {
 }
 
 // release takes a link out of its master; a bond closes the slave it lets go.
-func (k *simKernel) release(l *Link) {
+func (k *Kernel) release(l *netconf.Link) {
 	if l.Master == "" {
 		return
 	}
@@ -289,7 +292,7 @@ func (k *simKernel) release(l *Link) {
 	l.Master = ""
 }
 
-func (k *simKernel) setMaster(name, master string) error {
+func (k *Kernel) setMaster(name, master string) error {
 	l, err := k.link(name)
 	if err != nil {
 		return err
@@ -303,14 +306,14 @@ func (k *simKernel) setMaster(name, master string) error {
 	}
 	k.release(l)
 	switch m.Kind {
-	case KindBond:
+	case netconf.KindBond:
 		if l.AdminUp {
 			return fmt.Errorf("%s is up: it cannot be enslaved to %s", name, master)
 		}
-		if l.Kind != KindDevice && l.Kind != KindVeth {
+		if l.Kind != netconf.KindDevice && l.Kind != netconf.KindVeth {
 			return fmt.Errorf("%s is a %s", name, l.Kind)
 		}
-		if slices.ContainsFunc(k.st.Links, func(x Link) bool { return x.VLAN != nil && x.VLAN.Base == name }) {
+		if slices.ContainsFunc(k.st.Links, func(x netconf.Link) bool { return x.VLAN != nil && x.VLAN.Base == name }) {
 			// Linux takes it, but the VLAN then rides on a slave.
 			return fmt.Errorf("%s carries a VLAN device", name)
 		}
@@ -318,7 +321,7 @@ func (k *simKernel) setMaster(name, master string) error {
 		slices.Sort(m.Bond.Slaves)
 		l.MTU = m.MTU
 		l.AdminUp = true // the bond opens its slave
-	case KindBridge:
+	case netconf.KindBridge:
 	default:
 		return fmt.Errorf("%s is a %s, not a master", master, m.Kind)
 	}
@@ -326,7 +329,7 @@ func (k *simKernel) setMaster(name, master string) error {
 	return nil
 }
 
-func (k *simKernel) setMTU(name string, mtu int) error {
+func (k *Kernel) setMTU(name string, mtu int) error {
 	l, err := k.link(name)
 	if err != nil {
 		return err
@@ -352,7 +355,7 @@ func (k *simKernel) setMTU(name string, mtu int) error {
 	return nil
 }
 
-func (k *simKernel) bondSet(s Step) error {
+func (k *Kernel) bondSet(s netconf.Step) error {
 	l, err := k.link(s.Link)
 	if err != nil {
 		return err
@@ -367,10 +370,10 @@ func (k *simKernel) bondSet(s Step) error {
 		l.Bond.Mode = s.Device.Bond.Mode
 	}
 	for _, o := range s.Options {
-		if spec, ok := findBondOption(o.Name); ok && spec.noSlaves && len(l.Bond.Slaves) > 0 {
+		if spec, ok := netconf.LookupBondOption(o.Name); ok && spec.NoSlaves && len(l.Bond.Slaves) > 0 {
 			return fmt.Errorf("%s: %s changes only without slaves", s.Link, o.Name)
 		}
-		if spec, ok := findBondOption(o.Name); ok && spec.downOnly && l.AdminUp {
+		if spec, ok := netconf.LookupBondOption(o.Name); ok && spec.DownOnly && l.AdminUp {
 			return fmt.Errorf("%s: %s changes only down", s.Link, o.Name)
 		}
 		setOption(&l.Bond.Options, o)
@@ -380,13 +383,13 @@ func (k *simKernel) bondSet(s Step) error {
 
 // setOption sets an option as the kernel reports it back: in its own
 // notation, and not at all when empty (arp_ip_target, primary).
-func setOption(opts *[]BondOption, o BondOption) {
-	if spec, ok := findBondOption(o.Name); ok {
-		if v, ok := spec.normalize(o.Value); ok {
+func setOption(opts *[]netconf.BondOption, o netconf.BondOption) {
+	if spec, ok := netconf.LookupBondOption(o.Name); ok {
+		if v, ok := spec.Normalize(o.Value); ok {
 			o.Value = v
 		}
 	}
-	i := slices.IndexFunc(*opts, func(x BondOption) bool { return x.Name == o.Name })
+	i := slices.IndexFunc(*opts, func(x netconf.BondOption) bool { return x.Name == o.Name })
 	switch {
 	case o.Value == "" && i >= 0:
 		*opts = slices.Delete(*opts, i, i+1)
@@ -398,7 +401,7 @@ func setOption(opts *[]BondOption, o BondOption) {
 	}
 }
 
-func (k *simKernel) routeAdd(r Route) error {
+func (k *Kernel) routeAdd(r netconf.Route) error {
 	l, err := k.link(r.Link)
 	if err != nil {
 		return err
@@ -406,10 +409,10 @@ func (k *simKernel) routeAdd(r Route) error {
 	if !l.AdminUp {
 		return fmt.Errorf("route %s: %s is down", describeRoute(r), r.Link)
 	}
-	if r.Gateway.IsValid() && r.Gateway.Is4() && !slices.ContainsFunc(l.Addrs, func(a Addr) bool { return a.Prefix.Contains(r.Gateway) }) {
+	if r.Gateway.IsValid() && r.Gateway.Is4() && !slices.ContainsFunc(l.Addrs, func(a netconf.Addr) bool { return a.Prefix.Contains(r.Gateway) }) {
 		return fmt.Errorf("route %s: gateway unreachable", describeRoute(r))
 	}
-	if slices.ContainsFunc(k.st.Routes, func(x Route) bool { return sameRoute(x, r) }) {
+	if slices.ContainsFunc(k.st.Routes, func(x netconf.Route) bool { return netconf.SameRoute(x, r) }) {
 		return fmt.Errorf("route %s exists", describeRoute(r))
 	}
 	k.st.Routes = append(k.st.Routes, r)
@@ -419,8 +422,8 @@ func (k *simKernel) routeAdd(r Route) error {
 // dropRoutes removes the routes through a link that the kernel flushes:
 // all of them when the link goes down (zero prefix), else those through the
 // subnet of a removed address.
-func (k *simKernel) dropRoutes(link string, removed netip.Prefix) {
-	k.st.Routes = slices.DeleteFunc(k.st.Routes, func(r Route) bool {
+func (k *Kernel) dropRoutes(link string, removed netip.Prefix) {
+	k.st.Routes = slices.DeleteFunc(k.st.Routes, func(r netconf.Route) bool {
 		if r.Link != link {
 			return false
 		}
@@ -432,4 +435,27 @@ func (k *simKernel) dropRoutes(link string, removed netip.Prefix) {
 	})
 }
 
-func vidOf(n int) *int { return &n }
+// describeRoute names a route in the kernel's refusals.
+func describeRoute(r netconf.Route) string {
+	out := r.Dst.String()
+	if r.Gateway.IsValid() {
+		out += " via " + r.Gateway.String()
+	}
+	return out + " dev " + r.Link
+}
+
+// State is the kernel's state itself, not a copy: callers read it and must
+// not keep it across a step.
+func (k *Kernel) State() *netconf.State { return k.st }
+
+// Image is the state's dump plus what the dump leaves out and a rollback
+// restores: IPv6 settings and bridge options. Two images are equal when a
+// rollback restored the kernel exactly.
+func Image(st *netconf.State) string {
+	var b strings.Builder
+	b.WriteString(st.Dump())
+	for _, l := range st.Links {
+		fmt.Fprintf(&b, "%s sysctl %v bridge %v\n", l.Name, st.IPv6Sysctls[l.Name], st.BridgeOpts[l.Name])
+	}
+	return b.String()
+}
