@@ -61,15 +61,7 @@ type modelWorld struct {
 func newModelWorld(t *testing.T, seed uint64) *modelWorld {
 	nics := []string{"eth0", "eth1", "eth2", "eth3", "eth4", "eth5"}
 	w := &modelWorld{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 19)), k: netconftest.New(nics...), nics: nics, running: &netconf.Config{}}
-	vm := []string{netconf.UsageVM}
-	w.nets = []*netconf.Network{
-		{ID: "n-br", Name: "br", Usages: vm},
-		{ID: "n-plain", Name: "plain"},
-		{ID: "n-v10", Name: "v10", VLAN: vidOf(10), Usages: vm},
-		{ID: "n-v20", Name: "v20", VLAN: vidOf(20)},
-		{ID: "n-v30", Name: "v30", VLAN: vidOf(30), Usages: vm, MTU: 2000},
-		{ID: "n-v40", Name: "v40", VLAN: vidOf(40), MTU: 9000},
-	}
+	w.nets = netconftest.Catalogue()
 	return w
 }
 
@@ -134,29 +126,8 @@ func (w *modelWorld) detach() {
 }
 
 func (w *modelWorld) bond() {
-	name := pick(w.rng, []string{"bond0", "bond1"})
-	nics := slices.Clone(w.nics)
-	w.rng.Shuffle(len(nics), func(i, j int) { nics[i], nics[j] = nics[j], nics[i] })
-	slaves := nics[:2+w.rng.IntN(2)]
-	bc := netconf.BondChange{Ref: netconf.Ref{Name: name}, Slaves: refs(slaves)}
-	opts := pick(w.rng, []string{"", "mode=1 miimon=100", "mode=4 miimon=100", "mode=2 miimon=200", "mode=1 miimon=100 fail_over_mac=1"})
-	if opts != "" {
-		var raw []netconf.RawOption
-		for _, kv := range strings.Fields(opts) {
-			k, v, _ := strings.Cut(kv, "=")
-			raw = append(raw, netconf.RawOption{Name: k, Value: v})
-		}
-		bc.Options = &raw
-	}
-	w.transact(fmt.Sprintf("bond %s %v %q", name, slaves, opts), netconf.ChangeSet{ModifiedBonds: []netconf.BondChange{bc}}, nil)
-}
-
-func refs(names []string) *[]netconf.Ref {
-	out := make([]netconf.Ref, len(names))
-	for i, n := range names {
-		out[i] = netconf.Ref{Name: n}
-	}
-	return &out
+	bc, desc := netconftest.RandomBond(w.rng, w.nics)
+	w.transact(desc, netconf.ChangeSet{ModifiedBonds: []netconf.BondChange{bc}}, nil)
 }
 
 func (w *modelWorld) removeBond() {
@@ -174,32 +145,8 @@ func (w *modelWorld) removeBond() {
 }
 
 func (w *modelWorld) editNetwork() {
-	i := w.rng.IntN(len(w.nets))
-	n := *w.nets[i]
-	n.Usages = slices.Clone(n.Usages)
-	var what string
-	switch w.rng.IntN(3) {
-	case 0:
-		if n.VLAN == nil {
-			n.VLAN = vidOf(100 + i)
-		} else {
-			n.VLAN = nil
-		}
-		what = fmt.Sprintf("vlan %v", n.VLAN != nil)
-	case 1:
-		if n.Bridged() {
-			n.Usages = nil
-		} else {
-			n.Usages = []string{netconf.UsageVM}
-		}
-		what = fmt.Sprintf("bridged %v", n.Bridged())
-	default:
-		n.MTU = pick(w.rng, []int{0, 1500, 2000, 9000})
-		what = fmt.Sprintf("mtu %d", n.MTU)
-	}
-	nets := slices.Clone(w.nets)
-	nets[i] = &n
-	w.transact("edit "+n.Name+" "+what, netconf.ChangeSet{}, nets)
+	nets, desc := netconftest.RandomNetworkEdit(w.rng, w.nets)
+	w.transact(desc, netconf.ChangeSet{}, nets)
 }
 
 // outOfBandBond makes a bond of two free NICs behind hostnetd's back, as
@@ -308,5 +255,3 @@ func networkByID(nets []*netconf.Network, id string) *netconf.Network {
 	}
 	return nil
 }
-
-func vidOf(n int) *int { return &n }
