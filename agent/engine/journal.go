@@ -152,8 +152,7 @@ func (e *Engine) restoreSnapshot(ctx context.Context, j *journal) error {
 	if now, err = e.readState(); err != nil {
 		return err
 	}
-	steps := append(netconf.RouteSteps(now, j.Before, j.Names), netconf.RuleSteps(now, j.Before)...)
-	n, err = e.opts.Kernel.Apply(ctx, steps)
+	n, err = e.opts.Kernel.Apply(ctx, netconf.RestoreRouting(now, j.Before, j.Names))
 	e.metrics.rollbackWrites(n)
 	return err
 }

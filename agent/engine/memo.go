@@ -46,3 +46,9 @@ func (m *snapshotMemo[V]) put(cfg *netconf.Config, nets []*netconf.Network, st *
 func (e *Engine) driftedAttachments(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) map[string][]string {
 	return e.drift.get(cfg, nets, st, func() map[string][]string { return outOfSync(cfg, nets, st) })
 }
+
+// sameSlice reports whether a and b are the same slice (catalogues are
+// replaced whole, never modified in place).
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}

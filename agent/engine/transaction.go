@@ -174,8 +174,7 @@ func (e *Engine) applyConfig(ctx context.Context, cur *netconf.State, cfg *netco
 		return Result{}, err
 	}
 	notePhase(ctx, phasePlan, planning)
-	plan := sp.plan
-	cur = sp.cur
+	plan := sp.Plan
 	e.log.Debug("plan", zap.String("transaction", txID(ctx)), zap.String("plan", plan.String()))
 	// The state to store is encoded before the first kernel write, so
 	// that the journal can name it: see recoverJournal.
@@ -183,7 +182,7 @@ func (e *Engine) applyConfig(ctx context.Context, cur *netconf.State, cfg *netco
 	if err != nil {
 		return Result{Plan: plan}, faultOfState(err, false)
 	}
-	j, writes, err := e.applyAndVerify(ctx, plan, cur, sp.oldT, sp.newT, sp.scope, how.await, commit)
+	j, writes, err := e.applyAndVerify(ctx, sp, how.await, commit)
 	if err != nil {
 		e.reconcileDHCP(ctx) // the configuration that runs again may need its clients back
 		return Result{Plan: plan, Writes: writes}, err
@@ -220,10 +219,10 @@ func (e *Engine) applyConfig(ctx context.Context, cur *netconf.State, cfg *netco
 		e.updateDNS()
 		return Result{Running: cfg, Plan: plan, Writes: writes}, notPersisted
 	}
-	if committedNets, committed := e.snapshot(); committed == cfg && !sp.pending {
+	if committedNets, committed := e.snapshot(); committed == cfg && !sp.Pending {
 		// (an unchanged one was not committed; one with pending
 		// attachments has a target that changes when their NIC appears)
-		e.targets.put(cfg, committedNets, nil, sp.newT)
+		e.targets.put(cfg, committedNets, nil, sp.New)
 	}
 	e.reconcileDHCP(ctx)
 	e.updateDNS()
@@ -234,31 +233,28 @@ func (e *Engine) applyConfig(ctx context.Context, cur *netconf.State, cfg *netco
 }
 
 // applyAndVerify applies the plan and checks the kernel read back. Before
-// the first write it journals a snapshot of every device the plan can
+// the first write it journals the plan's snapshot of every device it can
 // touch, with the state the change will store (commit); on any failure it
 // restores that snapshot exactly (links, masters, bond options, MTUs,
 // admin states, addresses, routes). On success it returns the journal,
 // still on disk, for the caller to remove once the new state is stored
 // (nil when the plan is empty: nothing was journaled).
-func (e *Engine) applyAndVerify(ctx context.Context, plan netconf.Plan, before *netconf.State, oldT, newT *netconf.Target, scope []string, await time.Duration, commit *stateCommit) (*journal, int, error) {
-	if len(plan) == 0 {
+func (e *Engine) applyAndVerify(ctx context.Context, sp netconf.PlannedChange, await time.Duration, commit *stateCommit) (*journal, int, error) {
+	if len(sp.Plan) == 0 {
 		return nil, 0, nil // nothing changes, so nothing can cut the manager off
 	}
-	e.noteBigPlan(len(plan))
-	names := netconf.TouchableNames(before, oldT, newT)
-	snap := netconf.SnapshotTarget(before, names)
-	netconf.SnapshotEthtool(snap, before, oldT, newT)
-	j := &journal{Version: journalVersion, Started: time.Now(), Next: newT, Snapshot: snap, Names: names,
-		Before: &netconf.State{Routes: before.Routes, Rules: before.Rules}, Commit: commit.digest, Networks: commit.oldNetworks}
+	e.noteBigPlan(len(sp.Plan))
+	j := &journal{Version: journalVersion, Started: time.Now(), Next: sp.New, Snapshot: sp.Snapshot, Names: sp.Touchable,
+		Before: &netconf.State{Routes: sp.Kernel.Routes, Rules: sp.Kernel.Rules}, Commit: commit.digest, Networks: commit.oldNetworks}
 	if err := e.writeJournal(j); err != nil {
 		return nil, 0, faultOfState(err, false)
 	}
 	start := time.Now()
-	done, err := e.apply(ctx, plan)
+	done, err := e.apply(ctx, sp.Plan)
 	notePhase(ctx, phaseWrite, start)
 	if err == nil {
 		verifying := time.Now()
-		err = e.verify(ctx, oldT, newT, scope)
+		err = e.verify(ctx, sp)
 		notePhase(ctx, phaseVerify, verifying)
 	}
 	e.noteApply(ctx, start, done)
@@ -313,7 +309,7 @@ func failedStep(err error) string {
 
 // verify reads the kernel back until it contains the target, for a short
 // bounded time: links settle (a bond raises its slaves asynchronously).
-func (e *Engine) verify(ctx context.Context, oldT, newT *netconf.Target, scope []string) error {
+func (e *Engine) verify(ctx context.Context, sp netconf.PlannedChange) error {
 	var err error
 	for attempt := range verifyAttempts {
 		if attempt > 0 {
@@ -327,11 +323,8 @@ func (e *Engine) verify(ctx context.Context, oldT, newT *netconf.Target, scope [
 		if st, err = e.verifiedState(); err != nil {
 			return err
 		}
-		st = e.withEthtool(st, newT)
-		if err = netconf.VerifyScoped(oldT, newT, st, scope); err == nil {
-			if err = netconf.VerifyLinkStates(oldT, newT, st, scope); err == nil {
-				return nil
-			}
+		if err = netconf.VerifyChange(sp, e.withEthtool(st, sp.New)); err == nil {
+			return nil
 		}
 	}
 	return err
@@ -376,22 +369,6 @@ func (e *Engine) networkByID(id string) *netconf.Network {
 		return nil
 	}
 	return nets[i]
-}
-
-// syncedDevices names the devices of the attachments a request
-// synchronises, which are re-applied even though their configuration does
-// not change.
-func syncedDevices(cfg *netconf.Config, nets []*netconf.Network, ids []string) []string {
-	var names []string
-	for _, at := range cfg.Attachments {
-		if !slices.Contains(ids, at.ID) {
-			continue
-		}
-		if i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID }); i >= 0 {
-			names = append(names, netconf.AttachmentDevices(at, nets[i])...)
-		}
-	}
-	return names
 }
 
 // reconcileDHCP runs the DHCP clients the running configuration needs. It
