@@ -123,8 +123,7 @@ func (a *Agent) startWatchdog() (stop func()) {
 
 // alive is the watchdog's health check: one cheap netlink request.
 func (a *Agent) alive() error {
-	_, err := a.opts.Namespace.Handle.LinkByName("lo")
-	return err
+	return a.opts.Namespace.Ping()
 }
 
 // monotonicUsec is CLOCK_MONOTONIC in microseconds, which systemd wants
