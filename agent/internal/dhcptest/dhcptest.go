@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/hostnetd/hostnetd/netconf/kernel"
@@ -28,6 +29,19 @@ func Testbed(t testing.TB, server netip.Prefix) (ns, peer *kernel.Namespace, mac
 	ns = nstest.New(t)
 	peer = nstest.New(t)
 	eth0 := nstest.Veth(t, ns, "eth0", peer, "srv0")
+	// Until the kernel's link watcher has run for a veth end, which it
+	// does some time after carrier comes on, the end drops what it sends:
+	// the server's first answer was lost whenever the testbed was quick
+	// (a link read of srv0 here used to hide it). The watcher sets the
+	// operational state as it activates the end.
+	for _, end := range []struct {
+		ns   *kernel.Namespace
+		name string
+	}{{ns, "eth0"}, {peer, "srv0"}} {
+		Eventually(t, 5*time.Second, end.name+" operationally up", func() bool {
+			return nstest.Link(t, end.ns, end.name).Attrs().OperState == netlink.OperUp
+		})
+	}
 	addr := kernel.IfAddr{Prefix: server}
 	if server.Addr().Is6() {
 		addr.Flags = unix.IFA_F_NODAD // the server answers at once
