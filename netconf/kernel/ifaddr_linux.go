@@ -17,7 +17,8 @@ import (
 // the retry, or a handle of the wrong namespace, cannot creep back in.
 
 // ErrNoDevice is, under errors.Is, the error of an operation on a device
-// the namespace does not have (now: it may be created again later).
+// the namespace does not have at the moment: a client tells it from other
+// failures, and waits for the device to come (back).
 var ErrNoDevice = errors.New("no such device")
 
 // Family selects the addresses of one IP family.
