@@ -12,7 +12,6 @@ import (
 
 	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
-	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
@@ -22,7 +21,7 @@ const DefaultMaxBodyBytes = 1 << 20
 
 // Options configure an Agent.
 type Options struct {
-	Namespace    *kernel.Namespace // required: the namespace whose interfaces are managed
+	Namespace    *engine.Namespace // required: the namespace whose interfaces are managed
 	StateDir     string            // required: persistent state (host id, configuration)
 	RunDir       string            // required: per-boot state (markers)
 	MaxBodyBytes int64             // optional: DefaultMaxBodyBytes when 0

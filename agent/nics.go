@@ -3,7 +3,6 @@ package agent
 import (
 	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
-	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
@@ -71,7 +70,7 @@ func (a *Agent) getNicStatistics(r *request) (response, error) {
 	}
 	// Counters change without notifications: they are read live.
 	live := *l
-	if live.Stats, err = kernel.ReadLinkStats(a.opts.Namespace, l.Name); err != nil {
+	if live.Stats, err = a.eng.LinkStats(l.Name); err != nil {
 		return response{}, err
 	}
 	return ok(xmlapi.Statistics(a.ctx(), &live)), nil

@@ -1,6 +1,8 @@
-// Package boundaries enforces the import direction cmd → agent → xmlapi,
-// netconf: xmlapi never reaches netlink, netconf never reaches XML or
-// HTTP, and hostnetctl reaches neither the daemon nor netlink; and that
+// Package boundaries enforces the import direction cmd → agent →
+// agent/engine, xmlapi → netconf: xmlapi never reaches netlink, netconf
+// never reaches XML or HTTP, the engine neither XML nor HTTP, the agent
+// reaches the kernel, stores and DHCP only through the engine, and
+// hostnetctl reaches neither the daemon nor netlink; and that
 // netconf/kernel is the one door to netlink.
 package boundaries
 
@@ -42,6 +44,9 @@ func TestImportBoundaries(t *testing.T) {
 		{mod + "netconf/kernel", []string{"github.com/beevik/etree", "net/http", mod + "xmlapi", mod + "agent"}},
 		// The CLI is a client: it speaks HTTP to the daemon, never netlink.
 		{mod + "cmd/hostnetctl", []string{mod + "agent", mod + "netconf/kernel", "github.com/vishvananda/netlink", "github.com/vishvananda/netns"}},
+		// The engine knows nothing of XML (nor of HTTP: see
+		// TestEngineKnowsNoHTTP): the agent translates.
+		{mod + "agent/engine", []string{"github.com/beevik/etree", mod + "xmlapi", mod + "agent"}},
 	}
 	for _, tt := range tests {
 		for _, d := range deps(t, tt.pkg) {
@@ -227,4 +232,39 @@ func goList(t *testing.T, args ...string) []string {
 		t.Fatalf("go list %s: %v", strings.Join(args, " "), err)
 	}
 	return strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+}
+
+// TestAgentOnlyTranslates holds the agent package to HTTP, access control
+// and wiring: it reaches the kernel, the stores and the DHCP clients only
+// through the engine, so none of their packages is among its imports.
+func TestAgentOnlyTranslates(t *testing.T) {
+	const mod = "github.com/hostnetd/hostnetd/"
+	out, err := exec.Command("go", "list", "-f", "{{join .Imports \"\\n\"}}", mod+"agent").Output()
+	if err != nil {
+		t.Fatalf("go list agent: %v", err)
+	}
+	forbidden := []string{mod + "netconf/kernel", mod + "agent/dhcp4", mod + "agent/dhcp6", mod + "agent/internal/atomicfile",
+		mod + "agent/internal/dhcpclient", "github.com/vishvananda/netlink", "github.com/vishvananda/netns", "github.com/insomniacslk/dhcp"}
+	for _, imp := range strings.Fields(string(out)) {
+		for _, f := range forbidden {
+			if imp == f || strings.HasPrefix(imp, f+"/") {
+				t.Errorf("agent imports %s: that is the engine's (agent/engine)", imp)
+			}
+		}
+	}
+}
+
+// TestEngineKnowsNoHTTP: the engine's errors have kinds, and the agent
+// alone turns them into statuses. (Its dependencies may use net/http, the
+// Prometheus client does; its own files may not.)
+func TestEngineKnowsNoHTTP(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{join .Imports \"\\n\"}}", "github.com/hostnetd/hostnetd/agent/engine").Output()
+	if err != nil {
+		t.Fatalf("go list agent/engine: %v", err)
+	}
+	for _, imp := range strings.Fields(string(out)) {
+		if imp == "net/http" || strings.HasPrefix(imp, "net/http/") {
+			t.Errorf("agent/engine imports %s", imp)
+		}
+	}
 }
