@@ -102,9 +102,9 @@ func PauseBeforeEachStep(log *zap.Logger, delay time.Duration) func(Applier) App
 	}
 }
 
-// apply makes a transaction's plan: through the injected failures, if
+// writePlan makes a transaction's plan: through the injected failures, if
 // any, then the applier.
-func (e *Engine) apply(ctx context.Context, plan netconf.Plan) (int, error) {
+func (e *Engine) writePlan(ctx context.Context, plan netconf.Plan) (int, error) {
 	e.viewStale = true
 	return e.forward.Apply(ctx, plan)
 }

@@ -55,7 +55,7 @@ func (e *Engine) applyAppeared(ctx context.Context, st *netconf.State) {
 			return
 		}
 		txCtx, tx := e.beginTx(ctx, "pending")
-		res, err := e.applyConfig(txCtx, nil, running, nil, applyHow{synced: appeared})
+		res, err := e.planApplyCommit(txCtx, nil, running, nil, applyHow{synced: appeared})
 		e.endTx(tx, res, err)
 		if err != nil {
 			e.log.Error("applying the attachments whose NIC appeared failed; they stay pending", zap.Strings("attachments", appeared), zap.Error(err))

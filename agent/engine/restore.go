@@ -77,7 +77,7 @@ func (e *Engine) restoreAtBoot(ctx context.Context) error {
 func (e *Engine) restoreTx(ctx context.Context, cur *netconf.State, cfg *netconf.Config) (res Result, err error) {
 	ctx, tx := e.beginTx(ctx, "restore")
 	defer func() { e.endTx(tx, res, err) }()
-	return e.applyConfig(ctx, cur, cfg, nil, applyHow{full: true})
+	return e.planApplyCommit(ctx, cur, cfg, nil, applyHow{full: true})
 }
 
 // restorable drops what cannot be restored on this kernel: bond slaves
