@@ -97,7 +97,9 @@ func TestAsyncSetupNetworksAnswersAtOnceAndAppliesInTheBackground(t *testing.T) 
 func TestStopWaitsForAnAsyncSetupNetworks(t *testing.T) {
 	host, peer := nstest.New(t), nstest.New(t)
 	nstest.Veth(t, host, "eth0", peer, "p0")
-	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) { o.Kernel = engine.PauseBeforeEachStep(engine.NamespaceKernel{Namespace: o.Namespace}, zap.NewNop(), 100*time.Millisecond) })
+	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
+		o.Kernel = engine.PauseBeforeEachStep(engine.NamespaceKernel{Namespace: o.Namespace}, zap.NewNop(), 100*time.Millisecond)
+	})
 	addNetwork(t, ag, `<network><name>vmnet</name><usages><usage>vm</usage></usages></network>`)
 	r := ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(`<action><async>true</async>`+
 		`<modified_network_attachments><network_attachment><network><name>vmnet</name></network><host_nic><name>eth0</name></host_nic>`+
