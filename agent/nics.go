@@ -81,12 +81,14 @@ func (a *Agent) getNicStatistics(r *request) (response, error) {
 func (a *Agent) nicCtx(st *netconf.State) xmlapi.Context {
 	c := a.ctx()
 	_, running := a.eng.Snapshot()
+	// One pass over the attachments: looking each drifted one up among
+	// them would be quadratic when many drift (a NIC's MTU changed under
+	// a thousand VLANs).
+	out := a.eng.Drifted(st)
 	drifted := map[string]bool{}
-	for id := range a.eng.Drifted(st) {
-		for _, at := range running.Attachments {
-			if at.ID == id {
-				drifted[at.Nic] = true
-			}
+	for _, at := range running.Attachments {
+		if _, ok := out[at.ID]; ok {
+			drifted[at.Nic] = true
 		}
 	}
 	c.NicOutOfSync = func(name string) bool { return drifted[name] }
