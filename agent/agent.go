@@ -12,7 +12,6 @@ import (
 
 	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
-	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
@@ -22,7 +21,7 @@ const DefaultMaxBodyBytes = 1 << 20
 
 // Options configure an Agent.
 type Options struct {
-	Namespace    *kernel.Namespace // required: the namespace whose interfaces are managed
+	Namespace    *engine.Namespace // required: the namespace whose interfaces are managed
 	StateDir     string            // required: persistent state (host id, configuration)
 	RunDir       string            // required: per-boot state (markers)
 	MaxBodyBytes int64             // optional: DefaultMaxBodyBytes when 0
@@ -49,10 +48,10 @@ type Options struct {
 	// the Default… values of limits.go when 0.
 	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
 	MaxConnections                              int
-	// Inject is a test hook, never set in production: it wraps the
-	// engine's applier of forward plans (engine.FailStep,
-	// engine.PauseBeforeEachStep).
-	Inject func(engine.Applier) engine.Applier
+	// Kernel is the kernel the engine reads and writes; optional, the
+	// Namespace's when nil. Tests wrap that to fail a step
+	// (engine.FailStep).
+	Kernel engine.Kernel
 	// Access says who may use the TCP listeners (see access.go).
 	Access AccessOptions
 	// ShutdownGrace bounds how long a stop waits for the transaction in
@@ -106,7 +105,7 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 		Namespace: opts.Namespace, StateDir: opts.StateDir, RunDir: opts.RunDir, Version: opts.Version,
 		WriteWait: opts.WriteWait, MaxConnectivityTimeout: opts.MaxConnectivityTimeout,
 		ConnectivityProbes: opts.ConnectivityProbes, ResolvConf: opts.ResolvConf, ShutdownGrace: opts.ShutdownGrace,
-		Inject: opts.Inject, StateHook: opts.StateHook, StateLock: opts.StateLock,
+		Kernel: opts.Kernel, StateHook: opts.StateHook, StateLock: opts.StateLock,
 		Notify: func(state string) { notify(log, state) },
 	})
 	if err != nil {

@@ -3,7 +3,6 @@ package agent
 import (
 	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
-	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
@@ -71,7 +70,7 @@ func (a *Agent) getNicStatistics(r *request) (response, error) {
 	}
 	// Counters change without notifications: they are read live.
 	live := *l
-	if live.Stats, err = kernel.ReadLinkStats(a.opts.Namespace, l.Name); err != nil {
+	if live.Stats, err = a.eng.LinkStats(l.Name); err != nil {
 		return response{}, err
 	}
 	return ok(xmlapi.Statistics(a.ctx(), &live)), nil
@@ -82,12 +81,14 @@ func (a *Agent) getNicStatistics(r *request) (response, error) {
 func (a *Agent) nicCtx(st *netconf.State) xmlapi.Context {
 	c := a.ctx()
 	_, running := a.eng.Snapshot()
+	// One pass over the attachments: looking each drifted one up among
+	// them would be quadratic when many drift (a NIC's MTU changed under
+	// a thousand VLANs).
+	out := a.eng.Drifted(st)
 	drifted := map[string]bool{}
-	for id := range a.eng.Drifted(st) {
-		for _, at := range running.Attachments {
-			if at.ID == id {
-				drifted[at.Nic] = true
-			}
+	for _, at := range running.Attachments {
+		if _, ok := out[at.ID]; ok {
+			drifted[at.Nic] = true
 		}
 	}
 	c.NicOutOfSync = func(name string) bool { return drifted[name] }

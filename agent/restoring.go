@@ -2,8 +2,6 @@ package agent
 
 import (
 	"net/http"
-
-	"github.com/hostnetd/hostnetd/agent/engine"
 )
 
 // refuseWhileRestoring answers writes with 503 until restore has finished.
@@ -11,13 +9,11 @@ func (a *Agent) refuseWhileRestoring(w http.ResponseWriter, r *http.Request, f f
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return false
 	}
-	select {
-	case <-a.eng.Restored():
+	err := a.eng.Writable()
+	if err == nil {
 		return false
-	default:
 	}
 	w.Header().Set("Retry-After", "5")
-	a.writeFault(w, r, f, newFault(http.StatusServiceUnavailable, engine.CodeRestoreInProgress, "Service unavailable",
-		"hostnetd is restoring the persistent network configuration; retry shortly"))
+	a.writeFault(w, r, f, faultOf(err))
 	return true
 }

@@ -109,7 +109,7 @@ func (e *Engine) EditCatalogue(ctx context.Context, edit func(nets []*netconf.Ne
 	if len(running.Attachments) == 0 && len(cs.ModifiedAttachments) == 0 {
 		return Result{Running: running}, e.commitRunning(running, next)
 	}
-	return e.transactLocked(ctx, Change{Networks: next, Request: cs})
+	return e.transactHeld(ctx, Change{Networks: next, Request: cs})
 }
 
 // RemoveUnmanaged deletes the unmanaged network of that name, journaled

@@ -59,52 +59,70 @@ func (e *StepError) Error() string {
 	return fmt.Sprintf("step %d (%s): failure injected by a test", e.Index, e.Step)
 }
 
-// FailStep is a failure injection for Options.Inject: the first step of a
-// forward plan for which fail returns true is not made and fails, as if
-// the kernel refused it; the steps before it are made.
-func FailStep(fail func(index int, step netconf.Step) bool) func(Applier) Applier {
-	return func(next Applier) Applier {
-		return ApplierFunc(func(ctx context.Context, plan netconf.Plan) (int, error) {
-			for i, s := range plan {
-				if fail(i, s) {
-					done, err := next.Apply(ctx, plan[:i])
-					if err != nil {
-						return done, err
-					}
-					return done, &StepError{Index: i, Step: s}
+// forwardKey marks the context of a transaction's own plan, as opposed to
+// a rollback's or a DHCP client's writes: failure injection acts on the
+// first only.
+type forwardKey struct{}
+
+// IsForwardPlan reports whether ctx is that of a transaction's own plan.
+func IsForwardPlan(ctx context.Context) bool { return ctx.Value(forwardKey{}) != nil }
+
+// FailStep wraps a Kernel for tests (and only them): the first step of a
+// transaction's own plan for which fail returns true is not made and
+// fails, as if the kernel refused it; the steps before it are made.
+// Rollbacks and DHCP writes pass untouched.
+func FailStep(next Kernel, fail func(index int, step netconf.Step) bool) Kernel {
+	return wrapped{next, func(ctx context.Context, plan netconf.Plan) (int, error) {
+		for i, s := range plan {
+			if fail(i, s) {
+				done, err := next.Apply(ctx, plan[:i])
+				if err != nil {
+					return done, err
 				}
+				return done, &StepError{Index: i, Step: s}
 			}
-			return next.Apply(ctx, plan)
-		})
-	}
+		}
+		return next.Apply(ctx, plan)
+	}}
 }
 
-// PauseBeforeEachStep is a test hook for Options.Inject: a pause before
-// each kernel write of a forward plan, logged, so that crash tests can
-// kill the daemon after exactly i writes.
-func PauseBeforeEachStep(log *zap.Logger, delay time.Duration) func(Applier) Applier {
-	return func(next Applier) Applier {
-		return ApplierFunc(func(ctx context.Context, plan netconf.Plan) (int, error) {
-			for i := range plan {
-				// Crash tests read this line.
-				log.Info("test step delay: pausing before a kernel write", zap.Int("step", i), zap.Int("steps", len(plan)))
-				select {
-				case <-time.After(delay):
-				case <-ctx.Done():
-					return i, ctx.Err()
-				}
-				if _, err := next.Apply(ctx, plan[i:i+1]); err != nil {
-					return i, err
-				}
+// PauseBeforeEachStep wraps a Kernel for crash tests (hostnetd's
+// --test-step-delay): a pause before each write of a transaction's own
+// plan, logged, so that a test can kill the daemon after exactly i
+// writes.
+func PauseBeforeEachStep(next Kernel, log *zap.Logger, delay time.Duration) Kernel {
+	return wrapped{next, func(ctx context.Context, plan netconf.Plan) (int, error) {
+		for i := range plan {
+			// Crash tests read this line.
+			log.Info("test step delay: pausing before a kernel write", zap.Int("step", i), zap.Int("steps", len(plan)))
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				return i, ctx.Err()
 			}
-			return len(plan), nil
-		})
-	}
+			if _, err := next.Apply(ctx, plan[i:i+1]); err != nil {
+				return i, err
+			}
+		}
+		return len(plan), nil
+	}}
 }
 
-// apply makes a transaction's plan: through the injected failures, if
-// any, then the applier.
-func (e *Engine) apply(ctx context.Context, plan netconf.Plan) (int, error) {
+// wrapped is a Kernel whose transactions' own plans go through apply.
+type wrapped struct {
+	Kernel
+	apply ApplierFunc
+}
+
+func (w wrapped) Apply(ctx context.Context, plan netconf.Plan) (int, error) {
+	if !IsForwardPlan(ctx) {
+		return w.Kernel.Apply(ctx, plan)
+	}
+	return w.apply(ctx, plan)
+}
+
+// writePlan makes a transaction's own plan.
+func (e *Engine) writePlan(ctx context.Context, plan netconf.Plan) (int, error) {
 	e.viewStale = true
-	return e.forward.Apply(ctx, plan)
+	return e.opts.Kernel.Apply(context.WithValue(ctx, forwardKey{}, true), plan)
 }

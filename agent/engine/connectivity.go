@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
-
-	"github.com/hostnetd/hostnetd/netconf"
 )
 
 // CodeLostConnection is the fault of a change rolled back because nobody
@@ -118,13 +115,4 @@ func ParseProbe(s string) error {
 		return fmt.Errorf("connectivity probe %q: %w", s, err)
 	}
 	return nil
-}
-
-// connectivityTimeout is the wait a setupnetworks asks for: its
-// connectivity_timeout (validated by Merge), or the configured maximum.
-func (e *Engine) connectivityTimeout(cs netconf.ChangeSet) time.Duration {
-	if n, err := strconv.Atoi(cs.ConnectivityTimeout); err == nil && n > 0 {
-		return time.Duration(n) * time.Second
-	}
-	return time.Duration(e.opts.MaxConnectivityTimeout) * time.Second
 }

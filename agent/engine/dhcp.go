@@ -349,3 +349,25 @@ func (d *dhcpClients) closeAll() {
 		d.stop(id, false)
 	}
 }
+
+// reconcileDHCP runs the DHCP clients the running configuration needs. It
+// reads the kernel (for the NICs' MACs) only when there is something to
+// reconcile: most transactions on most hosts involve no DHCP.
+func (e *Engine) reconcileDHCP(ctx context.Context) {
+	nets, running := e.snapshot()
+	if !e.dhcp.active() && !usesDHCP(running) {
+		return
+	}
+	st, err := e.readState()
+	if err != nil {
+		e.log.Error("cannot start DHCP clients", zap.Error(err))
+		return
+	}
+	e.dhcp.reconcile(ctx, running, nets, st)
+}
+
+func usesDHCP(cfg *netconf.Config) bool {
+	return slices.ContainsFunc(cfg.Attachments, func(at netconf.Attachment) bool {
+		return at.IPv4.Method == netconf.BootDHCP || at.IPv6.Method == netconf.BootDHCP || at.IPv6.Method == netconf.BootPolyDHCPAutoconf
+	})
+}

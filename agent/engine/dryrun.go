@@ -136,14 +136,14 @@ func (e *Engine) planOnly(ch Change) (DryRunPlan, error) {
 	if err != nil {
 		return DryRunPlan{}, err
 	}
-	view := DryRunPlan{Steps: sp.plan}
-	if sp.cur != nil {
-		view.LinksDown = sp.plan.LinksDown(sp.cur)
+	view := DryRunPlan{Steps: sp.Plan}
+	if sp.Kernel != nil {
+		view.LinksDown = sp.Plan.LinksDown(sp.Kernel)
 	}
 	for _, l := range leases {
 		view.ReleasedLeases = append(view.ReleasedLeases, Lease{Device: l.link, Address: l.addr})
 	}
-	e.log.Debug("dry run planned", zap.Int("steps", len(sp.plan)), zap.String("plan", sp.plan.String()))
+	e.log.Debug("dry run planned", zap.Int("steps", len(sp.Plan)), zap.String("plan", sp.Plan.String()))
 	return view, nil
 }
 

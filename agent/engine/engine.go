@@ -39,14 +39,10 @@ type Options struct {
 	// optional, DefaultShutdownGrace when 0.
 	ShutdownGrace time.Duration
 	// Kernel is the kernel the engine reads and writes; optional, that of
-	// Namespace when nil. Root-free tests put a simulated one here, and
-	// do not Start the engine (the monitor, DHCP and LLDP need a real
-	// namespace).
+	// Namespace when nil. Tests wrap it to fail a step (FailStep); root-free
+	// tests put a simulated one here, and do not Start the engine (the
+	// monitor, DHCP and LLDP need a real namespace).
 	Kernel Kernel
-	// Inject wraps the applier of forward plans (never of rollbacks): a
-	// test hook that fails a chosen step (FailStep) or pauses before each
-	// (PauseBeforeEachStep). Never set in production.
-	Inject func(Applier) Applier
 	// StateHook is a test hook, never set in production: it is called with
 	// "write" before each file of the state directory is written (an error
 	// fails the write as a full disk would), with "rename" before a written
@@ -113,9 +109,6 @@ type Engine struct {
 	// a request for the whole host. Targets are never modified once built.
 	targets snapshotMemo[*netconf.Target]
 	metrics *metrics
-	// forward is the applier of forward plans: opts.Kernel, wrapped by
-	// opts.Inject.
-	forward Applier
 	// stopping is closed when Drain begins: no transaction starts.
 	stopping chan struct{}
 	// txCtx is the context of transactions that outlive their request
@@ -191,10 +184,6 @@ func New(log *zap.Logger, opts Options) (*Engine, error) {
 	}
 	e := &Engine{log: log, opts: opts, hostID: hostID, writer: make(chan struct{}, 1), restored: make(chan struct{}),
 		driftKick: make(chan struct{}, 1), networks: stored.Networks, running: stored.Running, stopping: make(chan struct{})}
-	e.forward = Applier(opts.Kernel)
-	if opts.Inject != nil {
-		e.forward = opts.Inject(opts.Kernel)
-	}
 	e.events = &EventLog{log: log.Named("events")}
 	// The first event: an engine always has some, and clients take the
 	// newest as where to follow from (Ansible's ovirt_host: list(max=1)[0]).

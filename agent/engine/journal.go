@@ -135,29 +135,6 @@ func (e *Engine) setAsideJournal(cause error) {
 	e.log.Error("journal set aside", zap.String("path", aside), zap.NamedError("cause", cause))
 }
 
-// restoreSnapshot puts the devices of a journal back as they were: links
-// first, then, since taking a link down drops its routes, the routes.
-func (e *Engine) restoreSnapshot(ctx context.Context, j *journal) error {
-	e.viewStale = true
-	now, err := e.readState()
-	if err != nil {
-		return err
-	}
-	now = e.withEthtool(now, j.Next, j.Snapshot)
-	n, err := e.opts.Kernel.Apply(ctx, netconf.MakePlan(now, j.Next, j.Snapshot))
-	e.metrics.rollbackWrites(n)
-	if err != nil {
-		return err
-	}
-	if now, err = e.readState(); err != nil {
-		return err
-	}
-	steps := append(netconf.RouteSteps(now, j.Before, j.Names), netconf.RuleSteps(now, j.Before)...)
-	n, err = e.opts.Kernel.Apply(ctx, steps)
-	e.metrics.rollbackWrites(n)
-	return err
-}
-
 // restoreNetworks stores again the catalogue a rolled-back journal
 // replaced, if it was replaced before the crash (the catalogue is stored
 // before running.json).

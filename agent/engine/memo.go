@@ -46,3 +46,27 @@ func (m *snapshotMemo[V]) put(cfg *netconf.Config, nets []*netconf.Network, st *
 func (e *Engine) driftedAttachments(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) map[string][]string {
 	return e.drift.get(cfg, nets, st, func() map[string][]string { return outOfSync(cfg, nets, st) })
 }
+
+// sameSlice reports whether a and b are the same slice (catalogues are
+// replaced whole, never modified in place).
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// outOfSync lists the differences of each running attachment that drifted
+// from its configuration.
+func outOfSync(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) map[string][]string {
+	out := map[string][]string{}
+	byID := netconf.NetworksByID(nets)
+	drift := netconf.NewDriftCache(cfg, st)
+	for _, at := range cfg.Attachments {
+		net := byID[at.NetworkID]
+		if net == nil {
+			continue
+		}
+		if ok, diffs := netconf.InSync(netconf.AttachmentReported(drift, at, net, st)); !ok {
+			out[at.ID] = diffs
+		}
+	}
+	return out
+}

@@ -10,14 +10,9 @@ import (
 	"github.com/hostnetd/hostnetd/netconf"
 )
 
-// Pending attachments. An attachment of the running configuration whose
-// NIC is not in the kernel (late at boot, or unplugged) is pending: it
-// stays in the running configuration, and so in what a commit makes
-// persistent, but no plan touches it, and a request that does not name it
-// is validated and applied without it, so that one missing NIC blocks no
-// other change. It is reported out of sync (host_nic: expected the NIC,
-// actual "missing"). When the monitor sees the NIC appear, the attachment
-// is applied, as a synchronisation of it.
+// Pending attachments (netconf/pending.go) are left out of every plan;
+// when the monitor sees the NIC of one appear, the engine applies it, as
+// a synchronisation of it.
 
 // CodeAttachmentPending is the event of an attachment left pending, and
 // CodePendingApplied the one of a pending attachment applied.
@@ -25,108 +20,6 @@ const (
 	CodeAttachmentPending = "NETWORK_ATTACHMENT_PENDING"
 	CodePendingApplied    = "NETWORK_ATTACHMENT_PENDING_APPLIED"
 )
-
-// pendingOf lists the attachments of cfg whose NIC is neither a link of st
-// nor a bond of cfg.
-func pendingOf(cfg *netconf.Config, st *netconf.State) []netconf.Attachment {
-	var out []netconf.Attachment
-	for _, at := range cfg.Attachments {
-		if _, ok := st.Link(at.Nic); ok {
-			continue
-		}
-		if slices.ContainsFunc(cfg.Bonds, func(b netconf.BondConfig) bool { return b.Name == at.Nic }) {
-			continue
-		}
-		out = append(out, at)
-	}
-	return out
-}
-
-// effective is cfg without its pending attachments: what the kernel can
-// run. It is cfg itself when nothing is pending.
-func effective(cfg *netconf.Config, st *netconf.State) *netconf.Config {
-	pending := pendingOf(cfg, st)
-	if len(pending) == 0 {
-		return cfg
-	}
-	out := cfg.Clone()
-	out.Attachments = slices.DeleteFunc(out.Attachments, func(at netconf.Attachment) bool {
-		return slices.ContainsFunc(pending, func(p netconf.Attachment) bool { return p.ID == at.ID })
-	})
-	return out
-}
-
-// splitPending prepares a request for merging into a running configuration
-// with pending attachments: the running configuration to merge into is
-// the effective one plus the pending attachments the request names (it
-// removes or modifies them: their rules apply), the request loses the
-// synchronisations of the others (a missing NIC cannot be synchronised),
-// and kept are the pending attachments to carry over unchanged.
-func splitPending(req netconf.ChangeSet, running *netconf.Config, nets []*netconf.Network, st *netconf.State) (netconf.ChangeSet, *netconf.Config, []netconf.Attachment) {
-	pending := pendingOf(running, st)
-	if len(pending) == 0 {
-		return req, running, nil
-	}
-	byRef := func(r netconf.Ref) string { // network id of a reference, or ""
-		for _, n := range nets {
-			if r.ID != "" && n.ID == r.ID || r.ID == "" && r.Name != "" && n.Name == r.Name {
-				return n.ID
-			}
-		}
-		return ""
-	}
-	named := func(at netconf.Attachment) bool {
-		for _, r := range req.RemovedAttachments {
-			if r.ID == at.ID || r.ID == "" && byRef(r.Network) == at.NetworkID {
-				return true
-			}
-		}
-		for _, m := range req.ModifiedAttachments {
-			if m.ID == at.ID || m.ID == "" && m.Network != nil && byRef(*m.Network) == at.NetworkID {
-				return true
-			}
-		}
-		return false
-	}
-	var kept []netconf.Attachment
-	base := running.Clone()
-	base.Attachments = base.Attachments[:0]
-	for _, at := range running.Attachments {
-		if slices.ContainsFunc(pending, func(p netconf.Attachment) bool { return p.ID == at.ID }) && !named(at) {
-			kept = append(kept, at)
-			continue
-		}
-		base.Attachments = append(base.Attachments, at)
-	}
-	req.SyncedAttachments = slices.DeleteFunc(slices.Clone(req.SyncedAttachments), func(id string) bool {
-		return slices.ContainsFunc(kept, func(p netconf.Attachment) bool { return p.ID == id })
-	})
-	return req, base, kept
-}
-
-// withPending puts the pending attachments kept back into a merged
-// configuration, unless the request attached their network elsewhere, in
-// the order of the running configuration (new attachments last), so that
-// a request that changes nothing leaves an equal configuration.
-func withPending(cfg *netconf.Config, kept []netconf.Attachment, running *netconf.Config) *netconf.Config {
-	if len(kept) == 0 {
-		return cfg
-	}
-	out := cfg.Clone()
-	for _, at := range kept {
-		if !slices.ContainsFunc(out.Attachments, func(o netconf.Attachment) bool { return o.NetworkID == at.NetworkID }) {
-			out.Attachments = append(out.Attachments, at)
-		}
-	}
-	pos := func(id string) int {
-		if i := slices.IndexFunc(running.Attachments, func(o netconf.Attachment) bool { return o.ID == id }); i >= 0 {
-			return i
-		}
-		return len(running.Attachments)
-	}
-	slices.SortStableFunc(out.Attachments, func(a, b netconf.Attachment) int { return pos(a.ID) - pos(b.ID) })
-	return out
-}
 
 // applyAppeared applies the attachments pending at the last look whose
 // NIC the kernel now has (st), as one transaction that synchronises them,
@@ -162,7 +55,7 @@ func (e *Engine) applyAppeared(ctx context.Context, st *netconf.State) {
 			return
 		}
 		txCtx, tx := e.beginTx(ctx, "pending")
-		res, err := e.applyConfig(txCtx, nil, running, nil, applyHow{synced: appeared})
+		res, err := e.planApplyCommit(txCtx, nil, running, nil, applyHow{synced: appeared})
 		e.endTx(tx, res, err)
 		if err != nil {
 			e.log.Error("applying the attachments whose NIC appeared failed; they stay pending", zap.Strings("attachments", appeared), zap.Error(err))
@@ -182,7 +75,7 @@ type pendingSet map[string]bool
 
 func pendingIDs(running *netconf.Config, st *netconf.State) pendingSet {
 	set := pendingSet{}
-	for _, at := range pendingOf(running, st) {
+	for _, at := range netconf.PendingOf(running, st) {
 		set[at.ID] = true
 	}
 	return set
@@ -208,7 +101,7 @@ func appearedSince(prev *pendingSet, now pendingSet, running *netconf.Config) []
 func (e *Engine) notePending(st *netconf.State) {
 	_, running := e.snapshot()
 	set := pendingSet{}
-	for _, at := range pendingOf(running, st) {
+	for _, at := range netconf.PendingOf(running, st) {
 		set[at.ID] = true
 		e.events.record("warning", CodeAttachmentPending, fmt.Sprintf("attachment %s is pending: its NIC %s is missing; it is applied when the NIC appears", at.ID, at.Nic))
 	}

@@ -25,6 +25,18 @@ const CodeRestoreInProgress = "RESTORE_IN_PROGRESS"
 // Restored is closed once restore at boot has finished (or was not needed).
 func (e *Engine) Restored() <-chan struct{} { return e.restored }
 
+// Writable says whether writes are taken: not (Restoring) until restore
+// at boot has finished.
+func (e *Engine) Writable() error {
+	select {
+	case <-e.restored:
+		return nil
+	default:
+		return newError(Restoring, CodeRestoreInProgress, "Service unavailable",
+			"hostnetd is restoring the persistent network configuration; retry shortly")
+	}
+}
+
 // restoreAtBoot makes the kernel match the persistent configuration on the
 // first start after a boot. It applies the whole configuration at once; if
 // the kernel refuses part of it, it goes entity by entity, skipping (and
@@ -77,7 +89,7 @@ func (e *Engine) restoreAtBoot(ctx context.Context) error {
 func (e *Engine) restoreTx(ctx context.Context, cur *netconf.State, cfg *netconf.Config) (res Result, err error) {
 	ctx, tx := e.beginTx(ctx, "restore")
 	defer func() { e.endTx(tx, res, err) }()
-	return e.applyConfig(ctx, cur, cfg, nil, applyHow{full: true})
+	return e.planApplyCommit(ctx, cur, cfg, nil, applyHow{full: true})
 }
 
 // restorable drops what cannot be restored on this kernel: bond slaves

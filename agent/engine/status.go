@@ -21,7 +21,4 @@ func (e *Engine) busyStatus(txID string) string {
 }
 
 // Alive is the watchdog's health check: one cheap netlink request.
-func (e *Engine) Alive() error {
-	_, err := e.opts.Namespace.Handle.LinkByName("lo")
-	return err
-}
+func (e *Engine) Alive() error { return e.opts.Namespace.Ping() }

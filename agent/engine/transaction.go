@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/hostnetd/hostnetd/netconf"
-	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
 
 // Transaction tuning.
@@ -88,26 +86,26 @@ func (e *Engine) Transact(ctx context.Context, ch Change) (Result, error) {
 		return Result{}, err
 	}
 	defer unlock()
-	return e.transactLocked(ctx, ch)
+	return e.transactHeld(ctx, ch)
 }
 
-// transactLocked is transact for a caller that holds the writer slot.
-func (e *Engine) transactLocked(ctx context.Context, ch Change) (res Result, err error) {
+// transactHeld is Transact for a caller that holds the writer slot.
+func (e *Engine) transactHeld(ctx context.Context, ch Change) (res Result, err error) {
 	ctx, tx := e.beginTx(ctx, "request")
 	defer func() { e.endTx(tx, res, err) }()
 	m, err := e.mergeChange(ch)
 	if err != nil {
 		return Result{}, err
 	}
-	return e.applyMerged(ctx, ch, m)
+	return e.applyValidated(ctx, ch, m)
 }
 
-// applyMerged applies a validated change and, if the request asks, commits
+// applyValidated applies a validated change and, if the request asks, commits
 // it to the persistent configuration in the same store.
-func (e *Engine) applyMerged(ctx context.Context, ch Change, m merged) (Result, error) {
+func (e *Engine) applyValidated(ctx context.Context, ch Change, m merged) (Result, error) {
 	how := m.how
 	how.persist = ch.Request.CommitOnSuccess
-	return e.applyConfig(ctx, m.cur, m.cfg, ch.Networks, how)
+	return e.planApplyCommit(ctx, m.cur, m.cfg, ch.Networks, how)
 }
 
 // TransactAsync is Transact for an async setupnetworks: it takes the
@@ -135,14 +133,14 @@ func (e *Engine) TransactAsync(ctx context.Context, ch Change, done func(Result,
 	}
 	go func() {
 		defer unlock()
-		res, err := e.applyMerged(txCtx, ch, m)
+		res, err := e.applyValidated(txCtx, ch, m)
 		e.endTx(tx, res, err)
 		done(res, err)
 	}()
 	return nil
 }
 
-// applyHow says how applyConfig applies a configuration.
+// applyHow says how planApplyCommit applies a configuration.
 type applyHow struct {
 	// await, when set, is how long the change waits for its connectivity
 	// to be confirmed.
@@ -156,11 +154,11 @@ type applyHow struct {
 	persist bool
 }
 
-// applyConfig makes the kernel run cfg (with the catalogue nets, or the
+// planApplyCommit makes the kernel run cfg (with the catalogue nets, or the
 // current one when nil) and, once verified, makes it the running
 // configuration. cur is the kernel as read before, or nil: then it is read
 // if the change touches any device.
-func (e *Engine) applyConfig(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network, how applyHow) (Result, error) {
+func (e *Engine) planApplyCommit(ctx context.Context, cur *netconf.State, cfg *netconf.Config, nets []*netconf.Network, how applyHow) (Result, error) {
 	if e.dhcp.stopUnwanted(cfg) {
 		// Their leases' addresses and routes are gone: plan from the kernel
 		// as it is now. A rollback restores the addresses, and the clients
@@ -174,8 +172,7 @@ func (e *Engine) applyConfig(ctx context.Context, cur *netconf.State, cfg *netco
 		return Result{}, err
 	}
 	notePhase(ctx, phasePlan, planning)
-	plan := sp.plan
-	cur = sp.cur
+	plan := sp.Plan
 	e.log.Debug("plan", zap.String("transaction", txID(ctx)), zap.String("plan", plan.String()))
 	// The state to store is encoded before the first kernel write, so
 	// that the journal can name it: see recoverJournal.
@@ -183,7 +180,7 @@ func (e *Engine) applyConfig(ctx context.Context, cur *netconf.State, cfg *netco
 	if err != nil {
 		return Result{Plan: plan}, faultOfState(err, false)
 	}
-	j, writes, err := e.applyAndVerify(ctx, plan, cur, sp.oldT, sp.newT, sp.scope, how.await, commit)
+	j, writes, err := e.applyJournaled(ctx, sp, how.await, commit)
 	if err != nil {
 		e.reconcileDHCP(ctx) // the configuration that runs again may need its clients back
 		return Result{Plan: plan, Writes: writes}, err
@@ -220,10 +217,10 @@ func (e *Engine) applyConfig(ctx context.Context, cur *netconf.State, cfg *netco
 		e.updateDNS()
 		return Result{Running: cfg, Plan: plan, Writes: writes}, notPersisted
 	}
-	if committedNets, committed := e.snapshot(); committed == cfg && !sp.pending {
+	if committedNets, committed := e.snapshot(); committed == cfg && !sp.Pending {
 		// (an unchanged one was not committed; one with pending
 		// attachments has a target that changes when their NIC appears)
-		e.targets.put(cfg, committedNets, nil, sp.newT)
+		e.targets.put(cfg, committedNets, nil, sp.New)
 	}
 	e.reconcileDHCP(ctx)
 	e.updateDNS()
@@ -233,32 +230,29 @@ func (e *Engine) applyConfig(ctx context.Context, cur *netconf.State, cfg *netco
 	return Result{Running: cfg, Plan: plan, Writes: writes}, nil
 }
 
-// applyAndVerify applies the plan and checks the kernel read back. Before
-// the first write it journals a snapshot of every device the plan can
+// applyJournaled applies the plan and checks the kernel read back. Before
+// the first write it journals the plan's snapshot of every device it can
 // touch, with the state the change will store (commit); on any failure it
 // restores that snapshot exactly (links, masters, bond options, MTUs,
 // admin states, addresses, routes). On success it returns the journal,
 // still on disk, for the caller to remove once the new state is stored
 // (nil when the plan is empty: nothing was journaled).
-func (e *Engine) applyAndVerify(ctx context.Context, plan netconf.Plan, before *netconf.State, oldT, newT *netconf.Target, scope []string, await time.Duration, commit *stateCommit) (*journal, int, error) {
-	if len(plan) == 0 {
+func (e *Engine) applyJournaled(ctx context.Context, sp netconf.PlannedChange, await time.Duration, commit *stateCommit) (*journal, int, error) {
+	if len(sp.Plan) == 0 {
 		return nil, 0, nil // nothing changes, so nothing can cut the manager off
 	}
-	e.noteBigPlan(len(plan))
-	names := netconf.TouchableNames(before, oldT, newT)
-	snap := netconf.SnapshotTarget(before, names)
-	netconf.SnapshotEthtool(snap, before, oldT, newT)
-	j := &journal{Version: journalVersion, Started: time.Now(), Next: newT, Snapshot: snap, Names: names,
-		Before: &netconf.State{Routes: before.Routes, Rules: before.Rules}, Commit: commit.digest, Networks: commit.oldNetworks}
+	e.noteBigPlan(len(sp.Plan))
+	j := &journal{Version: journalVersion, Started: time.Now(), Next: sp.New, Snapshot: sp.Snapshot, Names: sp.Touchable,
+		Before: &netconf.State{Routes: sp.Kernel.Routes, Rules: sp.Kernel.Rules}, Commit: commit.digest, Networks: commit.oldNetworks}
 	if err := e.writeJournal(j); err != nil {
 		return nil, 0, faultOfState(err, false)
 	}
 	start := time.Now()
-	done, err := e.apply(ctx, plan)
+	done, err := e.writePlan(ctx, sp.Plan)
 	notePhase(ctx, phaseWrite, start)
 	if err == nil {
 		verifying := time.Now()
-		err = e.verify(ctx, oldT, newT, scope)
+		err = e.verify(ctx, sp)
 		notePhase(ctx, phaseVerify, verifying)
 	}
 	e.noteApply(ctx, start, done)
@@ -284,36 +278,9 @@ func faultOfState(err error, rolledBack bool) error {
 	return err
 }
 
-// rollBack restores the journaled snapshot after cause and returns the
-// fault to answer: cause itself, or a 500 that says the rollback failed.
-func (e *Engine) rollBack(ctx context.Context, j *journal, done int, cause *Error) error {
-	// The rollback must run to the end even if the request was cancelled.
-	rbErr := e.restoreSnapshot(context.WithoutCancel(ctx), j)
-	e.noteRollback(ctx, rbErr)
-	if rbErr != nil {
-		e.events.add("error", "ROLLBACK_FAILED", fmt.Sprintf("%s; rolling it back failed too: %v", cause.Detail, rbErr))
-		e.setAsideJournal(rbErr)
-		return newError(RollbackFailed, cause.Code, "Operation Failed",
-			"%s; rolling it back failed too (%v): the host may be half-configured", cause.Detail, rbErr)
-	}
-	e.events.add("warning", cause.Code, fmt.Sprintf("%s (%d steps undone)", cause.Detail, done))
-	if err := e.removeJournal(); err != nil {
-		return errors.Join(cause, err)
-	}
-	return cause
-}
-
-func failedStep(err error) string {
-	var ae *kernel.ApplyError
-	if errors.As(err, &ae) {
-		return ae.Error()
-	}
-	return err.Error()
-}
-
 // verify reads the kernel back until it contains the target, for a short
 // bounded time: links settle (a bond raises its slaves asynchronously).
-func (e *Engine) verify(ctx context.Context, oldT, newT *netconf.Target, scope []string) error {
+func (e *Engine) verify(ctx context.Context, sp netconf.PlannedChange) error {
 	var err error
 	for attempt := range verifyAttempts {
 		if attempt > 0 {
@@ -327,109 +294,9 @@ func (e *Engine) verify(ctx context.Context, oldT, newT *netconf.Target, scope [
 		if st, err = e.verifiedState(); err != nil {
 			return err
 		}
-		st = e.withEthtool(st, newT)
-		if err = netconf.VerifyScoped(oldT, newT, st, scope); err == nil {
-			if err = netconf.VerifyLinkStates(oldT, newT, st, scope); err == nil {
-				return nil
-			}
+		if err = netconf.VerifyChange(sp, e.withEthtool(st, sp.New)); err == nil {
+			return nil
 		}
 	}
 	return err
-}
-
-// nicNameResolver maps NIC and bond ids to device names: the kernel's links
-// and the bonds of the configuration (which may not exist yet).
-func (e *Engine) nicNameResolver(st *netconf.State, cfg *netconf.Config) func(string) (string, bool) {
-	var names map[string]string // id → name, built on the first lookup
-	return func(id string) (string, bool) {
-		if names == nil {
-			names = make(map[string]string, len(st.Links)+len(cfg.Bonds))
-			for _, b := range cfg.Bonds {
-				names[NicID(e.hostID, b.Name)] = b.Name
-			}
-			for _, l := range st.Links { // a link wins over a bond to be
-				names[NicID(e.hostID, l.Name)] = l.Name
-			}
-		}
-		name, ok := names[id]
-		return name, ok
-	}
-}
-
-// attachmentID is stable per host and network.
-func attachmentID(hostID, networkID string) string {
-	return NicID(hostID, "attachment/"+networkID)
-}
-
-// snapshot returns the catalogue and the running configuration as readers
-// see them.
-func (e *Engine) snapshot() ([]*netconf.Network, *netconf.Config) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.networks, e.running
-}
-
-func (e *Engine) networkByID(id string) *netconf.Network {
-	nets, _ := e.snapshot()
-	i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == id })
-	if i < 0 {
-		return nil
-	}
-	return nets[i]
-}
-
-// syncedDevices names the devices of the attachments a request
-// synchronises, which are re-applied even though their configuration does
-// not change.
-func syncedDevices(cfg *netconf.Config, nets []*netconf.Network, ids []string) []string {
-	var names []string
-	for _, at := range cfg.Attachments {
-		if !slices.Contains(ids, at.ID) {
-			continue
-		}
-		if i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID }); i >= 0 {
-			names = append(names, netconf.AttachmentDevices(at, nets[i])...)
-		}
-	}
-	return names
-}
-
-// reconcileDHCP runs the DHCP clients the running configuration needs. It
-// reads the kernel (for the NICs' MACs) only when there is something to
-// reconcile: most transactions on most hosts involve no DHCP.
-func (e *Engine) reconcileDHCP(ctx context.Context) {
-	nets, running := e.snapshot()
-	if !e.dhcp.active() && !usesDHCP(running) {
-		return
-	}
-	st, err := e.readState()
-	if err != nil {
-		e.log.Error("cannot start DHCP clients", zap.Error(err))
-		return
-	}
-	e.dhcp.reconcile(ctx, running, nets, st)
-}
-
-func usesDHCP(cfg *netconf.Config) bool {
-	return slices.ContainsFunc(cfg.Attachments, func(at netconf.Attachment) bool {
-		return at.IPv4.Method == netconf.BootDHCP || at.IPv6.Method == netconf.BootDHCP || at.IPv6.Method == netconf.BootPolyDHCPAutoconf
-	})
-}
-
-// outOfSync lists the differences of each running attachment that drifted
-// from its configuration.
-func outOfSync(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) map[string][]string {
-	out := map[string][]string{}
-	byID := netconf.NetworksByID(nets)
-	drift := netconf.NewDriftCache(cfg, st)
-	for _, at := range cfg.Attachments {
-		net := byID[at.NetworkID]
-		if net == nil {
-			continue
-		}
-		if ok, diffs := netconf.InSync(netconf.AttachmentReported(drift, at, net, st)); !ok {
-			out[at.ID] = diffs
-		}
-	}
-	return out
 }

@@ -41,7 +41,7 @@ func (e *Engine) removeUnmanaged(ctx context.Context, name string) (Result, erro
 	}
 	res := Result{Plan: plan}
 	start := time.Now()
-	res.Writes, err = e.apply(ctx, plan)
+	res.Writes, err = e.writePlan(ctx, plan)
 	notePhase(ctx, phaseWrite, start)
 	if err == nil {
 		verifying := time.Now()

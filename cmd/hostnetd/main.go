@@ -182,7 +182,7 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 		MaxConnections:         a.maxConns,
 		StateLock:              lock,
 		StateHook:              a.stateHook(log),
-		Inject:                 a.inject(log),
+		Kernel:                 a.kernel(ns, log),
 	})
 	if err != nil {
 		return err
@@ -288,10 +288,12 @@ func (a args) stateHook(log *zap.Logger) func(op, name string) error {
 	}
 }
 
-// inject is the failure injection of --test-step-delay, for crash tests.
-func (a args) inject(log *zap.Logger) func(engine.Applier) engine.Applier {
-	if a.stepDelay == 0 {
-		return nil
+// kernel is the engine's kernel: the namespace's, through the pauses of
+// --test-step-delay for crash tests.
+func (a args) kernel(ns *kernel.Namespace, log *zap.Logger) engine.Kernel {
+	k := engine.Kernel(engine.NamespaceKernel{Namespace: ns})
+	if a.stepDelay > 0 {
+		k = engine.PauseBeforeEachStep(k, log, a.stepDelay)
 	}
-	return engine.PauseBeforeEachStep(log, a.stepDelay)
+	return k
 }

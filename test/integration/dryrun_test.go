@@ -136,7 +136,9 @@ func TestDryRunPlansWithoutChangingAnything(t *testing.T) {
 	nstest.Veth(t, host, "eth0", peer, "p0")
 	nstest.Veth(t, host, "eth1", peer, "p1")
 	rec := &stepRecorder{}
-	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) { o.Inject = engine.FailStep(rec.hook) })
+	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, rec.hook)
+	})
 	addNetwork(t, ag, `<network><name>vmnet</name><mtu>9000</mtu><usages><usage>vm</usage><usage>default_route</usage></usages></network>`)
 	action := modified(staticWithGateway("vmnet", "eth0", "192.0.2.10", "192.0.2.1"))
 
@@ -285,7 +287,9 @@ func TestDryRunOfLeavingDHCP(t *testing.T) {
 	nstest.Veth(t, host, "eth0", peer, "p0")
 	startDnsmasq(t, peer, "p0")
 	rec := &stepRecorder{}
-	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) { o.Inject = engine.FailStep(rec.hook) })
+	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, rec.hook)
+	})
 	addNetwork(t, ag, `<network><name>dyn</name><usages><usage>default_route</usage></usages></network>`)
 	setup(t, ag, modified(`<network_attachment><network><name>dyn</name></network><host_nic><name>eth0</name></host_nic>
 <ip_address_assignments><ip_address_assignment><assignment_method>dhcp</assignment_method></ip_address_assignment></ip_address_assignments></network_attachment>`))

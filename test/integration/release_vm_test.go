@@ -142,7 +142,7 @@ func TestVMAdoptedBondIsManaged(t *testing.T) {
 func TestVMAdoptionRollsBack(t *testing.T) {
 	var steps atomic.Int64
 	e := vmStartWith(t, 2, func(o *agent.Options) {
-		o.Inject = engine.FailStep(func(i int, s netconf.Step) bool {
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(i int, s netconf.Step) bool {
 			return s.Op == netconf.OpSetUp && s.Link == "bond_ext.100" && steps.Add(1) == 1
 		})
 	})
@@ -169,7 +169,7 @@ func TestVMAdoptionRollsBack(t *testing.T) {
 func TestVMBondRollbackKeepsItsMAC(t *testing.T) {
 	var failing atomic.Bool
 	e := vmStartWith(t, 3, func(o *agent.Options) {
-		o.Inject = engine.FailStep(func(i int, s netconf.Step) bool {
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(i int, s netconf.Step) bool {
 			return failing.Load() && s.Op == netconf.OpSetUp && s.Link == "bond0"
 		})
 	})
