@@ -1,8 +1,11 @@
-package netconf
+package netconf_test
 
 import (
 	"fmt"
 	"testing"
+
+	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/netconf/netconftest"
 )
 
 // The tests below guard linearity by counting work, never by timing it:
@@ -20,38 +23,41 @@ const (
 // the configuration it merges into and a simulated kernel holding it.
 type scaleWorld struct {
 	n      int
-	nets   []*Network
-	req    ChangeSet
-	cfg    *Config
-	target *Target
-	plan   Plan
-	kernel *simKernel
+	nets   []*netconf.Network
+	req    netconf.ChangeSet
+	cfg    *netconf.Config
+	target *netconf.Target
+	plan   netconf.Plan
+	kernel *netconftest.Kernel
 }
 
-func scaleNetworks(n int) []*Network {
-	nets := make([]*Network, n)
+func scaleNetworks(n int) []*netconf.Network {
+	nets := make([]*netconf.Network, n)
+	vids := make([]int, n)
 	for i := range n {
-		nets[i] = &Network{ID: fmt.Sprintf("id-net%04d", i), Name: fmt.Sprintf("net%04d", i), VLAN: vid(1 + i), Usages: []string{UsageVM}}
+		vids[i] = 1 + i
+		nets[i] = &netconf.Network{ID: fmt.Sprintf("id-net%04d", i), Name: fmt.Sprintf("net%04d", i), VLAN: &vids[i], Usages: []string{netconf.UsageVM}}
 	}
 	return nets
 }
 
 // scaleRequest is the setupnetworks that creates S(n): the 802.3ad bond
 // and n attachments on it, each network's own /24.
-func scaleRequest(n int) ChangeSet {
-	b := bond("bond0", "eth0", "eth1")
-	b.Options = &[]RawOption{{Name: "mode", Value: "4"}, {Name: "miimon", Value: "100"}}
-	cs := ChangeSet{ModifiedBonds: []BondChange{b}}
+func scaleRequest(n int) netconf.ChangeSet {
+	b := netconf.BondChange{Ref: netconf.Ref{Name: "bond0"}, Slaves: &[]netconf.Ref{{Name: "eth0"}, {Name: "eth1"}}}
+	b.Options = &[]netconf.RawOption{{Name: "mode", Value: "4"}, {Name: "miimon", Value: "100"}}
+	cs := netconf.ChangeSet{ModifiedBonds: []netconf.BondChange{b}}
 	for i := range n {
 		addr := fmt.Sprintf("10.%d.%d.1", 100+i/256, i%256)
-		cs.ModifiedAttachments = append(cs.ModifiedAttachments,
-			attach(fmt.Sprintf("net%04d", i), "bond0", RawIPAssignment{Method: "static", Address: addr, Netmask: "255.255.255.0"}))
+		cs.ModifiedAttachments = append(cs.ModifiedAttachments, netconf.AttachmentChange{
+			Network: &netconf.Ref{Name: fmt.Sprintf("net%04d", i)}, Nic: &netconf.Ref{Name: "bond0"},
+			IP: &[]netconf.RawIPAssignment{{Method: "static", Address: addr, Netmask: "255.255.255.0"}}})
 	}
 	return cs
 }
 
-func (w *scaleWorld) mergeInput(running *Config, st *State) MergeInput {
-	return MergeInput{
+func (w *scaleWorld) mergeInput(running *netconf.Config, st *netconf.State) netconf.MergeInput {
+	return netconf.MergeInput{
 		Request: w.req, Running: running, Networks: w.nets, Kernel: st,
 		NicName:                func(id string) (string, bool) { return "", false },
 		NewAttachmentID:        func(netID string) string { return "att-" + netID },
@@ -63,15 +69,15 @@ func (w *scaleWorld) mergeInput(running *Config, st *State) MergeInput {
 // applies the plan to a simulated kernel.
 func newScaleWorld(t *testing.T, n int) *scaleWorld {
 	t.Helper()
-	w := &scaleWorld{n: n, nets: scaleNetworks(n), req: scaleRequest(n), kernel: newSimKernel("eth0", "eth1")}
-	cfg, err := Merge(w.mergeInput(&Config{}, w.kernel.st))
+	w := &scaleWorld{n: n, nets: scaleNetworks(n), req: scaleRequest(n), kernel: netconftest.New("eth0", "eth1")}
+	cfg, err := netconf.Merge(w.mergeInput(&netconf.Config{}, w.kernel.State()))
 	if err != nil {
 		t.Fatalf("S(%d): %v", n, err)
 	}
 	w.cfg = cfg
-	w.target = BuildTarget(cfg, w.nets)
-	w.plan = MakePlan(w.kernel.st, &Target{}, w.target)
-	if _, err := w.kernel.apply(w.plan); err != nil {
+	w.target = netconf.BuildTarget(cfg, w.nets)
+	w.plan = netconf.MakePlan(w.kernel.State(), &netconf.Target{}, w.target)
+	if _, err := w.kernel.Apply(w.plan); err != nil {
 		t.Fatalf("S(%d): %v", n, err)
 	}
 	return w
@@ -101,16 +107,16 @@ func TestPlannerWorkIsLinear(t *testing.T) {
 	for _, w := range []*scaleWorld{small, large} {
 		// lo is not modelled: 2 NICs get the bond; per network a VLAN,
 		// a bridge, and their steps.
-		if got := len(w.kernel.st.Links); got != 2*w.n+3 {
+		if got := len(w.kernel.State().Links); got != 2*w.n+3 {
 			t.Fatalf("S(%d) in the simulated kernel has %d links; want %d", w.n, got, 2*w.n+3)
 		}
 	}
 	requireLinear(t, "plan steps", float64(len(small.plan)), float64(len(large.plan)))
 	measure := func(w *scaleWorld) (merge, target, plan float64) {
-		empty := newSimKernel("eth0", "eth1").st
-		merge = allocs(func() { _, _ = Merge(w.mergeInput(&Config{}, empty)) })
-		target = allocs(func() { BuildTarget(w.cfg, w.nets) })
-		plan = allocs(func() { MakePlan(empty, &Target{}, w.target) })
+		empty := netconftest.New("eth0", "eth1").State()
+		merge = allocs(func() { _, _ = netconf.Merge(w.mergeInput(&netconf.Config{}, empty)) })
+		target = allocs(func() { netconf.BuildTarget(w.cfg, w.nets) })
+		plan = allocs(func() { netconf.MakePlan(empty, &netconf.Target{}, w.target) })
 		return
 	}
 	sm, st, sp := measure(small)
@@ -126,16 +132,16 @@ func TestPlannerWorkIsLinear(t *testing.T) {
 func TestNoopReplanWorkIsLinear(t *testing.T) {
 	small, large := newScaleWorld(t, growthN), newScaleWorld(t, 4*growthN)
 	measure := func(w *scaleWorld) (merge, plan float64) {
-		cfg, _, err := MergeAndSync(w.mergeInput(w.cfg, w.kernel.st))
+		cfg, _, err := netconf.MergeAndSync(w.mergeInput(w.cfg, w.kernel.State()))
 		if err != nil {
 			t.Fatalf("S(%d) again: %v", w.n, err)
 		}
-		next := BuildTarget(cfg, w.nets)
-		if p := MakePlan(w.kernel.st, w.target, next); len(p) != 0 {
+		next := netconf.BuildTarget(cfg, w.nets)
+		if p := netconf.MakePlan(w.kernel.State(), w.target, next); len(p) != 0 {
 			t.Fatalf("S(%d) again plans %d steps:\n%.2000s", w.n, len(p), p)
 		}
-		merge = allocs(func() { _, _, _ = MergeAndSync(w.mergeInput(w.cfg, w.kernel.st)) })
-		plan = allocs(func() { MakePlan(w.kernel.st, w.target, next) })
+		merge = allocs(func() { _, _, _ = netconf.MergeAndSync(w.mergeInput(w.cfg, w.kernel.State())) })
+		plan = allocs(func() { netconf.MakePlan(w.kernel.State(), w.target, next) })
 		return
 	}
 	sm, sp := measure(small)
@@ -149,19 +155,19 @@ func TestNoopReplanWorkIsLinear(t *testing.T) {
 func TestDriftWorkIsLinear(t *testing.T) {
 	small, large := newScaleWorld(t, growthN), newScaleWorld(t, 4*growthN)
 	measure := func(w *scaleWorld) float64 {
-		byID := map[string]*Network{}
+		byID := map[string]*netconf.Network{}
 		for _, n := range w.nets {
 			byID[n.ID] = n
 		}
 		run := func() int {
 			drifted := 0
-			c := NewDriftCache(w.cfg, w.kernel.st)
+			c := netconf.NewDriftCache(w.cfg, w.kernel.State())
 			for _, a := range w.cfg.Attachments {
 				r := c.AttachmentDrift(a, byID[a.NetworkID])
-				if ls, down := LinkStateDrift(a, byID[a.NetworkID], w.kernel.st); down {
+				if ls, down := netconf.LinkStateDrift(a, byID[a.NetworkID], w.kernel.State()); down {
 					r = append(r, ls)
 				}
-				if ok, _ := InSync(r); !ok {
+				if ok, _ := netconf.InSync(r); !ok {
 					drifted++
 				}
 			}
