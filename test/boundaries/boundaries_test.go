@@ -47,6 +47,9 @@ func TestImportBoundaries(t *testing.T) {
 		// The engine knows nothing of XML (nor of HTTP: see
 		// TestEngineKnowsNoHTTP): the agent translates.
 		{mod + "agent/engine", []string{"github.com/beevik/etree", mod + "xmlapi", mod + "agent"}},
+		// The simulated kernel is a test double: no binary links it.
+		{mod + "cmd/hostnetd", []string{mod + "netconf/netconftest"}},
+		{mod + "cmd/hostnetctl", []string{mod + "netconf/netconftest"}},
 	}
 	for _, tt := range tests {
 		for _, d := range deps(t, tt.pkg) {
