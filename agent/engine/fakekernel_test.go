@@ -24,9 +24,11 @@ type fakeKernel struct {
 	lines []string // every step made (or acknowledged), as its ip line
 	// applies counts the calls of Apply: a plan, or a part of a rollback.
 	applies int
-	// fail refuses the first step of the next plan it returns true for;
-	// drop acknowledges it without making it.
-	fail, drop func(i int, s netconf.Step) bool
+	// fails refuse, one Apply with steps each, the first step of that
+	// Apply they return true for; drop acknowledges a step of the next Apply without
+	// making it.
+	fails []func(i int, s netconf.Step) bool
+	drop  func(i int, s netconf.Step) bool
 	// lieMTU, armed, makes reads report a device the next plan creates
 	// with a wrong MTU, until the following Apply (the rollback).
 	lieMTU bool
@@ -51,8 +53,12 @@ func (f *fakeKernel) Apply(_ context.Context, plan netconf.Plan) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.applies++
-	fail, drop, crash, lie := f.fail, f.drop, f.crash, f.lieMTU
-	f.fail, f.drop, f.crash, f.lieMTU, f.lying = nil, nil, nil, false, ""
+	var fail func(i int, s netconf.Step) bool
+	if len(f.fails) > 0 && len(plan) > 0 { // (a rollback may have nothing to undo in one of its parts)
+		fail, f.fails = f.fails[0], f.fails[1:]
+	}
+	drop, crash, lie := f.drop, f.crash, f.lieMTU
+	f.drop, f.crash, f.lieMTU, f.lying = nil, nil, false, ""
 	for i, s := range plan {
 		switch {
 		case crash != nil && crash(i, s):
@@ -119,9 +125,15 @@ func (f *fakeKernel) take() (lines []string, applies int) {
 	return lines, applies
 }
 
-// failAt refuses step i of the next plan.
-func (f *fakeKernel) failAt(i int) {
-	f.arm(func() { f.fail = func(j int, _ netconf.Step) bool { return j == i } })
+// failAt refuses step i of the next plan; with more indices, step i of
+// the next Apply, then the second's of the Apply after it (a rollback),
+// and so on.
+func (f *fakeKernel) failAt(i ...int) {
+	f.arm(func() {
+		for _, i := range i {
+			f.fails = append(f.fails, func(j int, _ netconf.Step) bool { return j == i })
+		}
+	})
 }
 
 // droppable is the last step of a plan whose omission verification
@@ -174,7 +186,7 @@ func (f *fakeKernel) crashAt(i int) <-chan struct{} {
 
 // disarm takes back what was armed for a plan that never came.
 func (f *fakeKernel) disarm() {
-	f.arm(func() { f.fail, f.drop, f.crash, f.lieMTU, f.lying = nil, nil, nil, false, "" })
+	f.arm(func() { f.fails, f.drop, f.crash, f.lieMTU, f.lying = nil, nil, nil, false, "" })
 }
 
 func (f *fakeKernel) arm(set func()) {

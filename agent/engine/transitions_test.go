@@ -59,9 +59,11 @@ func TestEngineTransitions(t *testing.T) {
 			defer wg.Done()
 			t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
 				w := newEngineWorld(t, seed)
-				for _, tr := range w.sequence(extra) {
+				seq := w.sequence(extra)
+				for _, tr := range seq {
 					w.run(tr)
 				}
+				t.Logf("seed %d: %d transitions, %d steps of the model", seed, len(seq), len(w.history))
 			})
 		}()
 	}
@@ -85,10 +87,11 @@ const (
 	trCrashAfter     transition = "crash after commit"
 	trRestart        transition = "restart" // a clean restart in the same boot
 	trReboot         transition = "reboot"  // the kernel loses everything; restore
+	trRollbackFails  transition = "rollback fails"
 )
 
 var everyTransition = []transition{trWrite, trDryRun, trFailStep, trVerifyFail, trConfirm, trLostConnection,
-	trCommit, trStateFail, trCrashApply, trCrashBefore, trCrashAfter, trRestart, trReboot}
+	trCommit, trStateFail, trCrashApply, trCrashBefore, trCrashAfter, trRestart, trReboot, trRollbackFails}
 
 // engineWorld is an engine over a fake kernel, with the model the checks
 // compare it to.
@@ -143,7 +146,7 @@ func (w *engineWorld) start() {
 	w.t.Helper()
 	e, err := engine.New(zaptest.NewLogger(w.t, zaptest.Level(zapcore.WarnLevel)), engine.Options{
 		Kernel: w.fake, StateDir: w.state, RunDir: w.runDir, StateLock: w.lock,
-		WriteWait: 5 * time.Second, StateHook: w.stateHook,
+		WriteWait: 100 * time.Millisecond, StateHook: w.stateHook,
 	})
 	if err != nil {
 		w.fatalf("engine.New: %v", err)
@@ -152,8 +155,14 @@ func (w *engineWorld) start() {
 	if err := e.Recover(ctx); err != nil {
 		w.fatalf("Recover: %v", err)
 	}
+	if err := e.Writable(); engine.KindOf(err) != engine.Restoring {
+		w.fatalf("before restore, Writable: %v; want restoring", err)
+	}
 	if err := e.Restore(ctx); err != nil {
 		w.fatalf("Restore: %v", err)
+	}
+	if err := e.Writable(); err != nil {
+		w.fatalf("after restore, Writable: %v", err)
 	}
 	w.e = e
 }
@@ -223,15 +232,18 @@ func (w *engineWorld) run(tr transition) {
 		w.restart()
 	case trReboot:
 		w.reboot()
+	case trRollbackFails:
+		w.rollbackFails()
 	}
 }
 
 // change is a request the world sends: a setupnetworks, or a catalogue
 // edit with the request that goes with it.
 type change struct {
-	desc string
-	cs   netconf.ChangeSet
-	nets []*netconf.Network // nil: the catalogue is unchanged
+	desc  string
+	cs    netconf.ChangeSet
+	nets  []*netconf.Network // nil: the catalogue is unchanged
+	async bool               // a setupnetworks sent async (TransactAsync)
 }
 
 // request is a random change, as the model test makes them: attach a
@@ -267,6 +279,10 @@ func (w *engineWorld) request(commitOnSuccess bool) change {
 	// (EditCatalogue stores an edit that moves no attachment without a
 	// transaction, and without making it persistent).
 	c.cs.CommitOnSuccess = commitOnSuccess && c.nets == nil
+	c.async = c.nets == nil && w.rng.IntN(4) == 0
+	if c.async {
+		c.desc += " (async)"
+	}
 	return c
 }
 
@@ -320,7 +336,24 @@ func (w *engineWorld) send(c change) (engine.Result, error) {
 			return c.nets, c.cs, nil
 		})
 	}
-	return w.e.Transact(ctx, engine.Change{Request: c.cs})
+	if !c.async {
+		return w.e.Transact(ctx, engine.Change{Request: c.cs})
+	}
+	type outcome struct {
+		res engine.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	if err := w.e.TransactAsync(ctx, engine.Change{Request: c.cs}, func(res engine.Result, err error) { done <- outcome{res, err} }); err != nil {
+		return engine.Result{}, err // refused before it went to the background
+	}
+	o := <-done
+	// done is called just before the writer slot is let go: the next
+	// write would wait for it (WriteWait), the checks must.
+	for w.e.Busy() {
+		time.Sleep(time.Millisecond)
+	}
+	return o.res, o.err
 }
 
 // planned finds a change that the engine accepts and that writes the
@@ -588,6 +621,18 @@ func (w *engineWorld) confirmed() {
 		res, err := w.send(c)
 		done <- outcome{res, err}
 	}()
+	// While it runs, another write and a dry run wait their WriteWait for
+	// the writer slot, and are told the host is busy.
+	for !w.e.Busy() {
+		time.Sleep(time.Millisecond)
+	}
+	other := w.request(false)
+	if _, err := w.e.Transact(context.Background(), engine.Change{Request: other.cs, Networks: other.nets}); engine.KindOf(err) != engine.Busy {
+		w.fatalf("%s while %s waits for its confirmation: %v; want busy", other.desc, c.desc, err)
+	}
+	if _, err := w.e.DryRun(context.Background(), engine.Change{Request: other.cs, Networks: other.nets}); engine.KindOf(err) != engine.Busy {
+		w.fatalf("a dry run of %s while %s waits for its confirmation: %v; want busy", other.desc, c.desc, err)
+	}
 	// The manager polls until its confirmation lands, as the oVirt engine
 	// does; the change waits for it up to its timeout.
 	deadline := time.Now().Add(20 * time.Second)
@@ -775,8 +820,51 @@ func (w *engineWorld) reboot() {
 	w.e.Close()
 	w.fake.reboot(w.nics...)
 	w.runDir = w.t.TempDir()
+	if w.rng.IntN(2) == 0 {
+		// The kernel refuses a step of the whole configuration: restore
+		// goes entity by entity, and each one goes through.
+		w.note("reboot: restore fails at a step")
+		w.fake.failAt(0)
+	}
 	w.start()
+	w.fake.disarm() // (when the persistent configuration is empty, there was no plan)
 	w.fake.take()
 	w.running = w.persistent
 	w.check("restore after a reboot")
+}
+
+// rollbackFails has the kernel refuse a step of a change and then a step
+// of its rollback: the host is left half-configured, the error says so
+// and the journal is set aside, never to block the next transaction. An
+// administrator then reboots, and restore brings the persistent
+// configuration back.
+func (w *engineWorld) rollbackFails() {
+	w.t.Helper()
+	// At least one step made, or the rollback has nothing to do.
+	c, plan, ok := w.plannedSuch(func(p netconf.Plan) bool { return len(p) >= 2 })
+	if !ok {
+		return
+	}
+	k := 1 + w.rng.IntN(len(plan)-1)
+	w.note("%s: the kernel refuses step %d of %d, and the rollback's first", c.desc, k, len(plan))
+	w.fake.failAt(k, 0)
+	_, err := w.send(c)
+	w.fake.disarm()
+	w.fake.take()
+	if engine.KindOf(err) != engine.RollbackFailed {
+		w.fatalf("%s: %v (%s); want rollback failed", c.desc, err, engine.KindOf(err))
+	}
+	if _, running := w.e.Snapshot(); !running.Equal(w.running) {
+		w.fatalf("%s: a failed change became the running configuration", c.desc)
+	}
+	aside, _ := filepath.Glob(filepath.Join(w.state, "journal.json.failed-*"))
+	if len(aside) != 1 {
+		w.fatalf("%s: journals set aside: %v; want one", c.desc, aside)
+	}
+	for _, f := range aside { // read by the administrator, and put away
+		if err := os.Remove(f); err != nil {
+			w.fatalf("%v", err)
+		}
+	}
+	w.reboot()
 }
