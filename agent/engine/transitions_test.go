@@ -777,19 +777,22 @@ func (w *engineWorld) crashAtCommit(after bool) {
 	w.start()
 	w.fake.take() // the plan, and the rollback
 	nets, running := w.e.Snapshot()
-	// A catalogue edit that leaves the running configuration as it was
-	// has nothing new for running.json: its commit point is the rename of
-	// networks.json, before.
-	catalogueOnly := !after && c.nets != nil && jsonOf(nets) == jsonOf(c.nets) && running.Equal(old)
-	if !after && !catalogueOnly {
+	// Before the commit point the change is rolled back, unless running.json
+	// had nothing new to store: a catalogue edit that leaves the running
+	// configuration as it was has its commit point at the rename of
+	// networks.json, earlier, and stands.
+	if !after && w.fake.image() == before {
 		w.unchanged("recovery of "+c.desc, before)
 		return
 	}
+	if !after && !running.Equal(old) {
+		w.fatalf("recovery before the commit point of %s kept a running configuration that was not stored", c.desc)
+	}
+	if running.Equal(old) && jsonOf(nets) == jsonOf(w.nets) {
+		w.fatalf("recovery of %s: the kernel changed, the configuration did not", c.desc)
+	}
 	// The change stands, as the state directory says: the model takes it
 	// from there, and sending it again writes nothing.
-	if running.Equal(old) && (c.nets == nil || jsonOf(nets) != jsonOf(c.nets)) {
-		w.fatalf("recovery after the commit point of %s: the change was not kept", c.desc)
-	}
 	w.running = running
 	if c.nets != nil {
 		w.nets = c.nets

@@ -2,10 +2,11 @@
 // netconf plans to a netconf.State the way Linux does to the links it
 // models, and refuses what Linux refuses: enslaving an up NIC to a bond, a
 // VLAN above its base's MTU, a bond mode change with slaves or while up, a
-// gateway route with no address on its subnet. It lets the planner and the
-// transaction engine be checked against a kernel in root-free unit tests;
-// the VM model test (test/integration) checks the same against Linux
-// itself. Never use it outside tests.
+// gateway route with no address on its subnet; and it takes what
+// hostnetd's applier takes although Linux refuses it (a route already
+// gone). It lets the planner and the transaction engine be checked against
+// a kernel in root-free unit tests; the VM model test (test/integration)
+// checks the same against Linux itself. Never use it outside tests.
 package netconftest
 
 import (
@@ -163,25 +164,20 @@ func (k *Kernel) Step(s netconf.Step) error {
 		return k.bondSet(s)
 	case netconf.OpRouteAdd:
 		return k.routeAdd(s.Route)
+	// Routes and rules take what hostnetd's applier takes
+	// (netconf/kernel/apply_linux.go): a route added replaces its like, a
+	// route or rule already gone is removed (the kernel drops routes with
+	// an address or a link going down), a rule already there is added.
 	case netconf.OpRouteDel:
-		i := slices.IndexFunc(k.st.Routes, func(r netconf.Route) bool { return netconf.SameRoute(r, s.Route) })
-		if i < 0 {
-			return fmt.Errorf("route %s absent", describeRoute(s.Route))
-		}
-		k.st.Routes = slices.Delete(k.st.Routes, i, i+1)
+		k.st.Routes = slices.DeleteFunc(k.st.Routes, func(r netconf.Route) bool { return netconf.SameRoute(r, s.Route) })
 		return nil
 	case netconf.OpRuleAdd:
-		if slices.Contains(k.st.Rules, s.Rule) {
-			return fmt.Errorf("rule exists")
+		if !slices.Contains(k.st.Rules, s.Rule) {
+			k.st.Rules = append(k.st.Rules, s.Rule)
 		}
-		k.st.Rules = append(k.st.Rules, s.Rule)
 		return nil
 	case netconf.OpRuleDel:
-		i := slices.Index(k.st.Rules, s.Rule)
-		if i < 0 {
-			return fmt.Errorf("rule absent")
-		}
-		k.st.Rules = slices.Delete(k.st.Rules, i, i+1)
+		k.st.Rules = slices.DeleteFunc(k.st.Rules, func(r netconf.Rule) bool { return r == s.Rule })
 		return nil
 	case netconf.OpSysctl:
 		if _, err := k.link(s.Link); err != nil {
@@ -412,9 +408,7 @@ func (k *Kernel) routeAdd(r netconf.Route) error {
 	if r.Gateway.IsValid() && r.Gateway.Is4() && !slices.ContainsFunc(l.Addrs, func(a netconf.Addr) bool { return a.Prefix.Contains(r.Gateway) }) {
 		return fmt.Errorf("route %s: gateway unreachable", describeRoute(r))
 	}
-	if slices.ContainsFunc(k.st.Routes, func(x netconf.Route) bool { return netconf.SameRoute(x, r) }) {
-		return fmt.Errorf("route %s exists", describeRoute(r))
-	}
+	k.st.Routes = slices.DeleteFunc(k.st.Routes, func(x netconf.Route) bool { return netconf.SameRoute(x, r) })
 	k.st.Routes = append(k.st.Routes, r)
 	return nil
 }
