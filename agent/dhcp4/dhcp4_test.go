@@ -19,6 +19,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/vishvananda/netlink"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/hostnetd/hostnetd/agent/internal/dhcptest"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
@@ -735,4 +736,13 @@ func TestDnsmasqHearsTheDecline(t *testing.T) {
 	if _, ok := kernelAddr(t, bed.ns, "eth0", taken); ok {
 		t.Errorf("%s was installed on eth0", taken)
 	}
+}
+
+// TestStartDoesNotWaitForTheNetwork: on a link where no server answers,
+// Start returns; the exchange goes on in the background.
+func TestStartDoesNotWaitForTheNetwork(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	cfg := Config{Namespace: bed.ns, Link: "eth0", HWAddr: bed.mac, Log: zaptest.NewLogger(t), Retry: 500 * time.Millisecond, MaxRetry: 2 * time.Second}
+	dhcptest.NoServerStart(t, func() (*Client, error) { return Start(context.Background(), cfg) })
 }

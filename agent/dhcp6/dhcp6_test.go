@@ -18,7 +18,9 @@ import (
 	"github.com/insomniacslk/dhcp/iana"
 	"github.com/vishvananda/netlink"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 
+	"github.com/hostnetd/hostnetd/agent/internal/dhcptest"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
 
@@ -399,4 +401,13 @@ func TestTimers(t *testing.T) {
 	if _, ok := c.Lease(); ok {
 		t.Error("Lease() still bound after expiry")
 	}
+}
+
+// TestStartDoesNotWaitForTheNetwork: on a link where no server answers,
+// Start returns; the exchange goes on in the background.
+func TestStartDoesNotWaitForTheNetwork(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	cfg := Config{Namespace: bed.ns, Link: "eth0", HWAddr: bed.mac, Log: zaptest.NewLogger(t), Retry: 500 * time.Millisecond, MaxRetry: 2 * time.Second}
+	dhcptest.NoServerStart(t, func() (*Client, error) { return Start(context.Background(), cfg) })
 }
