@@ -52,7 +52,7 @@ func TestLeaseFromDnsmasq(t *testing.T) {
 		t.Errorf("Lease() = %+v, %v; want %s bound", got, ok, l.Address)
 	}
 	requireDynamic(t, bed.ns, "eth0", l.Address, 120)
-	dm.waitLog(t, "DHCPACK(srv0) "+l.Address.Addr().String(), time.Second)
+	dm.waitLog(t, "DHCPACK(srv0) "+l.Address.Addr().String(), 30*time.Second)
 
 	// The renew and rebind exchanges, called directly: dnsmasq's leases
 	// are too long for the timers.
@@ -343,7 +343,7 @@ func TestMoveToBridge(t *testing.T) {
 	if nstest.Link(t, bed.ns, "br0").Attrs().Index == oldIndex {
 		t.Fatalf("br0 kept ifindex %d", oldIndex)
 	}
-	again := ev.next(t, 3*time.Second)
+	again := ev.next(t, 30*time.Second)
 	if !again.Bound || again.Address != first.Address {
 		t.Fatalf("after the re-creation: %+v; want %s", again, first.Address)
 	}
@@ -367,7 +367,7 @@ func TestReleaseOnClose(t *testing.T) {
 	if err := c.Close(true); err != nil {
 		t.Fatalf("Close(true): %v", err)
 	}
-	dm.waitLog(t, "DHCPRELEASE(srv0) "+l.Address.Addr().String(), 2*time.Second)
+	dm.waitLog(t, "DHCPRELEASE(srv0) "+l.Address.Addr().String(), 30*time.Second)
 	if _, ok := kernelAddr(t, bed.ns, "eth0", l.Address); ok {
 		t.Errorf("%s is still on eth0 after Close(true)", l.Address)
 	}

@@ -48,7 +48,7 @@ func TestLeaseFromDnsmasq(t *testing.T) {
 		t.Errorf("Lease() = %+v, %v; want %s bound", got, ok, l.Address)
 	}
 	requireDynamic(t, bed.ns, "eth0", l.Address, 120)
-	dm.waitLog(t, "DHCPREPLY(srv0) "+l.Address.Addr().String(), time.Second)
+	dm.waitLog(t, "DHCPREPLY(srv0) "+l.Address.Addr().String(), 30*time.Second)
 
 	// The renew and rebind exchanges, called directly: dnsmasq's leases
 	// are too long for the timers.
@@ -62,8 +62,8 @@ func TestLeaseFromDnsmasq(t *testing.T) {
 			t.Errorf("extend(rebind=%v) = %+v; want %s again, acquired later", rebind, got, l.Address)
 		}
 	}
-	dm.waitLog(t, "DHCPRENEW(srv0)", 2*time.Second)
-	dm.waitLog(t, "DHCPREBIND(srv0)", 2*time.Second)
+	dm.waitLog(t, "DHCPRENEW(srv0)", 30*time.Second)
+	dm.waitLog(t, "DHCPREBIND(srv0)", 30*time.Second)
 }
 
 // Close(true) sends a RELEASE, removes the address and the lease file; a
@@ -79,7 +79,7 @@ func TestReleaseOnClose(t *testing.T) {
 	if err := c.Close(true); err != nil {
 		t.Fatalf("Close(true): %v", err)
 	}
-	dm.waitLog(t, "DHCPRELEASE(srv0)", 2*time.Second)
+	dm.waitLog(t, "DHCPRELEASE(srv0)", 30*time.Second)
 	if _, ok := kernelAddr(t, bed.ns, "eth0", l.Address); ok {
 		t.Errorf("%s is still on eth0 after Close(true)", l.Address)
 	}
@@ -233,7 +233,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	}
 	ev.next(t, 15*time.Second)
 	closeFast(t, c, true)
-	dm.waitLog(t, "DHCPRELEASE(srv0)", 2*time.Second)
+	dm.waitLog(t, "DHCPRELEASE(srv0)", 30*time.Second)
 
 	// Another identity, closed at whatever stage it has reached (waiting
 	// for the link-local address, mid-exchange or bound); and a link that
