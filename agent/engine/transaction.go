@@ -132,9 +132,11 @@ func (e *Engine) TransactAsync(ctx context.Context, ch Change, done func(Result,
 		return err
 	}
 	go func() {
-		defer unlock()
 		res, err := e.applyValidated(txCtx, ch, m)
 		e.endTx(tx, res, err)
+		// The slot is free before the caller hears: a write that follows
+		// the news does not find the host busy.
+		unlock()
 		done(res, err)
 	}()
 	return nil
