@@ -200,8 +200,10 @@ func TestExpiry(t *testing.T) {
 	if lost.Bound || lost.Address != first.Address {
 		t.Fatalf("OnChange %+v; want %s lost", lost, first.Address)
 	}
-	if late := time.Since(first.Expiry()); late < 0 || late > time.Second {
-		t.Errorf("lost %s after the expiry; want within a second after it", late)
+	// Not before the expiry; and soon after it, with room for a loaded
+	// machine (a client that ignored the expiry would keep the lease).
+	if late := time.Since(first.Expiry()); late < 0 || late > 5*time.Second {
+		t.Errorf("lost %s after the expiry; want soon after it", late)
 	}
 	if _, ok := kernelAddr(t, bed.ns, "eth0", first.Address); ok {
 		t.Errorf("%s is still on eth0 after expiry", first.Address)
@@ -473,7 +475,9 @@ func closeFast(t *testing.T, c *Client, release bool) {
 	if err := c.Close(release); err != nil {
 		t.Errorf("Close(%v): %v", release, err)
 	}
-	if d := time.Since(begin); d > time.Second {
+	// Only a Close that waited for the network (retransmissions seconds
+	// apart) reaches this bound; a loaded machine does not.
+	if d := time.Since(begin); d > 10*time.Second {
 		t.Errorf("Close(%v) took %s", release, d)
 	}
 }

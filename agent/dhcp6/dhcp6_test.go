@@ -274,7 +274,9 @@ func closeFast(t *testing.T, c *Client, release bool) {
 	if err := c.Close(release); err != nil {
 		t.Errorf("Close(%v): %v", release, err)
 	}
-	if d := time.Since(begin); d > time.Second {
+	// Only a Close that waited for the network (retransmissions seconds
+	// apart) reaches this bound; a loaded machine does not.
+	if d := time.Since(begin); d > 10*time.Second {
 		t.Errorf("Close(%v) took %s", release, d)
 	}
 }

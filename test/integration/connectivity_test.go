@@ -102,13 +102,11 @@ func TestConnectivityProbe(t *testing.T) {
 			o.ConnectivityProbes = []string{"tcp:192.0.2.1:" + strconv.Itoa(port)}
 		})
 		addNetwork(t, ag, `<network><name>mgmt</name><usages><usage>vm</usage></usages></network>`)
-		start := time.Now()
+		// Nobody confirms: only the probe can keep the change (the
+		// check's 20 s would roll it back, 400 LOST_CONNECTION).
 		r := ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(checkedAction(20)))
 		if r.Status != http.StatusOK {
 			t.Fatalf("setupnetworks: %d\n%s", r.Status, r.Body)
-		}
-		if waited := time.Since(start); waited > 10*time.Second {
-			t.Errorf("the probe took %s to confirm", waited)
 		}
 		if _, master, _ := linkState(t, host, "eth0"); master != "mgmt" {
 			t.Errorf("the change was not kept: eth0 master %q", master)
@@ -137,7 +135,7 @@ func TestOneWriterAtATime(t *testing.T) {
 	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) { o.WriteWait = 300 * time.Millisecond })
 	addNetwork(t, ag, `<network><name>mgmt</name><usages><usage>vm</usage></usages></network>`)
 	done := make(chan agenttest.Response, 1)
-	go func() { done <- ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(checkedAction(3))) }()
+	go func() { done <- ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(checkedAction(20))) }()
 	deadline := time.Now().Add(eventWait)
 	for text(parseXML(t, ag.Get(t, ag.HostPath())), "network_operation_in_progress") != "true" {
 		if time.Now().After(deadline) {
@@ -145,10 +143,13 @@ func TestOneWriterAtATime(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	start := time.Now()
+	// A read does not wait for the write: it is answered while the write
+	// still waits for its connectivity check.
 	atts := ag.Get(t, ag.HostPath()+"/networkattachments")
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("a read took %s during a transaction", took)
+	select {
+	case r := <-done:
+		t.Fatalf("the write ended (%d) before a read made during it was answered", r.Status)
+	default:
 	}
 	if n := len(parseXML(t, atts).All("network_attachment")); n != 0 {
 		t.Errorf("a read during the transaction sees %d attachments; the stored configuration is still empty", n)
