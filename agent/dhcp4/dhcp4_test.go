@@ -38,7 +38,7 @@ func TestLeaseFromDnsmasq(t *testing.T) {
 	ev := newEvents()
 	c := start(t, bed, "eth0", ev, nil)
 
-	l := ev.next(t, 15*time.Second)
+	l := ev.next(t, eventWait)
 	if !l.Bound || !netip.MustParsePrefix("192.0.2.0/24").Contains(l.Address.Addr()) || l.Address.Bits() != 24 {
 		t.Fatalf("lease %+v; want a bound 192.0.2.x/24", l)
 	}
@@ -80,13 +80,13 @@ func TestRenew(t *testing.T) {
 	ev := newEvents()
 	c := start(t, bed, "eth0", ev, nil)
 
-	first := ev.next(t, 10*time.Second)
+	first := ev.next(t, eventWait)
 	if !first.Bound || first.T1 != 3*time.Second || first.T2 != 5250*time.Millisecond {
 		t.Fatalf("first lease %+v; want bound, T1 3s, T2 5.25s", first)
 	}
 	requireDynamic(t, bed.ns, "eth0", first.Address, 6)
 
-	renewed := ev.next(t, 5*time.Second)
+	renewed := ev.next(t, eventWait)
 	at := renewed.Acquired.Sub(first.Acquired)
 	if !renewed.Bound || renewed.Address != first.Address || at < first.T1 || at >= first.T2 {
 		t.Fatalf("renewed lease %+v, %s after the first; want %s renewed between T1 and T2", renewed, at, first.Address)
@@ -124,9 +124,9 @@ func TestRebind(t *testing.T) {
 	ev := newEvents()
 	start(t, bed, "eth0", ev, nil)
 
-	first := ev.next(t, 10*time.Second)
+	first := ev.next(t, eventWait)
 	srv.set(func(s *stub) { s.dropRenewalsUntil = first.Acquired.Add(first.T2) })
-	rebound := ev.next(t, 6*time.Second)
+	rebound := ev.next(t, eventWait)
 	at := rebound.Acquired.Sub(first.Acquired)
 	if !rebound.Bound || rebound.Address != first.Address || at < first.T2 || at >= first.LeaseTime {
 		t.Fatalf("rebound lease %+v, %s after the first; want %s rebound between T2 and expiry", rebound, at, first.Address)
@@ -157,13 +157,13 @@ func TestNakRediscovers(t *testing.T) {
 	ev := newEvents()
 	c := start(t, bed, "eth0", ev, nil)
 
-	first := ev.next(t, 10*time.Second)
+	first := ev.next(t, eventWait)
 	srv.set(func(s *stub) { s.nak = 1 })
-	lost := ev.next(t, 5*time.Second)
+	lost := ev.next(t, eventWait)
 	if lost.Bound || lost.Address != first.Address {
 		t.Fatalf("after the NAK: %+v; want %s lost", lost, first.Address)
 	}
-	again := ev.next(t, 10*time.Second)
+	again := ev.next(t, eventWait)
 	if !again.Bound || again.Address == first.Address {
 		t.Fatalf("after the rediscovery: %+v; want a new bound address", again)
 	}
@@ -194,9 +194,9 @@ func TestExpiry(t *testing.T) {
 	ev := newEvents()
 	c := start(t, bed, "eth0", ev, nil)
 
-	first := ev.next(t, 10*time.Second)
+	first := ev.next(t, eventWait)
 	srv.stop()
-	lost := ev.next(t, 8*time.Second)
+	lost := ev.next(t, eventWait)
 	if lost.Bound || lost.Address != first.Address {
 		t.Fatalf("OnChange %+v; want %s lost", lost, first.Address)
 	}
@@ -229,7 +229,7 @@ func TestNoServerThenServer(t *testing.T) {
 		t.Fatalf("eth0 has %v without a server", got)
 	}
 	startDnsmasq(t, bed)
-	l := ev.next(t, 20*time.Second)
+	l := ev.next(t, eventWait)
 	if !l.Bound {
 		t.Fatalf("lease %+v; want bound", l)
 	}
@@ -248,7 +248,7 @@ func TestLeaseFile(t *testing.T) {
 
 	ev := newEvents()
 	c := start(t, bed, "eth0", ev, withFile)
-	first := ev.next(t, 10*time.Second)
+	first := ev.next(t, eventWait)
 	if err := c.Close(false); err != nil {
 		t.Fatalf("Close(false): %v", err)
 	}
@@ -265,7 +265,7 @@ func TestLeaseFile(t *testing.T) {
 
 	ev = newEvents()
 	c = start(t, bed, "eth0", ev, withFile)
-	again := ev.next(t, 10*time.Second)
+	again := ev.next(t, eventWait)
 	if again.Address != first.Address {
 		t.Fatalf("after a restart: %s; want %s again", again.Address, first.Address)
 	}
@@ -281,7 +281,7 @@ func TestLeaseFile(t *testing.T) {
 	srv.set(func(s *stub) { s.nak = 1 })
 	ev = newEvents()
 	start(t, bed, "eth0", ev, withFile)
-	other := ev.next(t, 10*time.Second)
+	other := ev.next(t, eventWait)
 	if !other.Bound || other.Address == first.Address {
 		t.Fatalf("after a NAK of the remembered address: %+v; want another address", other)
 	}
@@ -303,7 +303,7 @@ func TestMoveToBridge(t *testing.T) {
 	startDnsmasq(t, bed)
 	ev := newEvents()
 	c := start(t, bed, "eth0", ev, nil)
-	first := ev.next(t, 15*time.Second)
+	first := ev.next(t, eventWait)
 	if err := c.Close(false); err != nil {
 		t.Fatalf("Close(false): %v", err)
 	}
@@ -329,7 +329,7 @@ func TestMoveToBridge(t *testing.T) {
 
 	ev = newEvents()
 	c = start(t, bed, "br0", ev, func(cfg *Config) { cfg.linkCheck = 200 * time.Millisecond })
-	bridged := ev.next(t, 15*time.Second)
+	bridged := ev.next(t, eventWait)
 	if bridged.Address != first.Address {
 		t.Fatalf("on the bridge: %s; want %s again", bridged.Address, first.Address)
 	}
@@ -365,7 +365,7 @@ func TestReleaseOnClose(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "eth0.lease")
 	ev := newEvents()
 	c := start(t, bed, "eth0", ev, func(cfg *Config) { cfg.LeaseFile = file })
-	l := ev.next(t, 15*time.Second)
+	l := ev.next(t, eventWait)
 	if err := c.Close(true); err != nil {
 		t.Fatalf("Close(true): %v", err)
 	}
@@ -396,7 +396,7 @@ func TestReleaseRemembered(t *testing.T) {
 	withFile := func(cfg *Config) { cfg.LeaseFile = file }
 	ev := newEvents()
 	c := start(t, bed, "eth0", ev, withFile)
-	l := ev.next(t, 10*time.Second)
+	l := ev.next(t, eventWait)
 	c.Close(false)
 
 	srv.set(func(s *stub) { s.ignoreRequests = true })
@@ -435,7 +435,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev.next(t, 10*time.Second)
+	ev.next(t, eventWait)
 	closeFast(t, c, true)
 	srv.stop()
 
@@ -667,7 +667,7 @@ func TestDeclinesAnAddressInUse(t *testing.T) {
 			conflicts <- addr.String() + " " + holder.String() + " " + server.String()
 		}
 	})
-	l := ev.next(t, 15*time.Second)
+	l := ev.next(t, eventWait)
 	srv0 := nstest.Link(t, bed.peer, "srv0")
 	if want := taken.Addr().String() + " " + srv0.Attrs().HardwareAddr.String() + " " + serverIP.String(); len(conflicts) != 1 || <-conflicts != want {
 		t.Errorf("OnConflict was not called once with %q", want)

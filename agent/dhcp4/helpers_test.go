@@ -236,3 +236,6 @@ func (s *stub) handle(conn net.PacketConn, peer net.Addr, m *dhcpv4.DHCPv4) {
 	}
 	conn.WriteTo(reply.ToBytes(), peer)
 }
+
+// eventWait bounds the waits for a client's events (dhcptest.EventWait).
+const eventWait = dhcptest.EventWait

@@ -70,9 +70,9 @@ func TestRenewWithBroadcastAcks(t *testing.T) {
 	srv.set(func(s *stub) { s.broadcastAcks = true })
 	ev := newEvents()
 	start(t, bed, "eth0", ev, nil)
-	first := ev.next(t, 10*time.Second)
+	first := ev.next(t, eventWait)
 	for range 2 {
-		renewed := ev.next(t, 10*time.Second)
+		renewed := ev.next(t, eventWait)
 		if !renewed.Bound || renewed.Address != first.Address {
 			t.Fatalf("after %s: %+v; want %s renewed", first.Address, renewed, first.Address)
 		}

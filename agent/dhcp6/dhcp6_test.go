@@ -34,7 +34,7 @@ func TestLeaseFromDnsmasq(t *testing.T) {
 	ev := newEvents()
 	c := start(t, bed, "eth0", ev, nil)
 
-	l := ev.next(t, 15*time.Second)
+	l := ev.next(t, eventWait)
 	if !l.Bound || !subnet.Contains(l.Address.Addr()) || l.Address.Bits() != 128 {
 		t.Fatalf("lease %+v; want a bound /128 of %s", l, subnet)
 	}
@@ -75,7 +75,7 @@ func TestReleaseOnClose(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "eth0.lease")
 	ev := newEvents()
 	c := start(t, bed, "eth0", ev, func(cfg *Config) { cfg.LeaseFile = file })
-	l := ev.next(t, 15*time.Second)
+	l := ev.next(t, eventWait)
 	if err := c.Close(true); err != nil {
 		t.Fatalf("Close(true): %v", err)
 	}
@@ -106,7 +106,7 @@ func TestRestartKeepsAddress(t *testing.T) {
 	withFile := func(cfg *Config) { cfg.LeaseFile = file }
 	ev := newEvents()
 	c := start(t, bed, "eth0", ev, withFile)
-	first := ev.next(t, 15*time.Second)
+	first := ev.next(t, eventWait)
 	if err := c.Close(false); err != nil {
 		t.Fatalf("Close(false): %v", err)
 	}
@@ -133,7 +133,7 @@ func TestRestartKeepsAddress(t *testing.T) {
 
 	ev = newEvents()
 	c = start(t, bed, "eth0", ev, withFile)
-	again := ev.next(t, 15*time.Second)
+	again := ev.next(t, eventWait)
 	if !again.Bound || again.Address != first.Address || !again.Acquired.After(first.Acquired) {
 		t.Fatalf("after the restart: %+v; want %s again", again, first.Address)
 	}
@@ -159,7 +159,7 @@ func TestServerLater(t *testing.T) {
 		t.Fatal("a lease without a server")
 	}
 	startDnsmasq(t, bed)
-	l := ev.next(t, 15*time.Second)
+	l := ev.next(t, eventWait)
 	if !l.Bound || !subnet.Contains(l.Address.Addr()) {
 		t.Fatalf("lease %+v; want one of %s", l, subnet)
 	}
@@ -190,7 +190,7 @@ func TestServerPreference(t *testing.T) {
 			srv.set(func(s *stub) { s.pref, s.rival = tc.stubPref, &rival{pref: tc.rival, delay: tc.rivalDelay} })
 			ev := newEvents()
 			start(t, bed, "eth0", ev, nil)
-			l := ev.next(t, 15*time.Second)
+			l := ev.next(t, eventWait)
 			if !l.Bound || l.Address.Addr() != tc.want {
 				t.Fatalf("lease %+v; want %s", l, tc.want)
 			}
@@ -231,7 +231,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev.next(t, 15*time.Second)
+	ev.next(t, eventWait)
 	closeFast(t, c, true)
 	dm.waitLog(t, "DHCPRELEASE(srv0)", 30*time.Second)
 
@@ -366,14 +366,14 @@ func TestTimers(t *testing.T) {
 	ev := newEvents()
 	c := start(t, bed, "eth0", ev, func(cfg *Config) { cfg.minExtendRetry = 500 * time.Millisecond })
 
-	first := ev.next(t, 10*time.Second)
+	first := ev.next(t, eventWait)
 	if !first.Bound || first.Address != netip.PrefixFrom(stubAddr, 128) || first.T1 != 2*time.Second ||
 		first.T2 != 4*time.Second || first.Valid != 8*time.Second {
 		t.Fatalf("first lease %+v; want %s, T1 2s, T2 4s, valid 8s", first, stubAddr)
 	}
 	requireDynamic(t, bed.ns, "eth0", first.Address, 8)
 
-	renewed := ev.next(t, 4*time.Second)
+	renewed := ev.next(t, eventWait)
 	if at := renewed.Acquired.Sub(first.Acquired); !renewed.Bound || at < first.T1 || at >= first.T2 {
 		t.Fatalf("renewed %+v, %s after the first; want a renewal between T1 and T2", renewed, at)
 	}
@@ -382,7 +382,7 @@ func TestTimers(t *testing.T) {
 	}
 
 	srv.set(func(s *stub) { s.dropRenews = true })
-	rebound := ev.next(t, 6*time.Second)
+	rebound := ev.next(t, eventWait)
 	if at := rebound.Acquired.Sub(renewed.Acquired); !rebound.Bound || at < renewed.T2 || at >= renewed.Valid {
 		t.Fatalf("rebound %+v, %s after the renewal; want a rebind between T2 and expiry", rebound, at)
 	}
@@ -394,7 +394,7 @@ func TestTimers(t *testing.T) {
 	}
 
 	srv.stop()
-	lost := ev.next(t, 10*time.Second)
+	lost := ev.next(t, eventWait)
 	if lost.Bound || time.Now().Before(rebound.Expiry()) {
 		t.Fatalf("lost %+v at %s; want Bound false at expiry %s", lost, time.Now(), rebound.Expiry())
 	}

@@ -225,3 +225,6 @@ func (s *stub) handle(conn net.PacketConn, peer net.Addr, d dhcpv6.DHCPv6) {
 		}
 	}
 }
+
+// eventWait bounds the waits for a client's events (dhcptest.EventWait).
+const eventWait = dhcptest.EventWait

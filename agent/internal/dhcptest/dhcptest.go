@@ -112,6 +112,11 @@ func Started[C interface{ Close(release bool) error }](t testing.TB, start func(
 // network: only a hang reaches it, never a slow machine.
 const HangBound = 2 * time.Minute
 
+// EventWait bounds a wait for a client's event (a lease bound, renewed,
+// lost): the protocol's timing is checked on the times the event carries,
+// so the wait itself only has to outlast a loaded machine.
+const EventWait = 2 * time.Minute
+
 // NoServerStart checks that start returns on a link where no server
 // answers: a Start that waited for the network would never return.
 func NoServerStart[C interface{ Close(release bool) error }](t testing.TB, start func() (C, error)) {
