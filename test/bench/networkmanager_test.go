@@ -1,0 +1,96 @@
+//go:build bench
+
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+)
+
+// networkManager is Debian's NetworkManager, standalone: keyfiles in a
+// directory of its own, its state file there too, /var/lib/NetworkManager
+// a tmpfs in its mount namespace, nmcli over the private bus.
+type networkManager struct {
+	b    *bus
+	dir  string
+	conn string // the keyfile directory
+	cmd  *exec.Cmd
+}
+
+func (p *networkManager) name() string { return "NetworkManager" }
+
+func (p *networkManager) start(t *testing.T, ns *kernel.Namespace, log string) {
+	t.Helper()
+	p.b = peerBus(t)
+	writeFile(t, filepath.Join(p.dir, "NetworkManager.conf"), "[main]\nplugins=keyfile\nno-auto-default=*\ndhcp=internal\n"+
+		"[keyfile]\npath="+p.conn+"\nunmanaged-devices=none\n[logging]\nlevel=INFO\n")
+	p.cmd = startInNamespace(t, p.b, ns, log, "mount -t tmpfs tmpfs /var/lib/NetworkManager || exit 1",
+		"/usr/sbin/NetworkManager", "--no-daemon", "--debug", "--config="+filepath.Join(p.dir, "NetworkManager.conf"),
+		"--state-file="+filepath.Join(p.dir, "state"), "--pid-file="+filepath.Join(p.dir, "pid"))
+	// Serving its bus is enough: without udev (as here, in a namespace)
+	// NetworkManager never reports its startup complete, so nm-online
+	// would wait for nothing.
+	p.b.waitName(t, "org.freedesktop.NetworkManager")
+}
+
+// configure writes S(N) as keyfiles: the bond, its NICs as its ports, and
+// per network a bridge with its address and a VLAN as its port; or, with
+// none, the NICs alone, up with no address.
+func (p *networkManager) configure(t *testing.T, s scenario, none bool) {
+	t.Helper()
+	if p.dir == "" {
+		p.dir = t.TempDir()
+		p.conn = filepath.Join(p.dir, "connections")
+	}
+	if err := os.RemoveAll(p.conn); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(p.conn, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	file := func(id, content string) {
+		path := filepath.Join(p.conn, id+".nmconnection")
+		if err := os.WriteFile(path, []byte("[connection]\nid="+id+"\n"+content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const noIP = "[ipv4]\nmethod=disabled\n[ipv6]\nmethod=disabled\n"
+	for _, nic := range nics {
+		if none {
+			file(nic.name, "type=ethernet\ninterface-name="+nic.name+"\n"+noIP)
+		} else {
+			file(nic.name, "type=ethernet\ninterface-name="+nic.name+"\nmaster="+bondName+"\nslave-type=bond\n")
+		}
+	}
+	if none {
+		return
+	}
+	// The bond and the bridges get the first NIC's MAC, which the
+	// baseline's get from their first slave or port, for the same end
+	// state whatever order NetworkManager enslaves in.
+	mac := nics[0].mac
+	file(bondName, "type=bond\ninterface-name="+bondName+"\n[ethernet]\ncloned-mac-address="+mac+"\n[bond]\nmode=802.3ad\nmiimon=100\n"+noIP)
+	for i := range s.n {
+		file(s.network(i), "type=bridge\ninterface-name="+s.network(i)+"\n[bridge]\nstp=false\nmac-address="+mac+"\n"+
+			"[ipv4]\nmethod=manual\naddress1="+s.address(i)+"/24\n[ipv6]\nmethod=disabled\n")
+		file(s.vlanDev(i), fmt.Sprintf("type=vlan\ninterface-name=%s\nmaster=%s\nslave-type=bridge\n[vlan]\nparent=%s\nid=%d\n",
+			s.vlanDev(i), s.network(i), bondName, s.vlan(i)))
+	}
+}
+
+func (p *networkManager) reload(t *testing.T) {
+	t.Helper()
+	p.b.run(t, nil, "nmcli", "--wait", strconv.Itoa(int(peerLimit.Seconds())), "connection", "reload")
+}
+
+// remove has nothing to add: NetworkManager deletes the software devices
+// of the connections whose keyfiles went.
+func (p *networkManager) remove(*testing.T, scenario) {}
+
+func (p *networkManager) stop(*testing.T) { stopProcess(p.cmd) }
