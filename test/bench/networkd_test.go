@@ -101,6 +101,8 @@ func (p *networkd) reload(t *testing.T) {
 	p.b.run(t, p.ns, "networkctl", "reload")
 }
 
+func (p *networkd) create(t *testing.T) { p.reload(t) }
+
 // remove deletes the netdevs, which networkd leaves when their files go:
 // networkctl delete, bridges, then VLANs, then the bond, before the reload
 // (networkd, reloading, may take a device away between networkctl's look

@@ -9,13 +9,16 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
 
 // networkManager is Debian's NetworkManager, standalone: keyfiles in a
 // directory of its own, its state file there too, /var/lib/NetworkManager
-// a tmpfs in its mount namespace, nmcli over the private bus.
+// a tmpfs in its mount namespace, nmcli over the private bus. /sys is
+// read-only there, as in a container: NetworkManager then does not wait
+// for udev (which does not run in the VM) to initialise the NICs it finds.
 type networkManager struct {
 	b    *bus
 	dir  string
@@ -29,14 +32,26 @@ func (p *networkManager) start(t *testing.T, ns *kernel.Namespace, log string) {
 	t.Helper()
 	p.b = peerBus(t)
 	writeFile(t, filepath.Join(p.dir, "NetworkManager.conf"), "[main]\nplugins=keyfile\nno-auto-default=*\ndhcp=internal\n"+
-		"[keyfile]\npath="+p.conn+"\nunmanaged-devices=none\n[logging]\nlevel=INFO\n")
-	p.cmd = startInNamespace(t, p.b, ns, log, "mount -t tmpfs tmpfs /var/lib/NetworkManager || exit 1",
+		"[keyfile]\npath="+p.conn+"\nunmanaged-devices=none\n[device-nics]\nmatch-device=interface-name:eth*\nmanaged=1\n[logging]\nlevel=INFO\n")
+	p.cmd = startInNamespace(t, p.b, ns, log, "mount -t tmpfs tmpfs /var/lib/NetworkManager && mount -o remount,ro /sys || exit 1",
 		"/usr/sbin/NetworkManager", "--no-daemon", "--debug", "--config="+filepath.Join(p.dir, "NetworkManager.conf"),
 		"--state-file="+filepath.Join(p.dir, "state"), "--pid-file="+filepath.Join(p.dir, "pid"))
-	// Serving its bus is enough: without udev (as here, in a namespace)
-	// NetworkManager never reports its startup complete, so nm-online
-	// would wait for nothing.
+	// NetworkManager takes its bus name before it exports its settings,
+	// and without udev (as here, in a namespace) never reports its startup
+	// complete, so nm-online would wait for nothing: its start (untimed)
+	// is over when a reload of its connections succeeds.
 	p.b.waitName(t, "org.freedesktop.NetworkManager")
+	deadline := time.Now().Add(peerLimit)
+	for {
+		err := p.b.try(nil, "nmcli", "connection", "reload")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("NetworkManager did not serve its settings: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // configure writes S(N) as keyfiles: the bond, its NICs as its ports, and
@@ -87,6 +102,18 @@ func (p *networkManager) configure(t *testing.T, s scenario, none bool) {
 func (p *networkManager) reload(t *testing.T) {
 	t.Helper()
 	p.b.run(t, nil, "nmcli", "--wait", strconv.Itoa(int(peerLimit.Seconds())), "connection", "reload")
+}
+
+// create reloads, then activates the NICs' profiles again: they were
+// active as plain NICs, and NetworkManager leaves an active device on the
+// profile it activated until told otherwise; the rest (the bond, the
+// bridges, the VLANs once the bond has its ports) activate by themselves.
+func (p *networkManager) create(t *testing.T) {
+	t.Helper()
+	p.reload(t)
+	for _, nic := range nics {
+		p.b.run(t, nil, "nmcli", "--wait", strconv.Itoa(int(peerLimit.Seconds())), "connection", "up", nic.name)
+	}
 }
 
 // remove has nothing to add: NetworkManager deletes the software devices

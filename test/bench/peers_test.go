@@ -44,6 +44,10 @@ type peer interface {
 	// reload has the daemon read its configuration again; it returns when
 	// the daemon's own command returns.
 	reload(t *testing.T)
+	// create is reload, plus what the daemon needs to apply a changed
+	// configuration to a device it already configured (NetworkManager
+	// keeps an active device on the profile it activated).
+	create(t *testing.T)
 	// remove makes the kernel changes the configuration without S(N)
 	// asks for that a reload does not (networkd leaves netdevs behind);
 	// it runs before that reload.
@@ -167,7 +171,7 @@ func runPeer(t *testing.T, name string, s scenario, out string, afterApply, afte
 	t.Logf("%s: NICs up; creating S(%d)", p.name(), s.n)
 	p.configure(t, s, false)
 	var ok bool
-	if r.ApplySeconds, ok = phase(func() { p.reload(t) }, afterApply.state); !ok {
+	if r.ApplySeconds, ok = phase(func() { p.create(t) }, afterApply.state); !ok {
 		r.Unfinished = "create"
 		return r
 	}
