@@ -42,8 +42,12 @@ func TestBench(t *testing.T) {
 				if givenUp[name] {
 					continue
 				}
+				// Each peer in a subtest of its own: a peer that fails
+				// (a command of its refused) fails its subtest, not the
+				// size, whose figures are kept.
 				started := time.Now()
-				pr := runPeer(t, name, s, out, afterApply, afterRemove)
+				pr := peerResult{Peer: newPeer(name).name(), Unfinished: "failed (see the test's output and the peer's log)"}
+				t.Run(name, func(t *testing.T) { pr = runPeer(t, name, s, out, afterApply, afterRemove) })
 				t.Logf("N=%d, %s (%s): %+v", n, name, time.Since(started).Round(time.Second), pr)
 				if pr.Unfinished != "" {
 					givenUp[name] = true

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,11 +77,12 @@ func (p *networkManager) configure(t *testing.T, s scenario, none bool) {
 		}
 	}
 	const noIP = "[ipv4]\nmethod=disabled\n[ipv6]\nmethod=disabled\n"
-	for _, nic := range nics {
+	for i, nic := range nics {
+		kind := "type=ethernet\ninterface-name=" + nic.name + "\nuuid=" + nicUUID(i) + "\n"
 		if none {
-			file(nic.name, "type=ethernet\ninterface-name="+nic.name+"\n"+noIP)
+			file(nic.name, kind+noIP)
 		} else {
-			file(nic.name, "type=ethernet\ninterface-name="+nic.name+"\nmaster="+bondName+"\nslave-type=bond\n")
+			file(nic.name, kind+"master="+bondName+"\nslave-type=bond\n")
 		}
 	}
 	if none {
@@ -111,9 +113,37 @@ func (p *networkManager) reload(t *testing.T) {
 func (p *networkManager) create(t *testing.T) {
 	t.Helper()
 	p.reload(t)
-	for _, nic := range nics {
-		p.b.run(t, nil, "nmcli", "--wait", strconv.Itoa(int(peerLimit.Seconds())), "connection", "up", nic.name)
+	for i := range nics {
+		p.activate(t, nicUUID(i))
 	}
+}
+
+// nicUUID is the fixed uuid of NIC i's profile.
+func nicUUID(i int) string { return fmt.Sprintf("0b7e0c3a-5d2e-4c1f-9a6b-00000000000%d", i) }
+
+// activate activates a profile by its uuid over D-Bus, as nmcli connection
+// up does, without nmcli first fetching every profile (which, with
+// thousands, outlasts its own timeout on an emulated machine); the end
+// state is waited for on the kernel.
+func (p *networkManager) activate(t *testing.T, uuid string) {
+	t.Helper()
+	call := func(path, method string, args ...string) string {
+		cmd := exec.Command("gdbus", append([]string{"call", "--system", "--timeout", strconv.Itoa(int(peerLimit.Seconds())),
+			"--dest", "org.freedesktop.NetworkManager", "--object-path", path, "--method", method}, args...)...)
+		cmd.Env = p.b.env()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", method, err, out)
+		}
+		return string(out)
+	}
+	out := call("/org/freedesktop/NetworkManager/Settings", "org.freedesktop.NetworkManager.Settings.GetConnectionByUuid", uuid)
+	// (objectpath '/org/freedesktop/NetworkManager/Settings/5',)
+	i, j := strings.Index(out, "'"), strings.LastIndex(out, "'")
+	if i < 0 || j <= i {
+		t.Fatalf("GetConnectionByUuid %s: %q", uuid, out)
+	}
+	call("/org/freedesktop/NetworkManager", "org.freedesktop.NetworkManager.ActivateConnection", out[i+1:j], "/", "/")
 }
 
 // remove has nothing to add: NetworkManager deletes the software devices

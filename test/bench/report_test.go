@@ -186,8 +186,13 @@ func peerRows(w io.Writer, s sizeResult, p peerResult) {
 		}
 		return ", end state differs: " + strings.ReplaceAll(diff, "\n", " ")
 	}
-	if p.Unfinished == "create" {
+	switch p.Unfinished {
+	case "", "removal":
+	case "create":
 		fmt.Fprintf(w, "%d\tvs %s\tnot finished within %s\t\t\t\n", s.N, p.Peer, peerLimit)
+		return
+	default:
+		fmt.Fprintf(w, "%d\tvs %s\t%s\t\t\t\n", s.N, p.Peer, p.Unfinished)
 		return
 	}
 	row("create vs peer", s.ApplySeconds, p.ApplySeconds, same(p.ApplyDiff))
