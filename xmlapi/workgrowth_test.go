@@ -3,6 +3,7 @@ package xmlapi
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/hostnetd/hostnetd/netconf"
@@ -79,4 +80,53 @@ func sortLinks(links []netconf.Link) {
 			links[j], links[j-1] = links[j-1], links[j]
 		}
 	}
+}
+
+// TestSetupNetworksRequestWorkIsLinear guards reading a request the same
+// way: parsing and decoding the setupnetworks of S(4n) may allocate at
+// most 5 times what S(n)'s does.
+func TestSetupNetworksRequestWorkIsLinear(t *testing.T) {
+	const n, limit = 250, 5.0
+	measure := func(n int) float64 {
+		body := []byte(scaleRequestXML(n))
+		run := func() int {
+			root, err := ParseXML(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs, err := DecodeSetupNetworks(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(cs.ModifiedAttachments)
+		}
+		if got := run(); got != n {
+			t.Fatalf("S(%d) decoded %d attachments", n, got)
+		}
+		return testing.AllocsPerRun(2, func() { run() })
+	}
+	small, large := measure(n), measure(4*n)
+	growth := large / small
+	t.Logf("setupnetworks parse and decode allocations: %.0f at N=%d, %.0f at N=%d (×%.2f)", small, n, large, 4*n, growth)
+	if growth > limit {
+		t.Errorf("reading setupnetworks grows ×%.2f from N=%d to N=%d: superlinear", growth, n, 4*n)
+	}
+}
+
+// scaleRequestXML is the benchmark's request for S(n): the bond and n
+// attachments with a static address each.
+func scaleRequestXML(n int) string {
+	var b strings.Builder
+	b.WriteString(`<action><modified_bonds><host_nic><name>bond0</name><bonding><options>` +
+		`<option><name>mode</name><value>4</value></option></options><slaves>` +
+		`<host_nic><name>eth0</name></host_nic><host_nic><name>eth1</name></host_nic></slaves></bonding></host_nic></modified_bonds>` +
+		`<modified_network_attachments>`)
+	for i := range n {
+		fmt.Fprintf(&b, `<network_attachment><network><name>net%04d</name></network><host_nic><name>bond0</name></host_nic>`+
+			`<ip_address_assignments><ip_address_assignment><assignment_method>static</assignment_method>`+
+			`<ip><address>10.%d.%d.1</address><netmask>255.255.255.0</netmask><version>v4</version></ip>`+
+			`</ip_address_assignment></ip_address_assignments></network_attachment>`, i, 100+i/256, i%256)
+	}
+	b.WriteString(`</modified_network_attachments><commit_on_success>true</commit_on_success></action>`)
+	return b.String()
 }

@@ -29,10 +29,31 @@ const (
 func TestBench(t *testing.T) {
 	sizes := benchSizes(t)
 	out := outDir(t)
+	peers := peersWanted(t)
+	// A peer that did not finish a size within peerLimit is not tried at
+	// the larger ones.
+	givenUp := map[string]bool{}
 	res := &results{Kernel: kernelRelease(), CPUs: cpuCount(), Version: os.Getenv("HOSTNETD_BENCH_VERSION"), Started: time.Now().UTC()}
 	for _, n := range sizes {
 		t.Run("N="+strconv.Itoa(n), func(t *testing.T) {
-			r := runSize(t, scenario{n: n}, out)
+			s := scenario{n: n}
+			r, afterApply, afterRemove := runSize(t, s, out)
+			for _, name := range peers {
+				if givenUp[name] {
+					continue
+				}
+				// Each peer in a subtest of its own: a peer that fails
+				// (a command of its refused) fails its subtest, not the
+				// size, whose figures are kept.
+				started := time.Now()
+				pr := peerResult{Peer: newPeer(name).name(), Unfinished: "failed (see the test's output and the peer's log)"}
+				t.Run(name, func(t *testing.T) { pr = runPeer(t, name, s, out, afterApply, afterRemove) })
+				t.Logf("N=%d, %s (%s): %+v", n, name, time.Since(started).Round(time.Second), pr)
+				if pr.Unfinished != "" {
+					givenUp[name] = true
+				}
+				r.Peers = append(r.Peers, pr)
+			}
 			res.Sizes = append(res.Sizes, r)
 			t.Logf("N=%d: %+v", n, r)
 		})
@@ -52,8 +73,10 @@ func TestBench(t *testing.T) {
 
 // runSize measures one size: apply, re-apply, GET /nics, memory and
 // removal against the ip -batch baseline, then restore at boot of the
-// committed S(N) into an empty namespace.
-func runSize(t *testing.T, s scenario, out string) sizeResult {
+// committed S(N) into an empty namespace. It returns the baseline's end
+// states after the apply and after the removal, which the peers must
+// reach too.
+func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endState) {
 	r := sizeResult{N: s.n}
 	applyBatch, removeBatch := s.applyBatch(), s.removeBatch()
 	r.ApplyIPCommands, r.RemoveIPCommands = batchLines(applyBatch), batchLines(removeBatch)
@@ -78,6 +101,7 @@ func runSize(t *testing.T, s scenario, out string) sizeResult {
 	r.ApplyPhases = d.lastTransaction()
 	r.RSSBytes, r.HWMBytes = d.rss()
 	sameEndState(t, "after apply", host, base)
+	afterApply := captureEndState(t, base)
 
 	// The same request again changes nothing (the median of a few).
 	var reapplies []time.Duration
@@ -114,6 +138,7 @@ func runSize(t *testing.T, s scenario, out string) sizeResult {
 	r.RemoveSeconds, r.RemoveWrites = a.elapsed.Seconds(), a.writes(t)
 	r.RemovePhases = d.lastTransaction()
 	sameEndState(t, "after removal", host, base)
+	afterRemove := captureEndState(t, base)
 	d.stop()
 	writeFile(t, filepath.Join(out, "hostnetd-"+strconv.Itoa(s.n)+".log"), d.log.String())
 
@@ -135,7 +160,7 @@ func runSize(t *testing.T, s scenario, out string) sizeResult {
 	rd.stop()
 	writeFile(t, filepath.Join(out, "hostnetd-restore-"+strconv.Itoa(s.n)+".log"), rd.log.String())
 	ipBatch(t, boot, removeBatch) // empty namespaces are freed quickly
-	return r
+	return r, afterApply, afterRemove
 }
 
 // newHost creates a namespace with the scenario's NICs: veths whose peers

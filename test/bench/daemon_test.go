@@ -86,7 +86,11 @@ func startDaemon(t *testing.T, ns *kernel.Namespace, dir, profile string) *daemo
 	t.Helper()
 	d := &daemon{t: t, dir: dir, socket: filepath.Join(dir, "hostnetd.sock"), log: &logbuf.Buffer{}}
 	args := []string{"--netns", ns.Name, "--state-dir", filepath.Join(dir, "state"), "--run-dir", filepath.Join(dir, "run"),
-		"--listen", "unix:" + d.socket, "--resolv-conf", "none", "--write-wait", "30m"}
+		"--listen", "unix:" + d.socket, "--resolv-conf", "none", "--write-wait", "30m",
+		// S(4000)'s setupnetworks is 1.2 MB, above the default limit of
+		// 1 MiB: a manager sending thousands of attachments at once
+		// raises it the same way.
+		"--max-body-bytes", "16777216"}
 	if profile != "" {
 		args = append(args, "--cpu-profile", profile)
 	}

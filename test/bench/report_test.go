@@ -5,6 +5,7 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -61,6 +62,8 @@ type sizeResult struct {
 	RSSBytes             int64
 	HWMBytes             int64
 	RSSAfterRestoreBytes int64
+	// Peers are the other daemons on the same S(N), in the same VM run.
+	Peers []peerResult
 }
 
 // target is one of the targets: a ratio (or a figure) and its
@@ -134,6 +137,9 @@ func (r *results) table() string {
 			fmt.Fprintf(w, "%d\t%s, in the daemon\t%s: plan %s, write %s, verify %s\t\t\t\n", s.N, p.what,
 				secs(p.phases["duration"]), secs(p.phases["plan"]), secs(p.phases["write"]), secs(p.phases["verify"]))
 		}
+		for _, p := range s.Peers {
+			peerRows(w, s, p)
+		}
 		fmt.Fprintf(w, "%d\tRSS after apply\t%.1f MB (peak %.1f)\t\t\t\n", s.N, float64(s.RSSBytes)/1e6, float64(s.HWMBytes)/1e6)
 		fmt.Fprintf(w, "%d\tRSS after restore\t%.1f MB\t\t\t\n", s.N, float64(s.RSSAfterRestoreBytes)/1e6)
 	}
@@ -165,4 +171,35 @@ func (r *results) json(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(data) + "\n"
+}
+
+// peerRows are a peer's rows: hostnetd's figure against the peer's, the
+// ratio hostnetd / peer, and whether the peer reached the baseline's end
+// state.
+func peerRows(w io.Writer, s sizeResult, p peerResult) {
+	row := func(measure string, h, peer float64, note string) {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s (%s)%s\t%.3f\t\n", s.N, measure, secs(h), secs(peer), p.Peer, note, h/peer)
+	}
+	same := func(diff string) string {
+		if diff == "" {
+			return ", same end state"
+		}
+		return ", end state differs: " + strings.ReplaceAll(diff, "\n", " ")
+	}
+	switch p.Unfinished {
+	case "", "removal":
+	case "create":
+		fmt.Fprintf(w, "%d\tvs %s\tnot finished within %s\t\t\t\n", s.N, p.Peer, peerLimit)
+		return
+	default:
+		fmt.Fprintf(w, "%d\tvs %s\t%s\t\t\t\n", s.N, p.Peer, p.Unfinished)
+		return
+	}
+	row("create vs peer", s.ApplySeconds, p.ApplySeconds, same(p.ApplyDiff))
+	row("no-op vs peer", s.ReapplySeconds, p.ReapplySecs, fmt.Sprintf(", %d view changes", p.ReapplyChanges))
+	if p.Unfinished == "removal" {
+		fmt.Fprintf(w, "%d\tremoval vs %s\tnot finished within %s\t\t\t\n", s.N, p.Peer, peerLimit)
+		return
+	}
+	row("removal vs peer", s.RemoveSeconds, p.RemoveSeconds, same(p.RemoveDiff))
 }

@@ -12,9 +12,12 @@ import (
 // files that do the same.
 type scenario struct{ n int }
 
+// VLANs 10 to 4094 make room for 4085 networks on the trunk: the whole
+// VLAN range, but for the few ids a switch keeps for itself.
 const (
-	bondName  = "bond0"
-	firstVLAN = 100
+	bondName    = "bond0"
+	firstVLAN   = 10
+	maxNetworks = 4094 - firstVLAN + 1
 )
 
 // nics are the two NICs of the bond, with fixed MACs so that the bond
@@ -35,7 +38,7 @@ func (s scenario) address(i int) string {
 }
 
 // networkXML is the catalogue entry of network i: a VM network (bridged)
-// on VLAN 100+i.
+// on VLAN firstVLAN+i.
 func (s scenario) networkXML(i int) string {
 	return fmt.Sprintf(`<network><name>%s</name><vlan id="%d"/><usages><usage>vm</usage></usages></network>`, s.network(i), s.vlan(i))
 }

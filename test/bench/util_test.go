@@ -29,8 +29,8 @@ func benchSizes(t *testing.T) []int {
 	var sizes []int
 	for _, f := range strings.Split(spec, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > 3900 {
-			t.Fatalf("HOSTNETD_BENCH_N=%q: want sizes from 1 to 3900", spec)
+		if err != nil || n < 1 || n > maxNetworks {
+			t.Fatalf("HOSTNETD_BENCH_N=%q: want sizes from 1 to %d", spec, maxNetworks)
 		}
 		sizes = append(sizes, n)
 	}
