@@ -126,6 +126,8 @@ type Agent struct {
 	// transaction plans from it, and building it costs as much as merging
 	// a request for the whole host. Targets are never modified once built.
 	targets snapshotMemo[*netconf.Target]
+	// qoss is the data center's QoS catalogue (qos.go).
+	qoss qosCatalogue
 	// bodies bounds the request bodies handled at once (bodybudget.go).
 	bodies *byteBudget
 	// access checks the requests of TCP listeners; metrics counts.

@@ -16,7 +16,9 @@ import (
 
 // withEthtool returns st with the ethtool settings of every device of the
 // targets that has some, read now; st itself when there are none to read.
+// The traffic control of host network QoS is read the same way (qos.go).
 func (a *Agent) withEthtool(st *netconf.State, targets ...*netconf.Target) *netconf.State {
+	st = a.withQoS(st, targets...)
 	var missing []string
 	for _, name := range netconf.EthtoolDevices(targets...) {
 		if st.Ethtool[name] == nil {
@@ -41,7 +43,7 @@ func (a *Agent) withEthtool(st *netconf.State, targets ...*netconf.Target) *netc
 // devices, as reads and drift need.
 func (a *Agent) withRunningEthtool(st *netconf.State) *netconf.State {
 	nets, running := a.snapshot()
-	if !hasEthtoolOpts(running) {
+	if !hasEthtoolOpts(running) && !hasQoS(running, nets) {
 		return st
 	}
 	t := a.targets.get(running, nets, nil, func() *netconf.Target { return netconf.BuildTarget(running, nets) })

@@ -51,6 +51,8 @@ func (a *Agent) mergeChange(ch change) (merged, error) {
 		MaxConnectivityTimeout: a.opts.MaxConnectivityTimeout,
 		OutOfSync:              a.driftedAttachments(running, nets, view),
 		Ethtool:                a.readEthtool,
+		QoSSupported:           a.qosSupported,
+		QoS:                    a.readQoS,
 	})
 	if err != nil {
 		return merged{}, ruleFault(err)

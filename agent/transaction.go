@@ -330,7 +330,7 @@ func (a *Agent) verify(ctx context.Context, oldT, newT *netconf.Target, scope []
 		if st, err = a.verifiedState(); err != nil {
 			return err
 		}
-		st = a.withEthtool(st, newT)
+		st = a.withEthtool(st, oldT, newT) // oldT: QoS its devices lose
 		if err = netconf.VerifyScoped(oldT, newT, st, scope); err == nil {
 			if err = netconf.VerifyLinkStates(oldT, newT, st, scope); err == nil {
 				return nil
