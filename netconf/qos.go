@@ -267,7 +267,7 @@ func describeFilter(dev string, f QoSFilter) string {
 	if f.VLAN != QoSMatchAll {
 		match = fmt.Sprintf("basic match 'meta(vlan eq %d)'", f.VLAN)
 	}
-	return fmt.Sprintf("tc filter replace dev %s parent %x: protocol all pref %d %s flowid %x:%x", dev, QoSRootMajor, f.Pref, match, QoSRootMajor, f.Class)
+	return fmt.Sprintf("tc filter add dev %s parent %x: protocol all pref %d %s flowid %x:%x", dev, QoSRootMajor, f.Pref, match, QoSRootMajor, f.Class)
 }
 
 // describeQoSStep renders a qos-* step as the tc command that does the same.
