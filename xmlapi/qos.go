@@ -12,7 +12,8 @@ var qosValueFields = []string{"type", "outbound_average_linkshare", "outbound_av
 // rawQoS decodes a qos element's type and values.
 func (e elem) rawQoS(extra ...string) (netconf.RawQoS, error) {
 	var r netconf.RawQoS
-	if err := e.check(append(qosValueFields[1:], extra...), nil, "type", "data_center"); err != nil {
+	// The SDK sends a comment too; the engine's host network QoS has none.
+	if err := e.check(append(qosValueFields[1:], extra...), nil, "type", "data_center", "comment"); err != nil {
 		return r, err
 	}
 	fields := []*string{&r.Type, &r.Linkshare, &r.Upperlimit, &r.Realtime}
