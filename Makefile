@@ -42,6 +42,8 @@ install: build
 	  systemd/hostnetd.service > $(DESTDIR)$(UNITDIR)/hostnetd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/hostnetd.service
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -d $(DESTDIR)$(DOCDIR)/docs
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
 
 # systemd-analyze verify on the unit as installed (a staged make install),
 # so that its ExecStart= binary exists: verify fails on a missing one. verify

@@ -381,7 +381,7 @@ func LoadTLS(certFile, keyFile string) (*tls.Config, error) {
 // credentials in force stay, and the error says why.
 func (a *Agent) Reload() error {
 	a.notify("RELOADING=1\nMONOTONIC_USEC=" + strconv.FormatInt(monotonicUsec(), 10))
-	defer a.notify("READY=1\nSTATUS=" + a.idleStatus())
+	defer a.notify("READY=1\nSTATUS=" + a.eng.Status())
 	if err := a.access.reload(); err != nil {
 		a.log.Error("reloading the credentials failed; keeping those in force", zap.Error(err))
 		return err

@@ -20,8 +20,8 @@ import (
 	"go.uber.org/zap/zaptest"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/test/nstest"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 const (
@@ -202,8 +202,8 @@ func newGuarded(t *testing.T, o AccessOptions) *guarded {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &Agent{log: log, access: acc, opts: Options{Version: "test"}, running: &netconf.Config{}}
-	a.metrics = newMetrics(a)
+	a := &Agent{log: log, access: acc, opts: Options{Version: "test"}}
+	a.metrics = newMetrics(log, prometheus.NewRegistry())
 	// The real metrics read the kernel; their content is tested with a
 	// real agent (test/integration).
 	a.metrics.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "# metrics\n") })
@@ -436,8 +436,8 @@ func TestReloadCredentials(t *testing.T) {
 	data, _ := os.ReadFile(users)
 	lines := strings.SplitAfter(string(data), "\n")
 	rewrite(users, "admin@internal:"+string(newHash)+":rw\n"+lines[1])
-	if err := g.agent.Reload(); err != nil {
-		t.Fatalf("Reload: %v", err)
+	if err := g.agent.access.reload(); err != nil {
+		t.Fatalf("reloading the credentials: %v", err)
 	}
 	for _, c := range []struct {
 		what, token string
@@ -455,7 +455,7 @@ func TestReloadCredentials(t *testing.T) {
 	login("admin@internal", "rotated")
 
 	rewrite(tokens, testRWToken+" superuser\n")
-	if err := g.agent.Reload(); err == nil {
+	if err := g.agent.access.reload(); err == nil {
 		t.Error("a tokens file with an unknown scope was reloaded")
 	}
 	if got := status(testROToken); got != 200 {

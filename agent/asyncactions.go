@@ -1,8 +1,6 @@
 package agent
 
 import (
-	"errors"
-	"net/http"
 	"sync"
 
 	"github.com/google/uuid"
@@ -38,20 +36,23 @@ type asyncAction struct {
 	fault  *Fault
 }
 
-// add records a newly accepted action, whose request body had size bytes,
-// forgetting the oldest beyond the bounds.
-func (s *asyncActions) add(echo *xmlapi.Node, size int) *asyncAction {
-	act := &asyncAction{id: uuid.NewString(), echo: echo, size: size, status: "in_progress"}
+// newAsyncAction is an action for a request whose body had size bytes.
+func newAsyncAction(echo *xmlapi.Node, size int) *asyncAction {
+	return &asyncAction{id: uuid.NewString(), echo: echo, size: size, status: "in_progress"}
+}
+
+// add records a newly accepted action, forgetting the oldest beyond the
+// bounds. (Its transaction may have finished already.)
+func (s *asyncActions) add(act *asyncAction) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.list = append(s.list, act)
-	s.bytes += size
+	s.bytes += act.size
 	for len(s.list) > 1 && (len(s.list) > maxAsyncActions || s.bytes > maxAsyncActionBytes) {
 		s.bytes -= s.list[0].size
 		s.list[0] = nil
 		s.list = s.list[1:]
 	}
-	return act
 }
 
 // finish records the outcome of an action's transaction.
@@ -74,16 +75,6 @@ func (s *asyncActions) get(id string) (act *asyncAction, status string, fault *F
 		}
 	}
 	return nil, "", nil, false
-}
-
-// faultOf is the fault an error answers with: its own, or an internal
-// error.
-func faultOf(err error) *Fault {
-	var f *Fault
-	if errors.As(err, &f) {
-		return f
-	}
-	return newFault(http.StatusInternalServerError, CodeInternal, "Operation Failed", "%v", err)
 }
 
 // getSetupNetworks is GET /hosts/{id}/setupnetworks/{action}: an accepted

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
@@ -12,9 +13,9 @@ import (
 // NIC, with their networks and, when st is given, how each compares with
 // the kernel.
 func (a *Agent) attachmentViews(nic string, st *netconf.State) []xmlapi.AttachmentView {
-	nets, running := a.snapshot()
+	nets, running := a.eng.Snapshot()
 	var out []xmlapi.AttachmentView
-	byID := networksByID(nets)
+	byID := netconf.NetworksByID(nets)
 	drift := netconf.NewDriftCache(running, st)
 	for i := range running.Attachments {
 		at := &running.Attachments[i]
@@ -27,9 +28,9 @@ func (a *Agent) attachmentViews(nic string, st *netconf.State) []xmlapi.Attachme
 		}
 		v := xmlapi.AttachmentView{Attachment: at, Network: net}
 		if st != nil {
-			v.Reported = attachmentReported(drift, *at, net, st)
+			v.Reported = netconf.AttachmentReported(drift, *at, net, st)
 			if _, ok := st.Link(at.Nic); !ok && !slices.ContainsFunc(running.Bonds, func(b netconf.BondConfig) bool { return b.Name == at.Nic }) {
-				v.Reported = append([]netconf.Reported{pendingReported(*at)}, v.Reported...) // pending.go
+				v.Reported = append([]netconf.Reported{netconf.PendingReported(*at)}, v.Reported...)
 			}
 		}
 		out = append(out, v)
@@ -44,7 +45,7 @@ func (a *Agent) nicScope(r *request) (string, *netconf.State, error) {
 	if err := a.checkHost(r); err != nil {
 		return "", nil, err
 	}
-	st, err := a.observedState()
+	st, err := a.eng.State()
 	if err != nil {
 		return "", nil, err
 	}
@@ -52,8 +53,7 @@ func (a *Agent) nicScope(r *request) (string, *netconf.State, error) {
 	if key == "" {
 		return "", st, nil
 	}
-	_, running := a.snapshot()
-	if name, ok := a.nicNameResolver(st, running)(key); ok {
+	if name, ok := a.eng.NicName(st)(key); ok {
 		return name, st, nil
 	}
 	if _, ok := st.Link(key); ok && key != netconf.Loopback {
@@ -124,13 +124,13 @@ func (a *Agent) addAttachment(r *request) (response, error) {
 		return response{}, badRequest(CodeInvalidValue, "a new attachment takes no id; PUT …/networkattachments/%s changes an existing one", ac.ID)
 	}
 	if ac.Network == nil || ac.Network.IsZero() {
-		return response{}, ruleFault(&netconf.RuleError{Code: netconf.CodeAttachmentNetworkNotSet, Msg: "the attachment names no network"})
+		return response{}, engine.RuleError(&netconf.RuleError{Code: netconf.CodeAttachmentNetworkNotSet, Msg: "the attachment names no network"})
 	}
 	if nic != "" {
 		ac.Nic = &netconf.Ref{Name: nic}
 	}
 	ac.Create = true
-	res, err := a.transact(r.Context(), change{request: withSync(netconf.ChangeSet{ModifiedAttachments: []netconf.AttachmentChange{ac}})})
+	res, err := a.eng.Transact(r.Context(), engine.Change{Request: withSync(netconf.ChangeSet{ModifiedAttachments: []netconf.AttachmentChange{ac}})})
 	if err != nil {
 		return response{}, err
 	}
@@ -156,7 +156,7 @@ func (a *Agent) updateAttachment(r *request) (response, error) {
 	if r.URL.Query().Has("override_configuration") && r.URL.Query().Get("override_configuration") != "false" {
 		ac.Override = true
 	}
-	res, err := a.transact(r.Context(), change{request: withSync(netconf.ChangeSet{ModifiedAttachments: []netconf.AttachmentChange{ac}})})
+	res, err := a.eng.Transact(r.Context(), engine.Change{Request: withSync(netconf.ChangeSet{ModifiedAttachments: []netconf.AttachmentChange{ac}})})
 	if err != nil {
 		return response{}, err
 	}
@@ -169,7 +169,7 @@ func (a *Agent) deleteAttachment(r *request) (response, error) {
 		return response{}, err
 	}
 	cs := netconf.ChangeSet{RemovedAttachments: []netconf.AttachmentRef{{ID: cur.Attachment.ID}}}
-	res, err := a.transact(r.Context(), change{request: cs})
+	res, err := a.eng.Transact(r.Context(), engine.Change{Request: cs})
 	if err != nil {
 		return response{}, err
 	}
@@ -188,8 +188,8 @@ func withSync(cs netconf.ChangeSet) netconf.ChangeSet {
 }
 
 // attachmentResponse renders the attachment a write created or changed.
-func (a *Agent) attachmentResponse(status int, res txResult, ac netconf.AttachmentChange) (response, error) {
-	nets, _ := a.snapshot()
+func (a *Agent) attachmentResponse(status int, res engine.Result, ac netconf.AttachmentChange) (response, error) {
+	nets, _ := a.eng.Snapshot()
 	for i := range res.Running.Attachments {
 		at := &res.Running.Attachments[i]
 		net := nets[slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == at.NetworkID })]

@@ -3,6 +3,7 @@ package agent
 import (
 	"net/http"
 
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
@@ -28,7 +29,7 @@ func (a *Agent) addBond(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	res, err := a.transact(r.Context(), change{request: netconf.ChangeSet{ModifiedBonds: []netconf.BondChange{bc}}})
+	res, err := a.eng.Transact(r.Context(), engine.Change{Request: netconf.ChangeSet{ModifiedBonds: []netconf.BondChange{bc}}})
 	if err != nil {
 		return response{}, err
 	}
@@ -52,7 +53,7 @@ func (a *Agent) updateBond(r *request) (response, error) {
 		return response{}, badRequest(CodeInvalidValue, "the body names %s, the path %s", bc.Ref.Name, l.Name)
 	}
 	bc.Ref = netconf.Ref{Name: l.Name}
-	res, err := a.transact(r.Context(), change{request: netconf.ChangeSet{ModifiedBonds: []netconf.BondChange{bc}}})
+	res, err := a.eng.Transact(r.Context(), engine.Change{Request: netconf.ChangeSet{ModifiedBonds: []netconf.BondChange{bc}}})
 	if err != nil {
 		return response{}, err
 	}
@@ -70,21 +71,21 @@ func (a *Agent) deleteBond(r *request) (response, error) {
 		return response{}, newFault(http.StatusConflict, netconf.CodeNotABond, "Operation Failed", "%s is not a bond; only bonds can be deleted", l.Name)
 	}
 	cs := netconf.ChangeSet{RemovedBonds: []netconf.Ref{{Name: l.Name}}}
-	_, running := a.snapshot()
+	_, running := a.eng.Snapshot()
 	for _, at := range running.Attachments {
 		if at.Nic == l.Name {
 			cs.RemovedAttachments = append(cs.RemovedAttachments, netconf.AttachmentRef{ID: at.ID})
 		}
 	}
-	res, err := a.transact(r.Context(), change{request: cs})
+	res, err := a.eng.Transact(r.Context(), engine.Change{Request: cs})
 	if err != nil {
 		return response{}, err
 	}
 	return response{status: http.StatusOK, writes: res.Writes}, nil
 }
 
-func (a *Agent) bondResponse(status int, name string, res txResult) (response, error) {
-	st, err := a.observedState()
+func (a *Agent) bondResponse(status int, name string, res engine.Result) (response, error) {
+	st, err := a.eng.State()
 	if err != nil {
 		return response{}, err
 	}

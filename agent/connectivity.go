@@ -1,138 +1,8 @@
 package agent
 
 import (
-	"context"
-	"fmt"
-	"net"
-	"net/http"
-	"strconv"
-	"strings"
-	"sync"
-	"time"
-
-	"go.uber.org/zap"
-
-	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
-
-// CodeLostConnection is the fault of a change rolled back because nobody
-// confirmed connectivity in time (VDSM's ERR_LOST_CONNECTION).
-const CodeLostConnection = "LOST_CONNECTION"
-
-// CodeNoCheckPending answers a confirmation with nothing to confirm.
-const CodeNoCheckPending = "NO_CONNECTIVITY_CHECK_PENDING"
-
-// probeInterval spaces connectivity probes (the engine polls every 500 ms).
-const probeInterval = 500 * time.Millisecond
-
-// connectivityCheck is the pending check of a transaction, if any.
-type connectivityCheck struct {
-	mu      sync.Mutex
-	pending chan struct{} // closed by a confirmation; nil when no check runs
-}
-
-func (c *connectivityCheck) start() chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.pending = make(chan struct{})
-	return c.pending
-}
-
-func (c *connectivityCheck) end() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.pending = nil
-}
-
-// confirm reports whether a check was pending (and is now confirmed).
-func (c *connectivityCheck) confirm() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pending == nil {
-		return false
-	}
-	select {
-	case <-c.pending:
-	default:
-		close(c.pending)
-	}
-	return true
-}
-
-// awaitConnectivity keeps a transaction open after apply until a client
-// confirms (POST confirmconnectivity) or a configured probe reaches its
-// target over the new configuration, or the timeout passes.
-func (a *Agent) awaitConnectivity(ctx context.Context, timeout time.Duration) *Fault {
-	confirmed := a.check.start()
-	defer a.check.end()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(probeInterval)
-	defer tick.Stop()
-	a.log.Debug("waiting for connectivity to be confirmed", zap.Duration("timeout", timeout), zap.Strings("probes", a.opts.ConnectivityProbes))
-	for {
-		if target, ok := a.probe(ctx); ok {
-			a.log.Debug("connectivity confirmed by a probe", zap.String("probe", target))
-			return nil
-		}
-		select {
-		case <-confirmed:
-			a.log.Debug("connectivity confirmed by a client")
-			return nil
-		case <-deadline.C:
-			return newFault(http.StatusBadRequest, CodeLostConnection, "Operation Failed",
-				"connectivity was not confirmed within %s; the host was rolled back", timeout)
-		case <-ctx.Done():
-			return newFault(http.StatusBadRequest, CodeLostConnection, "Operation Failed",
-				"the request ended before connectivity was confirmed; the host was rolled back")
-		case <-tick.C:
-		}
-	}
-}
-
-// probe tries each configured tcp:HOST:PORT from inside the managed
-// namespace, so it can only succeed over the new configuration.
-func (a *Agent) probe(ctx context.Context) (string, bool) {
-	for _, p := range a.opts.ConnectivityProbes {
-		addr := strings.TrimPrefix(p, "tcp:")
-		reached := false
-		_ = a.opts.Namespace.Do(func() error {
-			d := net.Dialer{Timeout: probeInterval}
-			conn, err := d.DialContext(ctx, "tcp", addr)
-			if err == nil {
-				conn.Close()
-				reached = true
-			}
-			return nil
-		})
-		if reached {
-			return p, true
-		}
-	}
-	return "", false
-}
-
-// ParseProbe checks a --connectivity-probe value.
-func ParseProbe(s string) error {
-	addr, ok := strings.CutPrefix(s, "tcp:")
-	if !ok {
-		return fmt.Errorf("connectivity probe %q: want tcp:HOST:PORT", s)
-	}
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return fmt.Errorf("connectivity probe %q: %w", s, err)
-	}
-	return nil
-}
-
-// connectivityTimeout is the wait a setupnetworks asks for: its
-// connectivity_timeout (validated by Merge), or the configured maximum.
-func (a *Agent) connectivityTimeout(cs netconf.ChangeSet) time.Duration {
-	if n, err := strconv.Atoi(cs.ConnectivityTimeout); err == nil && n > 0 {
-		return time.Duration(n) * time.Second
-	}
-	return time.Duration(a.opts.MaxConnectivityTimeout) * time.Second
-}
 
 // confirmConnectivity is POST /hosts/{id}/confirmconnectivity. It does not
 // take the writer slot: it is called while the setup request holds it.
@@ -140,9 +10,8 @@ func (a *Agent) confirmConnectivity(r *request) (response, error) {
 	if err := a.checkHost(r); err != nil {
 		return response{}, err
 	}
-	if !a.check.confirm() {
-		return response{}, newFault(http.StatusConflict, CodeNoCheckPending, "Operation Failed",
-			"no network change is waiting for a connectivity confirmation")
+	if err := a.eng.Confirm(); err != nil {
+		return response{}, err
 	}
 	return ok(xmlapi.ActionStatus(a.ctx(), "complete")), nil
 }

@@ -1,8 +1,8 @@
-// Package agent is the hostnetd daemon: the HTTP API that speaks oVirt's
-// host-networking documents, the host's identity and stores under the state
-// directory, and (as the roadmap goes on) transactions, restore at boot and
-// the DHCP and monitor loops.
-//
-// agent wires xmlapi (documents) to netconf (model and kernel); it is the
-// only package that knows both.
+// Package agent is the hostnetd daemon's front: the HTTP API that speaks
+// oVirt's host-networking documents (through xmlapi), access control
+// (tokens, SSO sessions, rate and body budgets), and the wiring of
+// listeners, systemd notifications and the engine. Its handlers only
+// translate: every read and write of the host's network is a call of
+// agent/engine, and every engine error becomes a fault by its kind
+// (fault.go).
 package agent

@@ -1,9 +1,11 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
@@ -42,4 +44,38 @@ func notFound(what, id string) *Fault {
 
 func badRequest(code, format string, args ...any) *Fault {
 	return newFault(http.StatusBadRequest, code, "Invalid value", format, args...)
+}
+
+// statusOfKind is the one table from the engine's error kinds to HTTP.
+var statusOfKind = map[engine.Kind]int{
+	engine.Invalid:          http.StatusBadRequest,
+	engine.Conflict:         http.StatusConflict,
+	engine.Busy:             http.StatusConflict,
+	engine.NotFound:         http.StatusNotFound,
+	engine.LostConnection:   http.StatusBadRequest,
+	engine.ApplyFailed:      http.StatusBadRequest,
+	engine.RollbackFailed:   http.StatusInternalServerError,
+	engine.StateWriteFailed: http.StatusInternalServerError,
+	engine.Stopping:         http.StatusServiceUnavailable,
+	engine.Restoring:        http.StatusServiceUnavailable,
+	engine.Internal:         http.StatusInternalServerError,
+}
+
+// faultOf is the fault an error answers with: the agent's own, the
+// engine's by its kind (a broken rule of netconf's is the engine's too),
+// or an internal error.
+func faultOf(err error) *Fault {
+	var f *Fault
+	if errors.As(err, &f) {
+		return f
+	}
+	var ee *engine.Error
+	if errors.As(engine.RuleError(err), &ee) {
+		status, ok := statusOfKind[ee.Kind]
+		if !ok {
+			status = http.StatusInternalServerError
+		}
+		return &Fault{Status: status, Fault: xmlapi.Fault{Reason: ee.Reason, Detail: ee.Detail, Code: ee.Code}}
+	}
+	return newFault(http.StatusInternalServerError, CodeInternal, "Operation Failed", "%v", err)
 }

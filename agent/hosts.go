@@ -18,11 +18,11 @@ func (a *Agent) hostInfo() xmlapi.HostInfo {
 	name := a.hostName()
 	status := "up"
 	select {
-	case <-a.restored:
+	case <-a.eng.Restored():
 	default:
 		status = "initializing"
 	}
-	return xmlapi.HostInfo{ID: a.hostID, Name: name, Status: status, OperationInProgress: len(a.writer) > 0, ConfigDirty: a.configDirty()}
+	return xmlapi.HostInfo{ID: a.hostID, Name: name, Status: status, OperationInProgress: a.eng.Busy(), ConfigDirty: a.eng.Dirty()}
 }
 
 // listHosts is GET /hosts: the one host, or no host when a search does

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
@@ -21,7 +22,7 @@ func (a *Agent) nicLabels(r *request) (*netconf.Link, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	_, running := a.snapshot()
+	_, running := a.eng.Snapshot()
 	var labels []string
 	for _, nl := range running.Labels {
 		if nl.Nic == l.Name {
@@ -74,7 +75,7 @@ func (a *Agent) addNicLabel(r *request) (response, error) {
 		return response{}, err
 	}
 	cs := netconf.ChangeSet{ModifiedLabels: []netconf.LabelChange{{Label: label, Nic: netconf.Ref{Name: l.Name}}}}
-	res, err := a.transact(r.Context(), change{request: cs})
+	res, err := a.eng.Transact(r.Context(), engine.Change{Request: cs})
 	if err != nil {
 		return response{}, err
 	}
@@ -87,21 +88,8 @@ func (a *Agent) addNicLabel(r *request) (response, error) {
 // setupnetworks would move: a label another interface has, and a network
 // with that label attached to another interface.
 func (a *Agent) checkNicLabel(nic, label string) error {
-	nets, running := a.snapshot()
-	for _, l := range running.Labels {
-		if l.Label == label && l.Nic != nic {
-			return newFault(http.StatusConflict, netconf.CodeOtherInterfaceLabeled, "Operation Failed",
-				"label %s is on %s already", label, l.Nic)
-		}
-	}
-	byID := networksByID(nets)
-	for _, at := range running.Attachments {
-		if n := byID[at.NetworkID]; n != nil && n.Label == label && at.Nic != nic {
-			return newFault(http.StatusConflict, netconf.CodeLabeledNetworkWrongNic, "Operation Failed",
-				"network %s, labelled %s, is attached to %s; detach it to label %s", n.Name, label, at.Nic, nic)
-		}
-	}
-	return nil
+	nets, running := a.eng.Snapshot()
+	return engine.RuleError(netconf.CheckNicLabel(nets, running, nic, label))
 }
 
 // deleteNicLabel is DELETE …/nics/{nic}/networklabels/{label}: a
@@ -115,7 +103,7 @@ func (a *Agent) deleteNicLabel(r *request) (response, error) {
 	if !slices.Contains(labels, label) {
 		return response{}, notFound("network_label", label)
 	}
-	res, err := a.transact(r.Context(), change{request: netconf.ChangeSet{RemovedLabels: []string{label}}})
+	res, err := a.eng.Transact(r.Context(), engine.Change{Request: netconf.ChangeSet{RemovedLabels: []string{label}}})
 	return response{status: http.StatusOK, writes: res.Writes}, err
 }
 
@@ -162,7 +150,7 @@ func (a *Agent) addNetworkLabel(r *request) (response, error) {
 		return response{}, err
 	}
 	if err := netconf.CheckLabel(label); err != nil {
-		return response{}, ruleFault(err)
+		return response{}, engine.RuleError(err)
 	}
 	writes, err := a.labelNetwork(r.Context(), n.ID, label)
 	if err != nil {
@@ -189,44 +177,9 @@ func (a *Agent) deleteNetworkLabel(r *request) (response, error) {
 // transaction, attaches it to the NIC carrying the new label or detaches
 // it from the one carrying the old.
 func (a *Agent) labelNetwork(ctx context.Context, netID, label string) (int, error) {
-	unlock, err := a.lockWriter(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer unlock()
-	nets, running := a.snapshot()
-	i := slices.IndexFunc(nets, func(n *netconf.Network) bool { return n.ID == netID })
-	if i < 0 {
-		return 0, notFound("network", netID)
-	}
-	cur := nets[i]
-	if label != "" && cur.Label != "" {
-		return 0, newFault(http.StatusConflict, netconf.CodeNetworkAlreadyLabeled, "Operation Failed",
-			"network %s already has label %s; remove it first", cur.Name, cur.Label)
-	}
-	n := *cur
-	n.Label = label
-	next := slices.Clone(nets)
-	next[i] = &n
-	attachedTo := ""
-	for _, at := range running.Attachments {
-		if at.NetworkID == netID {
-			attachedTo = at.Nic
-		}
-	}
-	var cs netconf.ChangeSet
-	for _, l := range running.Labels {
-		switch {
-		case label != "" && l.Label == label && attachedTo != l.Nic:
-			cs.ModifiedAttachments = append(cs.ModifiedAttachments, netconf.AttachmentChange{Network: &netconf.Ref{ID: netID}, Nic: &netconf.Ref{Name: l.Nic}})
-		case label == "" && l.Label == cur.Label && attachedTo == l.Nic:
-			cs.RemovedAttachments = append(cs.RemovedAttachments, netconf.AttachmentRef{Network: netconf.Ref{ID: netID}})
-		}
-	}
-	if len(running.Attachments) == 0 && len(cs.ModifiedAttachments) == 0 {
-		return 0, a.commitRunning(running, next)
-	}
-	res, err := a.transactLocked(ctx, change{networks: next, request: cs})
+	res, err := a.eng.EditCatalogue(ctx, func(nets []*netconf.Network, running *netconf.Config) ([]*netconf.Network, netconf.ChangeSet, error) {
+		return netconf.LabelNetwork(nets, running, netID, label)
+	})
 	return res.Writes, err
 }
 

@@ -1,9 +1,7 @@
 package agent
 
 import (
-	"context"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"github.com/hostnetd/hostnetd/agent/internal/search"
@@ -20,7 +18,7 @@ func (a *Agent) listNetworks(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	nets, _ := a.snapshot()
+	nets, _ := a.eng.Snapshot()
 	var out []*netconf.Network
 	for _, n := range nets {
 		if q.Match(networkFields(n), caseSensitive) {
@@ -63,7 +61,7 @@ func networkFields(n *netconf.Network) search.Fields {
 
 func (a *Agent) findNetwork(r *request) (*netconf.Network, error) {
 	id := r.param("network")
-	if n := a.networkByID(id); n != nil {
+	if n := a.eng.Network(id); n != nil {
 		return n, nil
 	}
 	return nil, notFound("network", id)
@@ -90,16 +88,9 @@ func (a *Agent) addNetwork(r *request) (response, error) {
 		return response{}, newFault(http.StatusBadRequest, CodeInvalidValue, "Incomplete parameters", "a network needs a name")
 	}
 	var created *netconf.Network
-	_, err = a.updateCatalogue(r.Context(), func(nets []*netconf.Network) ([]*netconf.Network, error) {
-		if a.networkByID(id) != nil {
-			return nil, newFault(http.StatusConflict, netconf.CodeNetworkNameInUse, "Operation Failed", "a network with id %s exists", id)
-		}
-		n, err := netconf.ApplyNetworkChange(nil, id, ch)
-		if err != nil {
-			return nil, ruleFault(err)
-		}
-		created = n
-		return append(slices.Clone(nets), n), nil
+	_, err = a.eng.EditCatalogue(r.Context(), func(nets []*netconf.Network, _ *netconf.Config) (next []*netconf.Network, _ netconf.ChangeSet, err error) {
+		next, created, err = netconf.AddNetwork(nets, id, ch)
+		return next, netconf.ChangeSet{}, err
 	})
 	if err != nil {
 		return response{}, err
@@ -120,23 +111,14 @@ func (a *Agent) updateNetwork(r *request) (response, error) {
 		return response{}, badRequest(CodeInvalidValue, "the body names network %s, the path %s", ch.ID, cur.ID)
 	}
 	var updated *netconf.Network
-	writes, err := a.updateCatalogue(r.Context(), func(nets []*netconf.Network) ([]*netconf.Network, error) {
-		n, err := netconf.ApplyNetworkChange(cur, cur.ID, ch)
-		if err != nil {
-			return nil, ruleFault(err)
-		}
-		updated = n
-		out := slices.Clone(nets)
-		out[slices.Index(nets, cur)] = n
-		if a.isAttached(n.ID) {
-			out = demoteDefaultRoute(out, n)
-		}
-		return out, nil
+	res, err := a.eng.EditCatalogue(r.Context(), func(nets []*netconf.Network, running *netconf.Config) (next []*netconf.Network, _ netconf.ChangeSet, err error) {
+		next, updated, err = netconf.UpdateNetwork(nets, running, cur, ch)
+		return next, netconf.ChangeSet{}, err
 	})
 	if err != nil {
 		return response{}, err
 	}
-	return response{status: http.StatusOK, doc: xmlapi.NetworkNode(updated), writes: writes}, nil
+	return response{status: http.StatusOK, doc: xmlapi.NetworkNode(updated), writes: res.Writes}, nil
 }
 
 func (a *Agent) deleteNetwork(r *request) (response, error) {
@@ -144,15 +126,9 @@ func (a *Agent) deleteNetwork(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	_, err = a.updateCatalogue(r.Context(), func(nets []*netconf.Network) ([]*netconf.Network, error) {
-		_, running := a.snapshot()
-		for _, at := range running.Attachments {
-			if at.NetworkID == cur.ID {
-				return nil, newFault(http.StatusConflict, netconf.CodeNetworkInUse, "Operation Failed",
-					"network %s is attached to %s; detach it first", cur.Name, at.Nic)
-			}
-		}
-		return slices.DeleteFunc(slices.Clone(nets), func(n *netconf.Network) bool { return n == cur }), nil
+	_, err = a.eng.EditCatalogue(r.Context(), func(nets []*netconf.Network, running *netconf.Config) ([]*netconf.Network, netconf.ChangeSet, error) {
+		next, err := netconf.RemoveNetwork(nets, running, cur)
+		return next, netconf.ChangeSet{}, err
 	})
 	return response{status: http.StatusOK}, err
 }
@@ -167,55 +143,4 @@ func (a *Agent) decodeNetwork(r *request) (netconf.NetworkChange, error) {
 		return ch, decodeFault(err)
 	}
 	return ch, a.resolveNetworkQoS(&ch)
-}
-
-// updateCatalogue changes the network catalogue. Names stay unique. A
-// change that touches no attached network is stored at once; one that does
-// goes through a transaction, which re-applies the attachments.
-func (a *Agent) updateCatalogue(ctx context.Context, edit func([]*netconf.Network) ([]*netconf.Network, error)) (int, error) {
-	unlock, err := a.lockWriter(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer unlock()
-	nets, running := a.snapshot()
-	next, err := edit(nets)
-	if err != nil {
-		return 0, err
-	}
-	names := map[string]bool{}
-	for _, n := range next {
-		if names[n.Name] {
-			return 0, newFault(http.StatusConflict, netconf.CodeNetworkNameInUse, "Operation Failed", "a network named %q exists", n.Name)
-		}
-		names[n.Name] = true
-	}
-	if len(running.Attachments) > 0 {
-		res, err := a.transactLocked(ctx, change{networks: next})
-		return res.Writes, err
-	}
-	return 0, a.commitRunning(running, next)
-}
-
-// demoteDefaultRoute takes the default_route usage away from every network
-// but owner when owner has it: giving the host's default route to an
-// attached network moves it there, in the same transaction. (Attaching a
-// second owner in a request is refused: BAD_PARAMS_MULTIPLE_DEFAULT_ROUTE.)
-func demoteDefaultRoute(nets []*netconf.Network, owner *netconf.Network) []*netconf.Network {
-	if !owner.HasUsage(netconf.UsageDefaultRoute) {
-		return nets
-	}
-	for i, n := range nets {
-		if n != owner && n.HasUsage(netconf.UsageDefaultRoute) {
-			c := *n
-			c.Usages = slices.DeleteFunc(slices.Clone(n.Usages), func(u string) bool { return u == netconf.UsageDefaultRoute })
-			nets[i] = &c
-		}
-	}
-	return nets
-}
-
-func (a *Agent) isAttached(networkID string) bool {
-	_, running := a.snapshot()
-	return slices.ContainsFunc(running.Attachments, func(at netconf.Attachment) bool { return at.NetworkID == networkID })
 }

@@ -1,21 +1,10 @@
 package agent
 
 import (
-	"fmt"
-
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
-	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
-
-// readState reads the managed namespace's kernel state.
-func (a *Agent) readState() (*netconf.State, error) {
-	st, err := kernel.ReadState(a.opts.Namespace)
-	if err != nil {
-		return nil, fmt.Errorf("reading the kernel state: %w", err)
-	}
-	return st, nil
-}
 
 // listedLinks are the interfaces the API reports: every one but loopback.
 func listedLinks(st *netconf.State) []*netconf.Link {
@@ -36,7 +25,7 @@ func (a *Agent) listNics(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	st, err := a.observedState()
+	st, err := a.eng.State()
 	if err != nil {
 		return response{}, err
 	}
@@ -53,13 +42,13 @@ func (a *Agent) findNic(r *request) (*netconf.State, *netconf.Link, error) {
 	if err := a.checkHost(r); err != nil {
 		return nil, nil, err
 	}
-	st, err := a.observedState()
+	st, err := a.eng.State()
 	if err != nil {
 		return nil, nil, err
 	}
 	key := r.param("nic")
 	for _, l := range listedLinks(st) {
-		if l.Name == key || nicID(a.hostID, l.Name) == key {
+		if l.Name == key || engine.NicID(a.hostID, l.Name) == key {
 			return st, l, nil
 		}
 	}
@@ -81,7 +70,7 @@ func (a *Agent) getNicStatistics(r *request) (response, error) {
 	}
 	// Counters change without notifications: they are read live.
 	live := *l
-	if live.Stats, err = kernel.ReadLinkStats(a.opts.Namespace, l.Name); err != nil {
+	if live.Stats, err = a.eng.LinkStats(l.Name); err != nil {
 		return response{}, err
 	}
 	return ok(xmlapi.Statistics(a.ctx(), &live)), nil
@@ -91,13 +80,15 @@ func (a *Agent) getNicStatistics(r *request) (response, error) {
 // an interface that carries a network which drifted from its configuration.
 func (a *Agent) nicCtx(st *netconf.State) xmlapi.Context {
 	c := a.ctx()
-	nets, running := a.snapshot()
+	_, running := a.eng.Snapshot()
+	// One pass over the attachments: looking each drifted one up among
+	// them would be quadratic when many drift (a NIC's MTU changed under
+	// a thousand VLANs).
+	out := a.eng.Drifted(st)
 	drifted := map[string]bool{}
-	for id := range a.driftedAttachments(running, nets, st) {
-		for _, at := range running.Attachments {
-			if at.ID == id {
-				drifted[at.Nic] = true
-			}
+	for _, at := range running.Attachments {
+		if _, ok := out[at.ID]; ok {
+			drifted[at.Nic] = true
 		}
 	}
 	c.NicOutOfSync = func(name string) bool { return drifted[name] }

@@ -18,13 +18,16 @@ import (
 // default), and go-systemd's SdNotify would then wait for ever. A state
 // that cannot be queued in time is dropped, which costs a STATUS= line or
 // a watchdog beat; READY=1 is given longer.
-func (a *Agent) notify(state string) {
+func (a *Agent) notify(state string) { notify(a.log, state) }
+
+// notify is Agent.notify for the engine, which has no agent.
+func notify(log *zap.Logger, state string) {
 	wait := notifyWait
 	if strings.HasPrefix(state, "READY=1") {
 		wait = notifyReadyWait
 	}
 	if err := sdNotify(state, wait); err != nil {
-		a.log.Debug("sd_notify failed", zap.String("state", state), zap.Error(err))
+		log.Debug("sd_notify failed", zap.String("state", state), zap.Error(err))
 	}
 }
 
@@ -64,26 +67,6 @@ func (a *Agent) notifyReady(restoreErr error) {
 	a.notify("READY=1\nSTATUS=" + status)
 }
 
-// idleStatus is the STATUS= line when no transaction runs.
-func (a *Agent) idleStatus() string {
-	select {
-	case <-a.restored:
-		return "serving"
-	default:
-		return "restoring the persistent configuration"
-	}
-}
-
-// busyStatus is the STATUS= line while a transaction runs.
-func (a *Agent) busyStatus(txID string) string {
-	select {
-	case <-a.restored:
-		return "transaction " + txID + " in progress"
-	default:
-		return "restoring the persistent configuration: transaction " + txID + " in progress"
-	}
-}
-
 // startWatchdog pings systemd's watchdog (WatchdogSec=) at half its
 // interval, as sd_watchdog_enabled(3) advises, for as long as the managed
 // namespace still answers a netlink request: a daemon that has lost its
@@ -103,7 +86,7 @@ func (a *Agent) startWatchdog() (stop func()) {
 		tick := time.NewTicker(interval / 2)
 		defer tick.Stop()
 		for {
-			if err := a.alive(); err != nil {
+			if err := a.eng.Alive(); err != nil {
 				a.log.Warn("watchdog: the managed namespace does not answer; not pinging", zap.Error(err))
 			} else {
 				a.notify("WATCHDOG=1")
@@ -119,12 +102,6 @@ func (a *Agent) startWatchdog() (stop func()) {
 		close(done)
 		<-finished
 	}
-}
-
-// alive is the watchdog's health check: one cheap netlink request.
-func (a *Agent) alive() error {
-	_, err := a.opts.Namespace.Handle.LinkByName("lo")
-	return err
 }
 
 // monotonicUsec is CLOCK_MONOTONIC in microseconds, which systemd wants

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
@@ -16,7 +17,7 @@ import (
 // answer's encoding, find the resource, read the body within its limit, then
 // call the handler. Every failure is an oVirt fault.
 func (a *Agent) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	defer a.releaseMemory() // after a large transaction, once its answer is out
+	defer a.eng.ReleaseMemory() // after a large transaction, once its answer is out
 	out, acceptable := negotiate(r.Header.Get("Accept"))
 	if !acceptable {
 		a.writeFault(w, r, formatXML, newFault(http.StatusNotAcceptable, CodeNotAcceptable, "Not acceptable",
@@ -60,7 +61,7 @@ func (a *Agent) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := h(&request{Request: r, params: params, body: body})
 	if err != nil {
-		if !errors.As(err, new(*Fault)) {
+		if !errors.As(err, new(*Fault)) && !errors.As(err, new(*engine.Error)) {
 			a.log.Error("[unexpected] request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))
 		}
 		a.writeFault(w, r, out, faultOf(err))

@@ -2,11 +2,10 @@ package agent
 
 import (
 	"net/http"
-	"slices"
 
 	"go.uber.org/zap"
 
-	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
 
@@ -30,42 +29,32 @@ func (a *Agent) setupNetworks(r *request) (response, error) {
 		return response{}, decodeFault(err)
 	}
 	cs = withSync(cs)
-	if err := a.checkSynced(cs.SyncedAttachments); err != nil {
+	if err := a.eng.CheckSynced(cs.SyncedAttachments); err != nil {
 		return response{}, err
 	}
 	if dry {
-		view, err := a.dryRun(r.Context(), change{request: cs})
+		dp, err := a.eng.DryRun(r.Context(), engine.Change{Request: cs})
 		if err != nil {
 			return response{}, err
 		}
-		return response{status: http.StatusOK, doc: xmlapi.ActionPlan(body, view)}, nil
+		return response{status: http.StatusOK, doc: xmlapi.ActionPlan(body, planView(dp))}, nil
 	}
 	if cs.Async {
-		act, err := a.transactAsync(r.Context(), change{request: cs}, body, len(r.body))
+		act := newAsyncAction(body, len(r.body))
+		err := a.eng.TransactAsync(r.Context(), engine.Change{Request: cs}, func(_ engine.Result, err error) { a.asyncActions.finish(act, err) })
 		if err != nil {
 			return response{}, err
 		}
+		a.asyncActions.add(act)
 		return response{status: http.StatusAccepted, doc: xmlapi.ActionAccepted(a.ctx(), body, act.id),
 			location: a.ctx().SetupNetworksHref(act.id)}, nil
 	}
-	res, err := a.transact(r.Context(), change{request: cs})
+	res, err := a.eng.Transact(r.Context(), engine.Change{Request: cs})
 	if err != nil {
 		return response{}, err
 	}
 	a.log.Debug("setupnetworks complete", zap.Int("kernel_writes", res.Writes))
 	return response{status: http.StatusOK, doc: xmlapi.ActionComplete(body), writes: res.Writes}, nil
-}
-
-// checkSynced answers 404 for an unknown attachment in
-// synchronized_network_attachments.
-func (a *Agent) checkSynced(ids []string) error {
-	_, running := a.snapshot()
-	for _, id := range ids {
-		if !slices.ContainsFunc(running.Attachments, func(at netconf.Attachment) bool { return at.ID == id }) {
-			return notFound("network_attachment", id)
-		}
-	}
-	return nil
 }
 
 // syncAllNetworks is POST /hosts/{id}/syncallnetworks: one transaction that
@@ -74,20 +63,22 @@ func (a *Agent) syncAllNetworks(r *request) (response, error) {
 	if err := a.checkHost(r); err != nil {
 		return response{}, err
 	}
-	st, err := a.readState()
-	if err != nil {
-		return response{}, err
-	}
-	st = a.withRunningEthtool(st)
-	nets, running := a.snapshot()
-	var ids []string
-	for id := range a.driftedAttachments(running, nets, st) {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	res, err := a.transact(r.Context(), change{request: netconf.ChangeSet{SyncedAttachments: ids}})
+	res, err := a.eng.SyncAll(r.Context())
 	if err != nil {
 		return response{}, err
 	}
 	return response{status: http.StatusOK, doc: xmlapi.ActionStatus(a.ctx(), "complete"), writes: res.Writes}, nil
+}
+
+// planView is a dry run's plan as the API shows it.
+func planView(dp engine.DryRunPlan) xmlapi.PlanView {
+	view := xmlapi.PlanView{Steps: dp.Steps, LinksDown: dp.LinksDown}
+	for _, l := range dp.ReleasedLeases {
+		lv := xmlapi.LeaseView{Device: l.Device}
+		if l.Address.IsValid() {
+			lv.Address = l.Address.String()
+		}
+		view.ReleasedLeases = append(view.ReleasedLeases, lv)
+	}
+	return view
 }

@@ -22,12 +22,13 @@ type Reported struct {
 // host that matches its configuration is never reported out of sync. A DHCP
 // network whose lease is still pending is in sync.
 func Drift(a Attachment, net *Network, st *State) []Reported {
-	return drift(a, net, st, func(master string) []string { return HostPorts(st)[master] })
+	return drift(a, net, st, func(master string) []string { return HostPorts(st)[master] }, st.Gateways)
 }
 
-// drift is Drift with the host interfaces of a bridge from ports, which a
-// DriftCache indexes once for all attachments.
-func drift(a Attachment, net *Network, st *State, ports func(master string) []string) []Reported {
+// drift is Drift with the host interfaces of a bridge from ports and the
+// default routes from gateways, which a DriftCache indexes once for all
+// attachments.
+func drift(a Attachment, net *Network, st *State, ports func(master string) []string, gateways func() Gateways) []Reported {
 	var out []Reported
 	add := func(name, expected, actual string) {
 		out = append(out, Reported{Name: name, Expected: expected, Actual: actual, InSync: expected == actual})
@@ -101,7 +102,7 @@ func drift(a Attachment, net *Network, st *State, ports func(master string) []st
 		add(fam.prefix+"_address", want.Addr().String(), actualAddr)
 		add(maskName, maskText(want.Bits(), fam.family), actualMask)
 		if fam.cfg.Gateway.IsValid() {
-			gw, _ := st.DefaultGateway(topName, fam.family)
+			gw, _ := gateways().Default(topName, fam.family)
 			actualGW := ""
 			if gw.IsValid() {
 				actualGW = gw.String()
@@ -110,11 +111,7 @@ func drift(a Attachment, net *Network, st *State, ports func(master string) []st
 		}
 	}
 	if net.HasUsage(UsageDefaultRoute) && a.IPv4.Method == BootStatic && a.IPv4.Gateway.IsValid() {
-		owns := false
-		for _, r := range st.Routes {
-			owns = owns || r.Link == topName && r.Table == MainTable && r.IsDefault() && r.Gateway.Is4()
-		}
-		add("default_route", "true", strconv.FormatBool(owns))
+		add("default_route", "true", strconv.FormatBool(gateways().OwnsDefaultRoute(topName)))
 	}
 	return out
 }
@@ -152,6 +149,7 @@ type DriftCache struct {
 	st    *State
 	bonds map[string][]Reported
 	ports map[string][]string // HostPorts, made on first use
+	gws   Gateways            // made on first use
 }
 
 // NewDriftCache starts a cache for cfg and st.
@@ -167,6 +165,11 @@ func (c *DriftCache) AttachmentDrift(a Attachment, net *Network) []Reported {
 			c.ports = HostPorts(c.st)
 		}
 		return c.ports[master]
+	}, func() Gateways {
+		if c.gws == nil {
+			c.gws = c.st.Gateways()
+		}
+		return c.gws
 	})
 	for i := range c.cfg.Bonds {
 		b := &c.cfg.Bonds[i]

@@ -295,8 +295,10 @@ func qosDrift(a Attachment, net *Network, st *State) []Reported {
 // one interface, every network has a QoS or none does (the engine's rule:
 // an unshaped network would share the default class); a VLAN network needs
 // a VLAN id that can be a class; and, for the attachments the request
-// touches, a kernel that shapes with HFSC and a device whose root qdisc is
-// the kernel's default or hostnetd's, both checked before the first write.
+// a kernel that shapes with HFSC and a device whose root qdisc is the
+// kernel's default or hostnetd's, both checked before the first write for
+// every shaped device the kernel view does not show shaped by hostnetd
+// (a network that gets a QoS through the catalogue too).
 func (m *merger) checkQoS() error {
 	shaped, unshaped := map[string]string{}, map[string]string{}
 	checked := map[string]bool{}
@@ -310,8 +312,8 @@ func (m *merger) checkQoS() error {
 		if net.VLAN != nil && *net.VLAN == 0 {
 			return ruleErr(CodeQoSNotSupported, "network %s: VLAN 0 cannot have a host network QoS class", net.Name)
 		}
-		if (!m.touchedNets[a.NetworkID] && !m.namedBonds[a.Nic]) || checked[a.Nic] {
-			continue
+		if checked[a.Nic] || m.in.Kernel.QoS[a.Nic].Ours() {
+			continue // (hostnetd's HFSC on the device shows the kernel has it)
 		}
 		checked[a.Nic] = true
 		if err := m.checkQoSDevice(net, a.Nic); err != nil {

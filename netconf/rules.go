@@ -10,6 +10,9 @@ type RuleError struct {
 	Code     string
 	Conflict bool
 	Msg      string
+	// Bare says Msg stands alone: a rule of the catalogue or of a single
+	// resource, not one of a setupnetworks request.
+	Bare bool
 }
 
 func (e *RuleError) Error() string { return e.Msg + " (" + e.Code + ")" }

@@ -148,3 +148,10 @@ func RuleSteps(cur, st *State) Plan {
 	}
 	return p
 }
+
+// RestoreRouting is the second half of a rollback, once the links are
+// back (taking a link down drops its routes): the steps that give the
+// devices names the routes they had in before, and the host its rules.
+func RestoreRouting(cur, before *State, names []string) Plan {
+	return append(RouteSteps(cur, before, names), RuleSteps(cur, before)...)
+}

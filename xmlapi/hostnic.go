@@ -11,8 +11,9 @@ import (
 // HostNics renders the <host_nics> collection.
 func HostNics(c Context, st *netconf.State, links []*netconf.Link) *Node {
 	n := Elem("host_nics")
+	gws := st.Gateways()
 	for _, l := range links {
-		item := HostNic(c, st, l)
+		item := hostNic(c, st, gws, l)
 		item.Repeated = true
 		n.Add(item)
 	}
@@ -21,6 +22,12 @@ func HostNics(c Context, st *netconf.State, links []*netconf.Link) *Node {
 
 // HostNic renders one interface as a <host_nic>.
 func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
+	return hostNic(c, st, st.Gateways(), l)
+}
+
+// hostNic is HostNic with the state's default routes indexed once for the
+// whole collection.
+func hostNic(c Context, st *netconf.State, gws netconf.Gateways, l *netconf.Link) *Node {
 	id := c.NicID(l.Name)
 	href := c.nicHref(id)
 	n := Elem("host_nic").WithID(id, href)
@@ -59,8 +66,8 @@ func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
 		Text("boot_protocol", bootProtocol4(v4)),
 		Bool("bridged", isBridgePort(st, l)),
 		Bool("custom_configuration", c.NicOutOfSync != nil && c.NicOutOfSync(l.Name)),
-		ipNode("ip", v4, st, addrLink),
-		ipNode("ipv6", v6, st, addrLink),
+		ipNode("ip", v4, gws, addrLink),
+		ipNode("ipv6", v6, gws, addrLink),
 		Text("ipv6_boot_protocol", bootProtocol6(addrLink)),
 	)
 	if l.MAC != "" {
@@ -157,7 +164,7 @@ func primaryAddrs(l *netconf.Link) (v4, v6 *netconf.Addr) {
 	return v4, v6
 }
 
-func ipNode(name string, a *netconf.Addr, st *netconf.State, l *netconf.Link) *Node {
+func ipNode(name string, a *netconf.Addr, gws netconf.Gateways, l *netconf.Link) *Node {
 	if a == nil {
 		return nil
 	}
@@ -166,7 +173,7 @@ func ipNode(name string, a *netconf.Addr, st *netconf.State, l *netconf.Link) *N
 		family = 4
 	}
 	n := Elem(name, Text("address", a.Prefix.Addr().String()))
-	if gw, ok := st.DefaultGateway(l.Name, family); ok {
+	if gw, ok := gws.Default(l.Name, family); ok {
 		n.Add(Text("gateway", gw.String()))
 	}
 	n.Add(Text("netmask", netmask(a.Prefix)), Text("version", "v"+strconv.Itoa(family)))

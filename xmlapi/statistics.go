@@ -41,4 +41,4 @@ func Statistics(c Context, l *netconf.Link) *Node {
 }
 
 // statisticID is stable per NIC and counter.
-func statisticID(nicID, name string) string { return StableID(nicID + "/" + name) }
+func statisticID(nicID, name string) string { return netconf.StableID(nicID + "/" + name) }

@@ -21,7 +21,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hostnetd/hostnetd/agent/internal/dhcptest"
-	"github.com/hostnetd/hostnetd/agent/internal/linkaddr"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/nstest"
 )
@@ -308,7 +307,7 @@ func TestMoveToBridge(t *testing.T) {
 	// What the agent does: the address leaves the NIC, which becomes a
 	// port of a bridge whose MAC is pinned to the NIC's.
 	eth0 := nstest.Link(t, bed.ns, "eth0")
-	if err := bed.ns.Handle.AddrDel(eth0, &netlink.Addr{IPNet: linkaddr.IPNet(first.Address)}); err != nil {
+	if err := bed.ns.RemoveAddr("eth0", first.Address); err != nil {
 		t.Fatalf("removing the address from eth0: %v", err)
 	}
 	mkBridge := func() {
@@ -651,11 +650,7 @@ func TestDeclinesAnAddressInUse(t *testing.T) {
 	bed := newTestbed(t)
 	srv := startStub(t, bed, time.Minute)
 	taken := netip.MustParsePrefix("192.0.2.100/24") // the stub's first offer
-	srv0, err := bed.peer.Handle.LinkByName("srv0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bed.peer.Handle.AddrAdd(srv0, &netlink.Addr{IPNet: linkaddr.IPNet(taken)}); err != nil {
+	if _, err := bed.peer.ReplaceAddr("srv0", kernel.IfAddr{Prefix: taken}); err != nil {
 		t.Fatal(err)
 	}
 	ev := newEvents()
@@ -667,6 +662,7 @@ func TestDeclinesAnAddressInUse(t *testing.T) {
 		}
 	})
 	l := ev.next(t, 15*time.Second)
+	srv0 := nstest.Link(t, bed.peer, "srv0")
 	if want := taken.Addr().String() + " " + srv0.Attrs().HardwareAddr.String() + " " + serverIP.String(); len(conflicts) != 1 || <-conflicts != want {
 		t.Errorf("OnConflict was not called once with %q", want)
 	}
@@ -725,11 +721,7 @@ func TestDnsmasqHearsTheDecline(t *testing.T) {
 	t.Parallel()
 	bed := newTestbed(t)
 	taken := netip.MustParsePrefix("192.0.2.10/24")
-	srv0, err := bed.peer.Handle.LinkByName("srv0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bed.peer.Handle.AddrAdd(srv0, &netlink.Addr{IPNet: linkaddr.IPNet(taken)}); err != nil {
+	if _, err := bed.peer.ReplaceAddr("srv0", kernel.IfAddr{Prefix: taken}); err != nil {
 		t.Fatal(err)
 	}
 	dm := dnsmasq{dhcptest.StartDnsmasq(t, bed.peer, "DHCP, IP range", "--dhcp-range=192.0.2.10,192.0.2.10,2m", "--dhcp-authoritative")}

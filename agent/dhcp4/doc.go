@@ -29,10 +29,10 @@
 // expiry, or on a NAK, the address is removed and OnChange hears Bound
 // false; the client then starts over (a NAK at once, with DISCOVER).
 //
-// The address is installed with AddrReplace through the namespace's netlink
-// handle, with valid and preferred lifetimes equal to the time left on the
-// lease (rounded up to a second), so it shows as dynamic and the kernel
-// drops it by itself should hostnetd be gone at expiry. Each renewal
+// The address is installed with kernel.Namespace.ReplaceAddr (netlink
+// RTM_NEWADDR, NLM_F_REPLACE), with valid and preferred lifetimes equal to
+// the time left on the lease (rounded up to a second), so it shows as
+// dynamic and the kernel drops it by itself should hostnetd be gone at expiry. Each renewal
 // refreshes the lifetimes. An infinite lease gets the longest finite lifetime (0xfffffffe s), so it still reads as a lease.
 //
 // # Sockets

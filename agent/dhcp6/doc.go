@@ -31,9 +31,9 @@
 // address is removed and OnChange hears Bound false; the client then
 // starts over with SOLICIT.
 //
-// The address is installed with AddrReplace through the namespace's netlink
-// handle as a /128 (the on-link prefix is the RA's business, RFC 8415
-// §18.2.10.1) with IFA_F_NODAD, and with valid and preferred lifetimes equal
+// The address is installed with kernel.Namespace.ReplaceAddr (netlink
+// RTM_NEWADDR, NLM_F_REPLACE) as a /128 (the on-link prefix is the RA's
+// business, RFC 8415 §18.2.10.1) with IFA_F_NODAD, and with valid and preferred lifetimes equal
 // to the time left on the lease (rounded up to a second), so it shows as
 // dynamic and the kernel drops it by itself should hostnetd be gone at
 // expiry. Each renewal refreshes the lifetimes. An infinite lease gets the

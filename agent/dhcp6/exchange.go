@@ -14,11 +14,11 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv6"
 	"github.com/insomniacslk/dhcp/dhcpv6/nclient6"
 	"github.com/insomniacslk/dhcp/iana"
-	"github.com/vishvananda/netlink"
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 
 	"github.com/hostnetd/hostnetd/agent/internal/dhcpclient"
+	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
 
 // refusedError is a server's refusal of an address or binding: a status
@@ -372,19 +372,14 @@ func (c *Client) linkLocal(ctx context.Context) (netip.Addr, int, error) {
 }
 
 func (c *Client) findLinkLocal() (netip.Addr, int, error) {
-	h := c.cfg.Namespace.Handle
-	link, err := h.LinkByName(c.cfg.Link)
+	idx, addrs, err := c.cfg.Namespace.LinkAddrs(c.cfg.Link, kernel.IPv6)
 	if err != nil {
-		return netip.Addr{}, 0, fmt.Errorf("finding %s: %w", c.cfg.Link, err)
-	}
-	addrs, err := h.AddrList(link, netlink.FAMILY_V6)
-	if err != nil {
-		return netip.Addr{}, 0, fmt.Errorf("listing the addresses of %s: %w", c.cfg.Link, err)
+		return netip.Addr{}, 0, err
 	}
 	for _, a := range addrs {
-		ip, ok := netip.AddrFromSlice(a.IP)
-		if ok && ip.Is6() && ip.IsLinkLocalUnicast() && a.Flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) == 0 {
-			return ip, link.Attrs().Index, nil
+		ip := a.Prefix.Addr()
+		if ip.Is6() && ip.IsLinkLocalUnicast() && a.Flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) == 0 {
+			return ip, idx, nil
 		}
 	}
 	return netip.Addr{}, 0, fmt.Errorf("%s has no usable link-local address yet", c.cfg.Link)

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
 
@@ -78,8 +79,8 @@ func parseArgs(argv []string) (args, error) {
 	fs.StringVar(&a.cpuProfile, "cpu-profile", "", "for benchmarks: write a CPU profile of the whole run to this file")
 	var probes listFlag
 	fs.Var(&probes, "connectivity-probe", "tcp:HOST:PORT reached over a new configuration confirms connectivity; repeatable")
-	fs.DurationVar(&a.writeWait, "write-wait", agent.DefaultWriteWait, "how long a write waits for the running one before 409")
-	fs.IntVar(&a.maxConnWait, "max-connectivity-timeout", agent.DefaultMaxConnectivityTimeout, "largest connectivity_timeout accepted, in seconds; also the wait when a request gives none")
+	fs.DurationVar(&a.writeWait, "write-wait", engine.DefaultWriteWait, "how long a write waits for the running one before 409")
+	fs.IntVar(&a.maxConnWait, "max-connectivity-timeout", engine.DefaultMaxConnectivityTimeout, "largest connectivity_timeout accepted, in seconds; also the wait when a request gives none")
 	a.service.register(fs)
 	if err := fs.Parse(argv); err != nil {
 		return a, err
@@ -90,7 +91,7 @@ func parseArgs(argv []string) (args, error) {
 	a.listen = listen
 	a.probes = probes
 	for _, p := range a.probes {
-		if err := agent.ParseProbe(p); err != nil {
+		if err := engine.ParseProbe(p); err != nil {
 			return a, err
 		}
 	}
@@ -154,7 +155,7 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 	}
 	// The state directory is locked before anything else, a sandbox
 	// included: a second hostnetd on the same directory stops here.
-	lock, err := agent.LockStateDir(a.stateDir)
+	lock, err := engine.LockStateDir(a.stateDir)
 	if err != nil {
 		return err
 	}
@@ -175,13 +176,13 @@ func run(ctx context.Context, log *zap.Logger, a args) (err error) {
 		WriteWait:              a.writeWait,
 		MaxConnectivityTimeout: a.maxConnWait,
 		ConnectivityProbes:     a.probes,
-		StepDelay:              a.stepDelay,
 		ResolvConf:             a.resolvConf,
 		Access:                 a.service.access(),
 		ShutdownGrace:          a.service.shutdownGrace,
 		MaxConnections:         a.maxConns,
 		StateLock:              lock,
 		StateHook:              a.stateHook(log),
+		Kernel:                 a.kernel(ns, log),
 	})
 	if err != nil {
 		return err
@@ -285,4 +286,14 @@ func (a args) stateHook(log *zap.Logger) func(op, name string) error {
 		}
 		return nil
 	}
+}
+
+// kernel is the engine's kernel: the namespace's, through the pauses of
+// --test-step-delay for crash tests.
+func (a args) kernel(ns *kernel.Namespace, log *zap.Logger) engine.Kernel {
+	k := engine.Kernel(engine.NamespaceKernel{Namespace: ns})
+	if a.stepDelay > 0 {
+		k = engine.PauseBeforeEachStep(k, log, a.stepDelay)
+	}
+	return k
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 )
 
 // serviceFlags are the flags of running as a service: access control of
@@ -31,7 +32,7 @@ func (s *serviceFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&s.tokenLifetime, "token-lifetime", agent.DefaultTokenLifetime, "lifetime of the tokens the SSO endpoint issues")
 	fs.Float64Var(&s.rateLimit, "rate-limit", agent.DefaultRateLimit, "requests per second one TCP client address may sustain; 0 for no limit")
 	fs.IntVar(&s.rateBurst, "rate-burst", agent.DefaultRateBurst, "requests one TCP client address may send at once")
-	fs.DurationVar(&s.shutdownGrace, "shutdown-grace", agent.DefaultShutdownGrace, "on SIGTERM, how long the transaction in flight may run on before it is cancelled and rolled back")
+	fs.DurationVar(&s.shutdownGrace, "shutdown-grace", engine.DefaultShutdownGrace, "on SIGTERM, how long the transaction in flight may run on before it is cancelled and rolled back")
 }
 
 func (s *serviceFlags) access() agent.AccessOptions {

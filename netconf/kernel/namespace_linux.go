@@ -16,6 +16,11 @@ import (
 // handle bound to it. Everything hostnetd does to the kernel goes through the
 // handle, so the daemon never switches the namespace of its own threads except
 // inside Do, for the few calls (raw sockets, ioctls) that have no handle form.
+//
+// Outside this package only tests use Handle: the daemon reaches the kernel
+// through the package's functions and the Namespace's methods, so that
+// every dump is retried when interrupted and no netlink call can land in
+// the wrong namespace (test/boundaries enforces it).
 type Namespace struct {
 	Name   string // the name under /run/netns; empty for the process's own
 	Handle *netlink.Handle
@@ -102,6 +107,33 @@ func bind(name string, fd netns.NsHandle) (*Namespace, error) {
 
 // speed returns the speed of a link in bits/s, 0 when unknown.
 func (ns *Namespace) speed(l netlink.Link) uint64 { return linkSpeed(ns.ethtoolFD, l.Attrs().Name) }
+
+// errClosed is the error of an operation on a closed (or zero) Namespace:
+// the library treats a nil handle as one in the process's own namespace,
+// which must never be touched by mistake.
+var errClosed = errors.New("the namespace is closed")
+
+// handle is the namespace's netlink handle, refused once closed.
+func (ns *Namespace) handle() (*netlink.Handle, error) {
+	if ns == nil || ns.Handle == nil {
+		return nil, errClosed
+	}
+	return ns.Handle, nil
+}
+
+// Ping makes one cheap rtnetlink request in the namespace, reading the
+// loopback device: a health check (the systemd watchdog) that passes only
+// while the namespace's netlink handle still answers.
+func (ns *Namespace) Ping() error {
+	h, err := ns.handle()
+	if err == nil {
+		_, err = h.LinkByName("lo")
+	}
+	if err != nil {
+		return fmt.Errorf("reading the loopback device over rtnetlink: %w", err)
+	}
+	return nil
+}
 
 // NsHandle is the namespace for netlink subscriptions: nil for the
 // process's own.

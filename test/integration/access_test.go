@@ -27,6 +27,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
@@ -148,7 +149,7 @@ func TestEngineLoginOverTLSThenSetupNetworks(t *testing.T) {
 	var failStep atomic.Bool
 	ag := agenttest.StartServing(t, host, dir, func(o *agent.Options) {
 		o.Access = agent.AccessOptions{UsersFile: users, TokensFile: tokens}
-		o.FailStep = func(i int, _ netconf.Step) bool { return failStep.Load() && i == 2 }
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(i int, _ netconf.Step) bool { return failStep.Load() && i == 2 })
 	}, ln)
 	c := &engineClient{t: t, base: "https://" + ln.Addr().String(),
 		http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}

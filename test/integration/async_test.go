@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
+	"go.uber.org/zap"
 )
 
 // TestAsyncSetupNetworksAnswersAtOnceAndAppliesInTheBackground: with
@@ -27,7 +29,7 @@ func TestAsyncSetupNetworksAnswersAtOnceAndAppliesInTheBackground(t *testing.T) 
 	// Each kernel write waits, so the transaction is still running when
 	// the answer comes and while the test looks.
 	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
-		o.StepDelay = 100 * time.Millisecond
+		o.Kernel = engine.PauseBeforeEachStep(engine.NamespaceKernel{Namespace: o.Namespace}, zap.NewNop(), 100*time.Millisecond)
 		o.WriteWait = 50 * time.Millisecond
 	})
 	addNetwork(t, ag, `<network><name>vmnet</name><usages><usage>vm</usage></usages></network>`)
@@ -95,7 +97,9 @@ func TestAsyncSetupNetworksAnswersAtOnceAndAppliesInTheBackground(t *testing.T) 
 func TestStopWaitsForAnAsyncSetupNetworks(t *testing.T) {
 	host, peer := nstest.New(t), nstest.New(t)
 	nstest.Veth(t, host, "eth0", peer, "p0")
-	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) { o.StepDelay = 100 * time.Millisecond })
+	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
+		o.Kernel = engine.PauseBeforeEachStep(engine.NamespaceKernel{Namespace: o.Namespace}, zap.NewNop(), 100*time.Millisecond)
+	})
 	addNetwork(t, ag, `<network><name>vmnet</name><usages><usage>vm</usage></usages></network>`)
 	r := ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(`<action><async>true</async>`+
 		`<modified_network_attachments><network_attachment><network><name>vmnet</name></network><host_nic><name>eth0</name></host_nic>`+
@@ -120,7 +124,7 @@ func TestAsyncSetupNetworksFailureIsReportedOnItsAction(t *testing.T) {
 	host, peer := nstest.New(t), nstest.New(t)
 	nstest.Veth(t, host, "eth0", peer, "p0")
 	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
-		o.FailStep = func(i int, _ netconf.Step) bool { return i == 1 }
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(i int, _ netconf.Step) bool { return i == 1 })
 	})
 	addNetwork(t, ag, `<network><name>vmnet</name><usages><usage>vm</usage></usages></network>`)
 	before := dump(t, host)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
 	"github.com/hostnetd/hostnetd/xmlapi"
@@ -105,10 +106,10 @@ func TestConcurrentClients(t *testing.T) {
 		case r.Status == okStatus:
 			okWrites.Add(1)
 			return r, true
-		case r.Status == http.StatusConflict && strings.Contains(string(r.Body), "<code>"+agent.CodeOperationInProgress+"</code>"):
+		case r.Status == http.StatusConflict && strings.Contains(string(r.Body), "<code>"+engine.CodeOperationInProgress+"</code>"):
 			busy.Add(1)
 		default:
-			problems.add("%s: %s %s: %d, want %d or 409 %s\n%s\nrequest:\n%s", who, method, path, r.Status, okStatus, agent.CodeOperationInProgress, r.Body, body)
+			problems.add("%s: %s %s: %d, want %d or 409 %s\n%s\nrequest:\n%s", who, method, path, r.Status, okStatus, engine.CodeOperationInProgress, r.Body, body)
 		}
 		return r, false
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
@@ -51,7 +52,7 @@ func TestConnectivityNotConfirmedRollsBack(t *testing.T) {
 	before := dump(t, host)
 	start := time.Now()
 	r := ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(checkedAction(2)))
-	expectFault(t, r, http.StatusBadRequest, agent.CodeLostConnection)
+	expectFault(t, r, http.StatusBadRequest, engine.CodeLostConnection)
 	if waited := time.Since(start); waited < 2*time.Second {
 		t.Errorf("answered after %s; the check should wait its 2 s", waited)
 	}
@@ -121,7 +122,7 @@ func TestConnectivityProbe(t *testing.T) {
 		addNetwork(t, ag, `<network><name>mgmt</name><usages><usage>vm</usage></usages></network>`)
 		before := dump(t, host)
 		r := ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(checkedAction(2)))
-		expectFault(t, r, http.StatusBadRequest, agent.CodeLostConnection)
+		expectFault(t, r, http.StatusBadRequest, engine.CodeLostConnection)
 		if got := dump(t, host); got != before {
 			t.Errorf("not rolled back:\n--- before\n%s\n--- after\n%s", before, got)
 		}
@@ -153,6 +154,6 @@ func TestOneWriterAtATime(t *testing.T) {
 		t.Errorf("a read during the transaction sees %d attachments; the stored configuration is still empty", n)
 	}
 	r := ag.Do(t, "POST", "/ovirt-engine/api/networks", []byte(`<network><name>other</name></network>`))
-	expectFault(t, r, http.StatusConflict, agent.CodeOperationInProgress)
-	expectFault(t, <-done, http.StatusBadRequest, agent.CodeLostConnection)
+	expectFault(t, r, http.StatusConflict, engine.CodeOperationInProgress)
+	expectFault(t, <-done, http.StatusBadRequest, engine.CodeLostConnection)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
@@ -28,7 +29,7 @@ func TestNameserversOfTheDefaultRouteNetwork(t *testing.T) {
 	failAt.Store(-1)
 	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
 		o.ResolvConf = resolv
-		o.FailStep = func(i int, _ netconf.Step) bool { return int64(i) == failAt.Load() }
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(i int, _ netconf.Step) bool { return int64(i) == failAt.Load() })
 	})
 	addNetwork(t, ag, `<network><name>mgmt</name><usages><usage>default_route</usage></usages></network>`)
 	withDNS := func(servers ...string) string {

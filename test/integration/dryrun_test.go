@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/agenttest"
@@ -135,7 +136,9 @@ func TestDryRunPlansWithoutChangingAnything(t *testing.T) {
 	nstest.Veth(t, host, "eth0", peer, "p0")
 	nstest.Veth(t, host, "eth1", peer, "p1")
 	rec := &stepRecorder{}
-	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) { o.FailStep = rec.hook })
+	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, rec.hook)
+	})
 	addNetwork(t, ag, `<network><name>vmnet</name><mtu>9000</mtu><usages><usage>vm</usage><usage>default_route</usage></usages></network>`)
 	action := modified(staticWithGateway("vmnet", "eth0", "192.0.2.10", "192.0.2.1"))
 
@@ -257,7 +260,7 @@ func TestDryRunWaitsForTheRunningWrite(t *testing.T) {
 	}
 	removal := `<action><removed_network_attachments><network_attachment><network><name>mgmt</name></network></network_attachment></removed_network_attachments></action>`
 	r := ag.Do(t, "POST", ag.HostPath()+"/setupnetworks?dry_run=true", []byte(removal))
-	expectFault(t, r, http.StatusConflict, agent.CodeOperationInProgress)
+	expectFault(t, r, http.StatusConflict, engine.CodeOperationInProgress)
 
 	planned := make(chan agenttest.Response, 1)
 	go func() { planned <- ag.Do(t, "POST", ag.HostPath()+"/setupnetworks?dry_run=true", []byte(removal)) }()
@@ -284,7 +287,9 @@ func TestDryRunOfLeavingDHCP(t *testing.T) {
 	nstest.Veth(t, host, "eth0", peer, "p0")
 	startDnsmasq(t, peer, "p0")
 	rec := &stepRecorder{}
-	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) { o.FailStep = rec.hook })
+	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, rec.hook)
+	})
 	addNetwork(t, ag, `<network><name>dyn</name><usages><usage>default_route</usage></usages></network>`)
 	setup(t, ag, modified(`<network_attachment><network><name>dyn</name></network><host_nic><name>eth0</name></host_nic>
 <ip_address_assignments><ip_address_assignment><assignment_method>dhcp</assignment_method></ip_address_assignment></ip_address_assignments></network_attachment>`))

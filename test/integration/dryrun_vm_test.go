@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
 )
@@ -23,7 +24,9 @@ func TestVMDryRunOfABondWithAVLANNetwork(t *testing.T) {
 		nstest.Veth(t, host, "eth"+n, peer, "p"+n)
 	}
 	rec := &stepRecorder{}
-	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) { o.FailStep = rec.hook })
+	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, rec.hook)
+	})
 	addNetwork(t, ag, `<network><name>v100</name><vlan id="100"/></network>`)
 	action := `<action><modified_bonds>` + vmBond("bond0", "mode=4 miimon=100", "eth0", "eth1") + `</modified_bonds>` +
 		`<modified_network_attachments>` + staticAttachment("v100", "bond0", "192.0.2.10", "24") + `</modified_network_attachments></action>`

@@ -15,6 +15,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/agenttest"
@@ -187,7 +188,7 @@ func TestEthtoolOptsRolledBackExactly(t *testing.T) {
 	var failAt atomic.Int64
 	failAt.Store(-1)
 	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
-		o.FailStep = func(i int, _ netconf.Step) bool { return int64(i) == failAt.Load() }
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(i int, _ netconf.Step) bool { return int64(i) == failAt.Load() })
 	})
 	addNetwork(t, ag, `<network><name>storage</name></network>`)
 	addNetwork(t, ag, `<network><name>vmnet</name><usages><usage>vm</usage></usages></network>`)
@@ -338,7 +339,7 @@ func TestEthtoolCoalescingThroughTheAPI(t *testing.T) {
 	}
 	var fail atomic.Bool
 	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
-		o.FailStep = func(_ int, s netconf.Step) bool { return fail.Load() && s.Op == netconf.OpAddrAdd }
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(_ int, s netconf.Step) bool { return fail.Load() && s.Op == netconf.OpAddrAdd })
 	})
 	addNetwork(t, ag, `<network><name>storage</name></network>`)
 	if got := coalescing(t, host, "tap0", "rx-frames"); got != 0 {

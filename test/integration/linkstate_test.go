@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
@@ -26,7 +27,7 @@ func TestLinkStateIsVerifiedAndDrifts(t *testing.T) {
 	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
 		// Called as the plan is handed to the kernel: the first time, an
 		// administrator sets eth0 down just then.
-		o.FailStep = func(int, netconf.Step) bool {
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(int, netconf.Step) bool {
 			if sabotage.Load() {
 				once.Do(func() {
 					if err := host.Handle.LinkSetDown(nstest.Link(t, host, "eth0")); err != nil {
@@ -35,7 +36,7 @@ func TestLinkStateIsVerifiedAndDrifts(t *testing.T) {
 				})
 			}
 			return false
-		}
+		})
 	})
 	addNetwork(t, ag, `<network><name>n0</name><usages><usage>vm</usage></usages></network>`)
 	request := modified(staticAttachment("n0", "eth0", "192.0.2.1", "24"))
@@ -81,7 +82,7 @@ func TestRollbackRecreatesABridgeOnAKernelWithoutVLANFiltering(t *testing.T) {
 	nstest.Veth(t, host, "eth1", peer, "p1")
 	var fail atomic.Bool
 	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
-		o.FailStep = func(i int, s netconf.Step) bool { return fail.Load() && s.Op == netconf.OpAddrAdd }
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(i int, s netconf.Step) bool { return fail.Load() && s.Op == netconf.OpAddrAdd })
 	})
 	addNetwork(t, ag, `<network><name>n0</name><usages><usage>vm</usage></usages></network>`)
 	addNetwork(t, ag, `<network><name>n1</name></network>`)

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
 )
@@ -45,7 +45,7 @@ func TestLostConnectionRollsBackBondChanges(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := dump(t, host)
 			r := ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(tt.body))
-			expectFault(t, r, http.StatusBadRequest, agent.CodeLostConnection)
+			expectFault(t, r, http.StatusBadRequest, engine.CodeLostConnection)
 			if got := dump(t, host); got != before {
 				t.Errorf("not rolled back exactly:\n--- before\n%s\n--- after\n%s", before, got)
 			}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
@@ -104,7 +105,7 @@ func newVMModel(t *testing.T, seed uint64) *vmModel {
 	m := &vmModel{seed: seed, rng: rand.New(rand.NewPCG(seed, 19)), attach: map[string]string{}, bonds: map[string][]string{},
 		nics: []string{"eth0", "eth1", "eth2", "eth3", "eth4"}}
 	m.vmEnv = vmStartWith(t, len(m.nics), func(o *agent.Options) {
-		o.FailStep = func(i int, _ netconf.Step) bool { return int64(i+1) == m.failAt.Load() }
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(i int, _ netconf.Step) bool { return int64(i+1) == m.failAt.Load() })
 	})
 	m.nets = []vmModelNet{
 		{id: vmNetA, name: "br", mtu: 1500, vm: true},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
@@ -67,7 +68,7 @@ func TestLateNICKeepsItsAttachmentPending(t *testing.T) {
 	if !pending {
 		t.Errorf("n1's attachment is not reported pending (out of sync, host_nic missing):\n%s", ag.Get(t, ag.HostPath()+"/networkattachments").Body)
 	}
-	waitEvent(t, ag, agent.CodeAttachmentPending, "eth1")
+	waitEvent(t, ag, engine.CodeAttachmentPending, "eth1")
 
 	// An unrelated change, committed, keeps the pending attachment.
 	addNetwork(t, ag, `<network><name>n2</name></network>`)
@@ -104,7 +105,7 @@ func TestLateNICKeepsItsAttachmentPending(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	waitEvent(t, ag, agent.CodePendingApplied, "eth1")
+	waitEvent(t, ag, engine.CodePendingApplied, "eth1")
 	checkAllInSync(t, ag)
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/agenttest"
@@ -223,7 +224,7 @@ func TestVMQoSRollback(t *testing.T) {
 	var failAt atomic.Int64
 	failAt.Store(-1)
 	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
-		o.FailStep = func(i int, _ netconf.Step) bool { return int64(i) == failAt.Load() }
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(i int, _ netconf.Step) bool { return int64(i) == failAt.Load() })
 	})
 	e := &vmEnv{t: t, ns: host, peer: peer, ag: ag}
 	e.network(vmNetA, "qa", `<vlan id="10"/>`)

@@ -12,6 +12,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
@@ -141,9 +142,9 @@ func TestVMAdoptedBondIsManaged(t *testing.T) {
 func TestVMAdoptionRollsBack(t *testing.T) {
 	var steps atomic.Int64
 	e := vmStartWith(t, 2, func(o *agent.Options) {
-		o.FailStep = func(i int, s netconf.Step) bool {
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(i int, s netconf.Step) bool {
 			return s.Op == netconf.OpSetUp && s.Link == "bond_ext.100" && steps.Add(1) == 1
-		}
+		})
 	})
 	e.network(vmNetA, "n1", `<vlan id="100"/>`)
 	e.outOfBandBond("bond_ext", "eth0", "eth1")
@@ -168,9 +169,9 @@ func TestVMAdoptionRollsBack(t *testing.T) {
 func TestVMBondRollbackKeepsItsMAC(t *testing.T) {
 	var failing atomic.Bool
 	e := vmStartWith(t, 3, func(o *agent.Options) {
-		o.FailStep = func(i int, s netconf.Step) bool {
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(i int, s netconf.Step) bool {
 			return failing.Load() && s.Op == netconf.OpSetUp && s.Link == "bond0"
-		}
+		})
 	})
 	e.setup(vmBondAction("bond0", "mode=4 miimon=100", "eth0", "eth1"))
 	// eth0 leaves; the bond keeps its MAC.

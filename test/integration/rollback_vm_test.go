@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
@@ -27,7 +28,7 @@ func TestFailureAtEveryStepOfABondAndVLANPlan(t *testing.T) {
 	var failAt atomic.Int64
 	failAt.Store(-1)
 	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
-		o.FailStep = func(i int, _ netconf.Step) bool { return int64(i) == failAt.Load() }
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(i int, _ netconf.Step) bool { return int64(i) == failAt.Load() })
 	})
 	addNetwork(t, ag, `<network><name>base</name><vlan id="10"/><usages><usage>vm</usage></usages></network>`)
 	for _, v := range []string{"100", "101", "102"} {

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/agenttest"
 	"github.com/hostnetd/hostnetd/test/nstest"
@@ -124,7 +125,7 @@ func TestStateWriteFailureRollsBack(t *testing.T) {
 	for _, file := range []string{"journal.json", "running.json", "persistent.json"} {
 		failing.Store(file)
 		r := ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(request), "Content-Type: application/xml")
-		expectFault(t, r, http.StatusInternalServerError, agent.CodeStateWriteFailed)
+		expectFault(t, r, http.StatusInternalServerError, engine.CodeStateWriteFailed)
 		if !strings.Contains(string(r.Body), "no space left on device") {
 			t.Errorf("%s: the fault does not say why: %s", file, r.Body)
 		}
@@ -172,7 +173,7 @@ func TestSecondDaemonRefusesTheStateDir(t *testing.T) {
 	d := startDaemon(t, host, dir)
 	d.kill()
 	// In one process too: agent.New refuses a directory already held.
-	lock, err := agent.LockStateDir(filepath.Join(dir, "state"))
+	lock, err := engine.LockStateDir(filepath.Join(dir, "state"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func TestFailurePastTheCommitPointKeepsTheChange(t *testing.T) {
 	request := strings.Replace(modified(staticAttachment("n0", "eth0", "192.0.2.1", "24")),
 		"</action>", "<commit_on_success>true</commit_on_success></action>", 1)
 	r := ag.Do(t, "POST", ag.HostPath()+"/setupnetworks", []byte(request), "Content-Type: application/xml")
-	expectFault(t, r, http.StatusInternalServerError, agent.CodeStateWriteFailed)
+	expectFault(t, r, http.StatusInternalServerError, engine.CodeStateWriteFailed)
 	if !strings.Contains(string(r.Body), "stored as the running configuration") {
 		t.Errorf("the fault does not say the change runs: %s", r.Body)
 	}

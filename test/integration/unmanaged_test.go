@@ -11,6 +11,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/hostnetd/hostnetd/agent"
+	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/agenttest"
@@ -42,7 +43,7 @@ func TestUnmanagedNetworks(t *testing.T) {
 	var failAt atomic.Int64
 	failAt.Store(-1)
 	ag := agenttest.StartWith(t, host, t.TempDir(), func(o *agent.Options) {
-		o.FailStep = func(i int, _ netconf.Step) bool { return int64(i) == failAt.Load() }
+		o.Kernel = engine.FailStep(engine.NamespaceKernel{Namespace: o.Namespace}, func(i int, _ netconf.Step) bool { return int64(i) == failAt.Load() })
 	})
 	addNetwork(t, ag, `<network><name>vmnet</name><usages><usage>vm</usage></usages></network>`)
 	setup(t, ag, modified(staticAttachment("vmnet", "eth0", "192.0.2.10", "24")))

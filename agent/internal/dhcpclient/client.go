@@ -80,7 +80,7 @@ type Client[L any] struct {
 // New validates cfg and fills in its defaults. Start starts the client.
 func New[L any](cfg Config[L]) (*Client[L], error) {
 	switch {
-	case cfg.Namespace == nil || cfg.Namespace.Handle == nil:
+	case cfg.Namespace == nil:
 		return nil, errors.New("a namespace is required")
 	case cfg.Link == "":
 		return nil, errors.New("a link is required")
@@ -358,7 +358,7 @@ func (c *Client[L]) wait(ctx context.Context, t time.Time, cur *binding[L]) {
 // checkLink re-installs the address when the device was re-created (new
 // ifindex) or the address was removed behind the client's back.
 func (c *Client[L]) checkLink(cur *binding[L]) {
-	link, err := c.cfg.Namespace.Handle.LinkByName(c.cfg.Link)
+	idx, err := c.cfg.Namespace.LinkIndex(c.cfg.Link)
 	if err != nil {
 		if cur.ifindex != 0 {
 			c.log.Warn("the "+c.cfg.Name+" device is gone; waiting for it", zap.Error(err))
@@ -366,8 +366,7 @@ func (c *Client[L]) checkLink(cur *binding[L]) {
 		}
 		return
 	}
-	idx := link.Attrs().Index
-	if idx == cur.ifindex && c.hasAddress(link, cur.Address) {
+	if idx == cur.ifindex && c.hasAddress(cur.Address) {
 		return
 	}
 	if cur.ifindex != 0 && idx != cur.ifindex {
