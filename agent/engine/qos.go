@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hostnetd/hostnetd/netconf"
+	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
 
 // Host network QoS: the data center's QoS catalogue, which networks name
@@ -164,6 +165,14 @@ func (e *Engine) withQoS(st *netconf.State, targets ...*netconf.Target) *netconf
 	maps.Copy(out.QoS, st.QoS)
 	maps.Copy(out.QoS, read)
 	return &out
+}
+
+// watchTC has the drift watcher look again when traffic control changes:
+// a class changed with tc sends no link notification.
+func (e *Engine) watchTC(ctx context.Context) {
+	if err := kernel.WatchTC(ctx, e.opts.Namespace, e.kickDrift); err != nil {
+		e.log.Warn("cannot follow traffic control changes; host network QoS drift is reported on reads only", zap.Error(err))
+	}
 }
 
 // readQoS reads one device's traffic control, to validate a request.

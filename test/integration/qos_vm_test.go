@@ -104,7 +104,8 @@ func qosAttachment(netID, nic string, ls, ul, rt int) string {
 // override on another become VDSM's HFSC classes and filters on their NIC,
 // steer the VLAN's frames to its class, are re-applied with no kernel
 // write, shown in a dry run, reported with the engine's names when changed
-// behind hostnetd's back (tc class change) and synchronised, follow a
+// behind hostnetd's back (tc class change: a drift event at once, and on
+// the attachment) and synchronised, follow a
 // change of the catalogue entry, and leave nothing behind when the
 // networks go (ovirt-engine#707).
 func TestVMQoSLifecycle(t *testing.T) {
@@ -153,6 +154,12 @@ func TestVMQoSLifecycle(t *testing.T) {
 	// Drift: a class changed by hand.
 	tc(t, e.ns, "class", "change", "dev", "eth0", "parent", "1389:", "classid", "1389:64", "hfsc", "ls", "m2", "800bit", "ul", "m2", "100Mbit", "rt", "m2", "40Mbit")
 	e.driftExpected = true
+	// The drift watcher follows tc's notifications: an event, unasked.
+	for deadline := time.Now().Add(eventWait); !strings.Contains(string(e.ag.Get(t, e.host("/events")).Body), netconf.ReportedQoSLinkshare); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no drift event names %s:\n%s", netconf.ReportedQoSLinkshare, e.ag.Get(t, e.host("/events")).Body)
+		}
+	}
 	att := e.attachment(vmNetA)
 	if r := reported(att, netconf.ReportedQoSLinkshare); r == nil || text(r, "in_sync") != "false" ||
 		text(r, "expected_value") != "50" || text(r, "actual_value") != "100" {
