@@ -260,8 +260,10 @@ func qosDrift(a Attachment, net *Network, st *State) []Reported {
 	}
 	var cls *QoSClass
 	if have := st.QoS[a.Nic]; have.Ours() {
+		// Classes are read sorted: a bond with a thousand shaped VLANs is
+		// searched, not scanned, per attachment.
 		id := QoSClassID(net)
-		if i := slices.IndexFunc(have.Classes, func(c QoSClass) bool { return c.ID == id }); i >= 0 {
+		if i, ok := slices.BinarySearchFunc(have.Classes, id, func(c QoSClass, id uint16) int { return int(c.ID) - int(id) }); ok {
 			cls = &have.Classes[i]
 		}
 	}
