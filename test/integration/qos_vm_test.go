@@ -311,3 +311,36 @@ func TestVMQoSRestoredAtBoot(t *testing.T) {
 	}
 	checkAllInSync(t, second)
 }
+
+// TestVMQoSOnABond: a bond carrying shaped VLAN networks gets the classes,
+// made in the same transaction as the bond; a second network changes them
+// in place; the bond's slaves carry none; the bond's removal with its
+// networks takes them with it, and the NICs keep their default qdiscs.
+func TestVMQoSOnABond(t *testing.T) {
+	e := vmStart(t, 2)
+	e.network(vmNetA, "ba", `<vlan id="40"/>`)
+	e.network(vmNetB, "bb", `<vlan id="41"/>`)
+	e.changed(e.setup(`<action><modified_bonds>` + vmBond("bond0", "mode=1 miimon=100", "eth0", "eth1") +
+		`</modified_bonds><modified_network_attachments>` + qosAttachment(vmNetA, "bond0", 30, 200, 0) +
+		`</modified_network_attachments></action>`))
+	wantTC(t, e.ns, "class show dev bond0", `class hfsc 1389:28 parent 1389: .*ls m1 0bit d 0us m2 240bit ul m1 0bit d 0us m2 200Mbit`)
+	wantTC(t, e.ns, "filter show dev bond0", `meta\(vlan eq 40\)`)
+	body := `<action><modified_network_attachments>` + qosAttachment(vmNetB, "bond0", 10, 0, 0) + `</modified_network_attachments></action>`
+	e.changed(e.setup(body))
+	wantTC(t, e.ns, "class show dev bond0", `class hfsc 1389:29 parent 1389: .*ls m1 0bit d 0us m2 80bit`, `class hfsc 1389:28 `)
+	e.again(http.MethodPost, e.host("/setupnetworks"), body, http.StatusOK)
+	for _, dev := range []string{"eth0", "eth1"} {
+		if out := tc(t, e.ns, "qdisc", "show", "dev", dev); strings.Contains(out, "hfsc") {
+			t.Errorf("bond slave %s is shaped:\n%s", dev, out)
+		}
+	}
+	e.changed(e.setup(`<action><removed_bonds><host_nic><name>bond0</name></host_nic></removed_bonds><removed_network_attachments>` +
+		`<network_attachment><network id="` + vmNetA + `"/></network_attachment><network_attachment><network id="` + vmNetB + `"/></network_attachment>` +
+		`</removed_network_attachments></action>`))
+	e.gone("bond0")
+	for _, dev := range []string{"eth0", "eth1"} {
+		if out := tc(t, e.ns, "qdisc", "show", "dev", dev); strings.Contains(out, "1389") {
+			t.Errorf("%s has hostnetd's qdisc after the bond went:\n%s", dev, out)
+		}
+	}
+}
