@@ -16,9 +16,14 @@ import (
 // changing anything: a request to create a qdisc of a kind the kernel does
 // not know fails with ENOENT ("Specified qdisc kind is unknown") after it
 // tried to load its module, and one of a known kind with options its init
-// refuses fails otherwise, creating nothing. The filters cannot be asked
-// that way (a filter needs a classful qdisc), so their modules are looked
-// for: loaded (/sys/module), built in or loadable (/lib/modules).
+// refuses fails otherwise, creating nothing. A filter cannot be asked that
+// way (it needs a classful qdisc), but asking for one on a shared block
+// that does not exist loads its module, if the kernel has one, before the
+// block is not found; the filter modules are then looked for: loaded
+// (/sys/module), built in or loadable (/lib/modules). Where the module
+// lists cannot be read (systemd's ProtectKernelModules hides them) and the
+// module is not loaded (em_meta loads with its first filter), the kernel
+// cannot tell before a write: the first write that needs it does.
 
 // qosModules are the filter modules host network QoS uses.
 var qosModules = []string{"cls_u32", "cls_basic", "em_meta"}
@@ -51,6 +56,9 @@ func QoSSupported(ns *Namespace) error {
 			return fmt.Errorf("the kernel has no %s scheduler (sch_%s)", q.kind, q.kind)
 		}
 	}
+	for _, kind := range []string{"u32", "basic"} {
+		loadFilterModule(ns, kind)
+	}
 	release := kernelRelease()
 	for _, m := range qosModules {
 		if !moduleAvailable(release, m) {
@@ -68,27 +76,48 @@ func kernelRelease() string {
 	return unix.ByteSliceToString(u.Release[:])
 }
 
+// magicBlock is TCM_IFINDEX_MAGIC_BLOCK: a filter request for a shared
+// block, whose index is then in tcm_parent; noBlock is an index no block
+// has.
+const (
+	magicBlock = 0xffffffff
+	noBlock    = 0xffffffff
+)
+
+// loadFilterModule asks for a filter of the kind on a block that does not
+// exist: the kernel loads the kind's module, then finds no block and
+// creates nothing.
+func loadFilterModule(ns *Namespace, kind string) {
+	body := tcMsg(magicBlock, 0, noBlock, filterInfo(1))
+	body = append(body, nl.NewRtAttr(unix.TCA_KIND, nl.ZeroTerminated(kind)).Serialize()...)
+	_ = tcRequest(ns, unix.RTM_NEWTFILTER, unix.NLM_F_CREATE|unix.NLM_F_EXCL, body)
+}
+
 // moduleAvailable reports whether a module is loaded, built in, or can be
-// loaded.
+// loaded, or whether that cannot be told (the module lists are unreadable).
 func moduleAvailable(release, name string) bool {
 	if _, err := os.Stat(filepath.Join("/sys/module", name)); err == nil {
 		return true
 	}
 	dir := filepath.Join("/lib/modules", release)
+	readable := false
 	for _, list := range []string{"modules.builtin", "modules.dep"} {
-		if listsModule(filepath.Join(dir, list), name) {
+		found, ok := listsModule(filepath.Join(dir, list), name)
+		if found {
 			return true
 		}
+		readable = readable || ok
 	}
-	return false
+	return !readable
 }
 
 // listsModule reports whether a modules.builtin or modules.dep file names
-// the module (a path ending in NAME.ko, compressed or not).
-func listsModule(path, name string) bool {
+// the module (a path ending in NAME.ko, compressed or not), and whether
+// the file could be read.
+func listsModule(path, name string) (found, readable bool) {
 	f, err := os.Open(path)
 	if err != nil {
-		return false
+		return false, false
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -96,8 +125,8 @@ func listsModule(path, name string) bool {
 		file, _, _ := strings.Cut(sc.Text(), ":")
 		base := filepath.Base(file)
 		if base == name+".ko" || strings.HasPrefix(base, name+".ko.") {
-			return true
+			return true, true
 		}
 	}
-	return false
+	return false, sc.Err() == nil
 }
