@@ -344,3 +344,57 @@ func TestVMQoSOnABond(t *testing.T) {
 		}
 	}
 }
+
+// TestVMQoSKilledMidApplyRollsBackOnRestart kills hostnetd with SIGKILL at
+// several points of a plan that changes a class, adds classes, queues and
+// filters on a shaped NIC and shapes another; each time the restarted
+// daemon rolls the traffic control and the namespace back to exactly what
+// they were, from its journal, before it serves.
+func TestVMQoSKilledMidApplyRollsBackOnRestart(t *testing.T) {
+	host, peer := nstest.New(t), nstest.New(t)
+	for i := range 2 {
+		nstest.Veth(t, host, "eth"+strconv.Itoa(i), peer, "p"+strconv.Itoa(i))
+	}
+	dir := t.TempDir()
+	const delay = 60 * time.Millisecond
+	d := startDaemon(t, host, dir, "--test-step-delay", delay.String())
+	for _, n := range []struct{ id, vlan string }{{vmNetA, "20"}, {vmNetB, "21"}, {vmNetC, "22"}} {
+		if code, err := d.post("/networks", `<network id="`+n.id+`"><name>k`+n.vlan+`</name><vlan id="`+n.vlan+`"/></network>`); err != nil || code != http.StatusCreated {
+			t.Fatalf("POST network: %d %v", code, err)
+		}
+	}
+	hostID := hostIDOf(t, dir)
+	first := `<action><modified_network_attachments>` + qosAttachment(vmNetA, "eth0", 30, 50, 0) + `</modified_network_attachments></action>`
+	if code, err := d.post("/hosts/"+hostID+"/setupnetworks", first); err != nil || code != http.StatusOK {
+		t.Fatalf("the first setupnetworks: %d %v\n%s", code, err, d.log)
+	}
+	request := `<action><modified_network_attachments>` + qosAttachment(vmNetA, "eth0", 40, 60, 0) +
+		qosAttachment(vmNetB, "eth0", 20, 0, 0) + qosAttachment(vmNetC, "eth1", 10, 30, 0) + `</modified_network_attachments></action>`
+	before, beforeTC := dump(t, host), qosDump(t, host, "eth0", "eth1")
+	journal := filepath.Join(dir, "state", "journal.json")
+	const killPoints = 4
+	recovered := 0
+	for k := range killPoints {
+		cur := d
+		go func() { _, _ = cur.post("/hosts/"+hostID+"/setupnetworks", request) }()
+		waitJournal(t, journal, k, cur)
+		// The plan's traffic control steps come after its links'.
+		time.Sleep(delay*6 + time.Duration(k)*delay*3)
+		d.kill()
+		d = startDaemon(t, host, dir, "--test-step-delay", delay.String())
+		if got := qosDump(t, host, "eth0", "eth1"); got != beforeTC {
+			t.Fatalf("kill point %d: after the restart the traffic control differs:\n--- before\n%s\n--- after\n%s\n--- log\n%s", k, beforeTC, got, d.log)
+		}
+		if got := dump(t, host); got != before {
+			t.Fatalf("kill point %d: after the restart the namespace differs:\n--- before\n%s\n--- after\n%s", k, before, got)
+		}
+		if strings.Contains(d.log.String(), "interrupted transaction was rolled back") {
+			recovered++
+		}
+	}
+	checkRecovered(t, recovered, killPoints)
+	if code, err := d.post("/hosts/"+hostID+"/setupnetworks", request); err != nil || code != http.StatusOK {
+		t.Fatalf("the transaction after the crashes: %d %v\n%s", code, err, d.log)
+	}
+	wantTC(t, host, "class show dev eth1", `class hfsc 1389:16 parent 1389: .*ls m1 0bit d 0us m2 80bit ul m1 0bit d 0us m2 30Mbit`)
+}
