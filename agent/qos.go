@@ -131,7 +131,7 @@ func (a *Agent) deleteQoS(r *request) (response, error) {
 	if err := checkDataCenter(r); err != nil {
 		return response{}, err
 	}
-	return response{status: http.StatusOK}, a.eng.RemoveQoS(r.param("qos"))
+	return response{status: http.StatusOK}, a.eng.RemoveQoS(r.Context(), r.param("qos"))
 }
 
 // entityID is the id of a new catalogue entity: the one the request gives,

@@ -113,13 +113,19 @@ func (e *Engine) UpdateQoS(ctx context.Context, id string, ch netconf.QoSChange)
 	return q, res, e.storeQoSs(c, nextQs)
 }
 
-// RemoveQoS removes an entry no network names.
-func (e *Engine) RemoveQoS(id string) error {
+// RemoveQoS removes an entry no network names. It holds the writer slot,
+// so that no network comes to name it meanwhile.
+func (e *Engine) RemoveQoS(ctx context.Context, id string) error {
 	c, unlock, err := e.lockQoSs()
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	unlockWriter, err := e.lockWriter(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlockWriter()
 	nets, _ := e.snapshot()
 	next, err := netconf.RemoveQoS(c.entries, nets, id)
 	if err != nil {
