@@ -301,15 +301,38 @@ func sendFrames(t *testing.T, ns *kernel.Namespace, link string, frames ...[]byt
 		t.Fatalf("opening a raw socket on %s: %v", link, err)
 	}
 	defer conn.Close()
-	for i, f := range frames {
-		if i%16 == 15 {
-			// A burst would overflow the receiving socket's buffer, which
-			// is small on purpose (LLDP sends a frame every 30 s); the
-			// kernel drops what does not fit, uncounted by hostnetd.
-			time.Sleep(5 * time.Millisecond)
-		}
+	for _, f := range frames {
 		if _, err := conn.WriteTo(f, &packet.Addr{HardwareAddr: lldptest.Dest}); err != nil {
 			t.Fatalf("sending a %d-byte frame on %s: %v", len(f), link, err)
+		}
+	}
+}
+
+// lldpBatch is how many frames sendCounted sends before it waits: far
+// fewer than the receiving socket's buffer holds, so that the kernel
+// drops none uncounted by hostnetd, however slowly hostnetd reads.
+const lldpBatch = 8
+
+// sendCounted sends frames a batch at a time, and before the next batch
+// waits until hostnetd has counted every frame sent (malformed, oversized
+// or accepted): however slow the machine, no burst overflows the socket.
+func sendCounted(t *testing.T, ag *agenttest.Agent, ns *kernel.Namespace, link string, frames ...[]byte) {
+	t.Helper()
+	counted := func() float64 {
+		m := lldpMetrics(t, ag)
+		return m[`hostnetd_lldp_frames_total{result="malformed"}`] + m[`hostnetd_lldp_frames_total{result="oversized"}`] +
+			m[`hostnetd_lldp_frames_total{result="accepted"}`]
+	}
+	start := counted()
+	for i := 0; i < len(frames); i += lldpBatch {
+		end := min(i+lldpBatch, len(frames))
+		sendFrames(t, ns, link, frames[i:end]...)
+		deadline := time.Now().Add(eventWait)
+		for counted()-start < float64(end) {
+			if time.Now().After(deadline) {
+				t.Fatalf("hostnetd counted %v of the %d frames sent", counted()-start, end)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 }
@@ -406,9 +429,7 @@ func TestLLDPHandCrafted(t *testing.T) {
 	var mem0 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&mem0)
-	sendFrames(t, peer, "p0", malformed...)
-	sendFrames(t, peer, "p0", oversized)
-	sendFrames(t, peer, "p0", random...)
+	sendCounted(t, ag, peer, "p0", append(append(malformed, oversized), random...)...)
 	deadline = time.Now().Add(eventWait)
 	for {
 		m := lldpMetrics(t, ag)
