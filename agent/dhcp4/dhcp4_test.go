@@ -19,6 +19,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/vishvananda/netlink"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/hostnetd/hostnetd/agent/internal/dhcptest"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
@@ -51,7 +52,7 @@ func TestLeaseFromDnsmasq(t *testing.T) {
 		t.Errorf("Lease() = %+v, %v; want %s bound", got, ok, l.Address)
 	}
 	requireDynamic(t, bed.ns, "eth0", l.Address, 120)
-	dm.waitLog(t, "DHCPACK(srv0) "+l.Address.Addr().String(), time.Second)
+	dm.waitLog(t, "DHCPACK(srv0) "+l.Address.Addr().String(), 30*time.Second)
 
 	// The renew and rebind exchanges, called directly: dnsmasq's leases
 	// are too long for the timers.
@@ -342,7 +343,7 @@ func TestMoveToBridge(t *testing.T) {
 	if nstest.Link(t, bed.ns, "br0").Attrs().Index == oldIndex {
 		t.Fatalf("br0 kept ifindex %d", oldIndex)
 	}
-	again := ev.next(t, 3*time.Second)
+	again := ev.next(t, 30*time.Second)
 	if !again.Bound || again.Address != first.Address {
 		t.Fatalf("after the re-creation: %+v; want %s", again, first.Address)
 	}
@@ -366,7 +367,7 @@ func TestReleaseOnClose(t *testing.T) {
 	if err := c.Close(true); err != nil {
 		t.Fatalf("Close(true): %v", err)
 	}
-	dm.waitLog(t, "DHCPRELEASE(srv0) "+l.Address.Addr().String(), 2*time.Second)
+	dm.waitLog(t, "DHCPRELEASE(srv0) "+l.Address.Addr().String(), 30*time.Second)
 	if _, ok := kernelAddr(t, bed.ns, "eth0", l.Address); ok {
 		t.Errorf("%s is still on eth0 after Close(true)", l.Address)
 	}
@@ -376,9 +377,10 @@ func TestReleaseOnClose(t *testing.T) {
 	if got, ok := c.Lease(); ok || got.Bound {
 		t.Errorf("Lease() = %+v, %v after Close(true)", got, ok)
 	}
-	begin := time.Now()
-	if err := c.Close(true); err != nil || time.Since(begin) > 10*time.Millisecond {
-		t.Errorf("second Close: %v after %s; want nil at once", err, time.Since(begin))
+	// A second Close has nothing left to release (a hang would show as the
+	// test's timeout).
+	if err := c.Close(true); err != nil {
+		t.Errorf("second Close: %v; want nil", err)
 	}
 }
 
@@ -735,4 +737,13 @@ func TestDnsmasqHearsTheDecline(t *testing.T) {
 	if _, ok := kernelAddr(t, bed.ns, "eth0", taken); ok {
 		t.Errorf("%s was installed on eth0", taken)
 	}
+}
+
+// TestStartDoesNotWaitForTheNetwork: on a link where no server answers,
+// Start returns; the exchange goes on in the background.
+func TestStartDoesNotWaitForTheNetwork(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	cfg := Config{Namespace: bed.ns, Link: "eth0", HWAddr: bed.mac, Log: zaptest.NewLogger(t), Retry: 500 * time.Millisecond, MaxRetry: 2 * time.Second}
+	dhcptest.NoServerStart(t, func() (*Client, error) { return Start(context.Background(), cfg) })
 }

@@ -18,7 +18,9 @@ import (
 	"github.com/insomniacslk/dhcp/iana"
 	"github.com/vishvananda/netlink"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 
+	"github.com/hostnetd/hostnetd/agent/internal/dhcptest"
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
 
@@ -46,7 +48,7 @@ func TestLeaseFromDnsmasq(t *testing.T) {
 		t.Errorf("Lease() = %+v, %v; want %s bound", got, ok, l.Address)
 	}
 	requireDynamic(t, bed.ns, "eth0", l.Address, 120)
-	dm.waitLog(t, "DHCPREPLY(srv0) "+l.Address.Addr().String(), time.Second)
+	dm.waitLog(t, "DHCPREPLY(srv0) "+l.Address.Addr().String(), 30*time.Second)
 
 	// The renew and rebind exchanges, called directly: dnsmasq's leases
 	// are too long for the timers.
@@ -60,8 +62,8 @@ func TestLeaseFromDnsmasq(t *testing.T) {
 			t.Errorf("extend(rebind=%v) = %+v; want %s again, acquired later", rebind, got, l.Address)
 		}
 	}
-	dm.waitLog(t, "DHCPRENEW(srv0)", 2*time.Second)
-	dm.waitLog(t, "DHCPREBIND(srv0)", 2*time.Second)
+	dm.waitLog(t, "DHCPRENEW(srv0)", 30*time.Second)
+	dm.waitLog(t, "DHCPREBIND(srv0)", 30*time.Second)
 }
 
 // Close(true) sends a RELEASE, removes the address and the lease file; a
@@ -77,7 +79,7 @@ func TestReleaseOnClose(t *testing.T) {
 	if err := c.Close(true); err != nil {
 		t.Fatalf("Close(true): %v", err)
 	}
-	dm.waitLog(t, "DHCPRELEASE(srv0)", 2*time.Second)
+	dm.waitLog(t, "DHCPRELEASE(srv0)", 30*time.Second)
 	if _, ok := kernelAddr(t, bed.ns, "eth0", l.Address); ok {
 		t.Errorf("%s is still on eth0 after Close(true)", l.Address)
 	}
@@ -87,9 +89,10 @@ func TestReleaseOnClose(t *testing.T) {
 	if got, ok := c.Lease(); ok || got.Bound {
 		t.Errorf("Lease() = %+v, %v after Close(true)", got, ok)
 	}
-	begin := time.Now()
-	if err := c.Close(true); err != nil || time.Since(begin) > 10*time.Millisecond {
-		t.Errorf("second Close: %v after %s; want nil at once", err, time.Since(begin))
+	// A second Close has nothing left to release (a hang would show as the
+	// test's timeout).
+	if err := c.Close(true); err != nil {
+		t.Errorf("second Close: %v; want nil", err)
 	}
 }
 
@@ -230,7 +233,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	}
 	ev.next(t, 15*time.Second)
 	closeFast(t, c, true)
-	dm.waitLog(t, "DHCPRELEASE(srv0)", 2*time.Second)
+	dm.waitLog(t, "DHCPRELEASE(srv0)", 30*time.Second)
 
 	// Another identity, closed at whatever stage it has reached (waiting
 	// for the link-local address, mid-exchange or bound); and a link that
@@ -399,4 +402,13 @@ func TestTimers(t *testing.T) {
 	if _, ok := c.Lease(); ok {
 		t.Error("Lease() still bound after expiry")
 	}
+}
+
+// TestStartDoesNotWaitForTheNetwork: on a link where no server answers,
+// Start returns; the exchange goes on in the background.
+func TestStartDoesNotWaitForTheNetwork(t *testing.T) {
+	t.Parallel()
+	bed := newTestbed(t)
+	cfg := Config{Namespace: bed.ns, Link: "eth0", HWAddr: bed.mac, Log: zaptest.NewLogger(t), Retry: 500 * time.Millisecond, MaxRetry: 2 * time.Second}
+	dhcptest.NoServerStart(t, func() (*Client, error) { return Start(context.Background(), cfg) })
 }

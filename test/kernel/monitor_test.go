@@ -70,21 +70,37 @@ func startMonitor(t *testing.T, ns *hkernel.Namespace) (*hkernel.Monitor, <-chan
 // fresh dump of the kernel.
 func requireSameAsDump(t *testing.T, step string, ns *hkernel.Namespace, m *hkernel.Monitor) {
 	t.Helper()
-	if _, err := m.Sync(); err != nil {
-		t.Fatalf("%s: sync: %v", step, err)
-	}
-	got, err := m.State()
-	if err != nil {
-		t.Fatalf("%s: monitor state: %v", step, err)
-	}
-	want, err := hkernel.ReadState(ns)
-	if err != nil {
-		t.Fatalf("%s: reading the kernel: %v", step, err)
-	}
-	if g, w := monitorView(got), monitorView(want); g != w {
-		t.Fatalf("%s: the monitor's view differs from a dump:\n%s", step, lineDiff(g, w))
+	// The kernel defers some notifications (an operational state goes
+	// through linkwatch), so a dump can be ahead of every notification
+	// sent so far: compare until both agree, a notification later, or a
+	// hang bound passes.
+	deadline := time.Now().Add(sameAsDumpBound)
+	for {
+		if _, err := m.Sync(); err != nil {
+			t.Fatalf("%s: sync: %v", step, err)
+		}
+		got, err := m.State()
+		if err != nil {
+			t.Fatalf("%s: monitor state: %v", step, err)
+		}
+		want, err := hkernel.ReadState(ns)
+		if err != nil {
+			t.Fatalf("%s: reading the kernel: %v", step, err)
+		}
+		g, w := monitorView(got), monitorView(want)
+		if g == w {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: the monitor's view differs from a dump:\n%s", step, lineDiff(g, w))
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// sameAsDumpBound bounds requireSameAsDump's wait: only a monitor that
+// missed a change reaches it, never a slow machine.
+const sameAsDumpBound = 2 * time.Minute
 
 // lineDiff lists the lines only one side has, at most 20 of each.
 func lineDiff(got, want string) string {
