@@ -3,9 +3,6 @@ package agent
 import (
 	"net/http"
 	"strconv"
-	"strings"
-
-	"github.com/google/uuid"
 
 	"github.com/hostnetd/hostnetd/agent/internal/search"
 	"github.com/hostnetd/hostnetd/netconf"
@@ -83,12 +80,9 @@ func (a *Agent) addNetwork(r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	id := ch.ID
-	if id == "" {
-		id = uuid.NewString()
-	}
-	if strings.ContainsAny(id, "/?#") {
-		return response{}, badRequest(CodeInvalidValue, "network id %q may not contain / ? or #", id)
+	id, err := entityID(ch.ID, "network")
+	if err != nil {
+		return response{}, err
 	}
 	if ch.Name == nil {
 		return response{}, newFault(http.StatusBadRequest, CodeInvalidValue, "Incomplete parameters", "a network needs a name")
@@ -145,5 +139,8 @@ func (a *Agent) decodeNetwork(r *request) (netconf.NetworkChange, error) {
 		return netconf.NetworkChange{}, err
 	}
 	ch, err := xmlapi.DecodeNetwork(n)
-	return ch, decodeFault(err)
+	if err != nil {
+		return ch, decodeFault(err)
+	}
+	return ch, a.resolveNetworkQoS(&ch)
 }

@@ -37,5 +37,6 @@ func (a *Agent) routes() {
 	a.router.handle("events/{event}", get(a.getEvent))
 	a.router.handle("networks", m{http.MethodGet: a.listNetworks, http.MethodPost: a.addNetwork})
 	a.router.handle("networks/{network}", m{http.MethodGet: a.getNetwork, http.MethodPut: a.updateNetwork, http.MethodDelete: a.deleteNetwork})
+	a.qosRoutes()
 	a.router.refuseDryRun()
 }

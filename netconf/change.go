@@ -33,6 +33,10 @@ type ChangeInput struct {
 	OutOfSync map[string][]string
 	// Ethtool reads a device's ethtool settings (MergeInput.Ethtool).
 	Ethtool func(dev string) (*EthtoolState, error)
+	// QoSSupported and QoS ask the kernel about host network QoS
+	// (MergeInput.QoSSupported, MergeInput.QoS).
+	QoSSupported func() error
+	QoS          func(dev string) (*QoSState, error)
 }
 
 // MergedChange is a request merged into the running configuration and
@@ -69,6 +73,7 @@ func MergeChange(in ChangeInput) (MergedChange, error) {
 		Request: req, Running: base, Networks: nets, Kernel: in.View,
 		NicName: in.NicName, NewAttachmentID: in.NewAttachmentID,
 		MaxConnectivityTimeout: in.MaxConnectivityTimeout, OutOfSync: in.OutOfSync, Ethtool: in.Ethtool,
+		QoSSupported: in.QoSSupported, QoS: in.QoS,
 	})
 	if err != nil {
 		return MergedChange{}, err

@@ -57,6 +57,9 @@ type AttachmentChange struct {
 	IP         *[]RawIPAssignment
 	Properties *map[string]string
 	DNS        *[]string
+	// QoS, when set, is the attachment's host network QoS override; one
+	// without values removes the override.
+	QoS *RawQoS
 	// Override asks to synchronise the attachment (override_configuration).
 	Override bool
 	// Create marks a POST: the network must not be attached yet.
@@ -89,4 +92,9 @@ type NetworkChange struct {
 	STP         *string
 	Usages      *[]string
 	DNS         *[]string
+	// QoSID is the id of the QoS catalogue entry the network names; ""
+	// names none. QoS is that entry, which the caller resolves (nil: no
+	// such entry).
+	QoSID *string
+	QoS   *HostNetworkQoS
 }

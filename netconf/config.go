@@ -22,6 +22,9 @@ type Network struct {
 	// Label is the network's label: it is attached to the NIC or bond
 	// carrying the same label; empty for none.
 	Label string `json:",omitempty"`
+	// QoS is the host network QoS the network names in the QoS catalogue
+	// (a copy of the entry, with its ID); nil for none.
+	QoS *HostNetworkQoS `json:",omitempty"`
 }
 
 // Usage names with a meaning for hostnetd.
@@ -86,6 +89,8 @@ type Attachment struct {
 	IPv6       IPConfig
 	Properties map[string]string // bridge_opts, for VM networks
 	DNS        []string
+	// QoS overrides the network's host network QoS; nil keeps it.
+	QoS *HostNetworkQoS `json:",omitempty"`
 }
 
 // BondConfig is a bond hostnetd manages.
@@ -132,6 +137,7 @@ func (a Attachment) clone() Attachment {
 	if a.Properties != nil {
 		a.Properties = maps.Clone(a.Properties)
 	}
+	a.QoS = a.QoS.Clone()
 	return a
 }
 
@@ -145,7 +151,7 @@ func (c *Config) Equal(o *Config) bool {
 func (a Attachment) equal(b Attachment) bool {
 	return a.ID == b.ID && a.NetworkID == b.NetworkID && a.Nic == b.Nic &&
 		a.IPv4.equal(b.IPv4) && a.IPv6.equal(b.IPv6) &&
-		maps.Equal(a.Properties, b.Properties) && slices.Equal(a.DNS, b.DNS)
+		maps.Equal(a.Properties, b.Properties) && slices.Equal(a.DNS, b.DNS) && a.QoS.SameValues(b.QoS)
 }
 
 func (c IPConfig) equal(o IPConfig) bool {

@@ -186,6 +186,7 @@ func (c *DriftCache) AttachmentDrift(a Attachment, net *Network) []Reported {
 	if r, ok := ethtoolDrift(a, bondSlaves(c.cfg, a.Nic), c.st); ok {
 		out = append(out, r)
 	}
+	out = append(out, qosDrift(a, net, c.st)...)
 	return out
 }
 

@@ -27,6 +27,12 @@ type MergeInput struct {
 	// Ethtool reads a device's ethtool settings and what its driver
 	// supports, to validate ethtool_opts; nil looks in Kernel.Ethtool.
 	Ethtool func(dev string) (*EthtoolState, error)
+	// QoSSupported says whether the kernel can shape with HFSC, to
+	// validate host network QoS before the first write; nil: it can.
+	QoSSupported func() error
+	// QoS reads a device's traffic control, to refuse QoS on a device
+	// whose root qdisc is someone else's; nil looks in Kernel.QoS.
+	QoS func(dev string) (*QoSState, error)
 }
 
 // Merge applies the request to the running configuration and validates the
@@ -57,6 +63,7 @@ func MergeAndSync(in MergeInput) (*Config, []string, error) {
 		m.checkBonds,
 		m.checkDevices,
 		m.checkAddressing,
+		m.checkQoS,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -387,7 +394,7 @@ func (m *merger) modifyAttachments() error {
 }
 
 func (m *merger) modifyAttachment(ac AttachmentChange) error {
-	if ac.ID == "" && ac.Network == nil && ac.Nic == nil && ac.IP == nil && ac.Properties == nil && ac.DNS == nil && !ac.Override {
+	if ac.ID == "" && ac.Network == nil && ac.Nic == nil && ac.IP == nil && ac.Properties == nil && ac.DNS == nil && ac.QoS == nil && !ac.Override {
 		return ruleErr(CodeNullAttachment, "an attachment element is empty")
 	}
 	i := -1
@@ -488,6 +495,16 @@ func (m *merger) mergeAttachment(a *Attachment, net *Network, ac AttachmentChang
 	}
 	if ac.DNS != nil {
 		a.DNS = *ac.DNS
+	}
+	if ac.QoS != nil {
+		a.QoS = nil
+		if !ac.QoS.Empty() {
+			q, err := ParseQoS("network "+net.Name, *ac.QoS, CodeQoSSetupNetworksMissingValues)
+			if err != nil {
+				return err
+			}
+			a.QoS = q
+		}
 	}
 	return nil
 }

@@ -77,6 +77,12 @@ func ApplyNetworkChange(cur *Network, id string, ch NetworkChange) (*Network, er
 		}
 		n.DNS = slices.Clone(*ch.DNS)
 	}
+	if ch.QoSID != nil {
+		if *ch.QoSID != "" && ch.QoS == nil {
+			return nil, ruleErr(CodeQoSNotFound, "network %s: QoS %s does not exist", n.Name, *ch.QoSID)
+		}
+		n.QoS = ch.QoS.Clone()
+	}
 	return n, nil
 }
 

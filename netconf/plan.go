@@ -36,6 +36,16 @@ const (
 	OpEthtoolRing     Op = "ethtool-ring"
 	OpEthtoolCoalesce Op = "ethtool-coalesce"
 	OpEthtoolPause    Op = "ethtool-pause"
+	// host network QoS: the HFSC root qdisc, its classes, their queues
+	// and the filters of a NIC or bond.
+	OpQoSRootAdd     Op = "qos-root-add"
+	OpQoSRootDel     Op = "qos-root-del"
+	OpQoSClassAdd    Op = "qos-class-add"
+	OpQoSClassChange Op = "qos-class-change"
+	OpQoSClassDel    Op = "qos-class-del"
+	OpQoSLeafAdd     Op = "qos-leaf-add"
+	OpQoSFilterAdd   Op = "qos-filter-add"
+	OpQoSFilterDel   Op = "qos-filter-del"
 )
 
 // Step is one kernel write.
@@ -63,6 +73,9 @@ type Step struct {
 	// Ethtool are the settings an ethtool-* step writes: only its own
 	// section is set.
 	Ethtool *EthtoolSettings
+	// Class and Filter are what a qos-* step writes.
+	Class  *QoSClass  `json:",omitempty"`
+	Filter *QoSFilter `json:",omitempty"`
 }
 
 // String renders the step as the ip(8) (or sysctl, or ethtool) command that
@@ -117,6 +130,8 @@ func (s Step) String() string {
 		if cmds := s.Ethtool.Commands(s.Link); len(cmds) == 1 {
 			return cmds[0]
 		}
+	case OpQoSRootAdd, OpQoSRootDel, OpQoSClassAdd, OpQoSClassChange, OpQoSClassDel, OpQoSLeafAdd, OpQoSFilterAdd, OpQoSFilterDel:
+		return describeQoSStep(s)
 	case OpBondSet:
 		var b strings.Builder
 		fmt.Fprintf(&b, "ip link set %s type bond", s.Link)
@@ -427,6 +442,7 @@ func IsHostInterface(k LinkKind) bool {
 // its bond took it down.
 func (p *planner) reset(l *Link, d *Device) {
 	p.removeRoutes(d.Routes, nil)
+	p.dropQoS(l.Name, d)
 	p.setSysctls(l.Name, IPv6Defaults)
 	if l.MTU != DefaultMTU {
 		p.add(Step{Op: OpSetMTU, Link: l.Name, MTU: DefaultMTU})
@@ -548,6 +564,7 @@ func (p *planner) build() {
 	for _, d := range p.next.Devices {
 		if p.inScope(d.Name) {
 			p.setEthtool(d)
+			p.setQoS(d)
 		}
 	}
 	p.removeRouting()

@@ -89,4 +89,17 @@ const (
 	CodeNetworkInUse                = "NETWORK_IS_ATTACHED"
 	CodeBadNetworkUsage             = "BAD_PARAMS_NETWORK_USAGE"
 	CodeFailedIfup                  = "FAILED_IFUP"
+	// Host network QoS (the engine's HostNetworkQosValidator and
+	// HostSetupNetworksValidator keys; QOS_TYPE_NOT_SUPPORTED is
+	// hostnetd's).
+	CodeQoSNotSupported               = "ACTION_TYPE_FAILED_HOST_NETWORK_QOS_NOT_SUPPORTED"
+	CodeQoSMissingValues              = "ACTION_TYPE_FAILED_HOST_NETWORK_QOS_MISSING_VALUES"
+	CodeQoSSetupNetworksMissingValues = "ACTION_TYPE_FAILED_HOST_NETWORK_QOS_SETUP_NETWORKS_MISSING_VALUES"
+	CodeQoSInconsistentValues         = "ACTION_TYPE_FAILED_HOST_NETWORK_QOS_INCONSISTENT_VALUES"
+	CodeQoSInterfacesWithoutQoS       = "ACTION_TYPE_FAILED_HOST_NETWORK_QOS_INTERFACES_WITHOUT_QOS"
+	CodeQoSOutOfRange                 = "ACTION_TYPE_FAILED_NETWORK_QOS_OUT_OF_RANGE_VALUES"
+	CodeQoSNotFound                   = "ACTION_TYPE_FAILED_QOS_NOT_FOUND"
+	CodeQoSNameInUse                  = "ACTION_TYPE_FAILED_QOS_NAME_EXIST"
+	CodeQoSInUse                      = "ACTION_TYPE_FAILED_QOS_IN_USE"
+	CodeQoSTypeNotSupported           = "QOS_TYPE_NOT_SUPPORTED"
 )

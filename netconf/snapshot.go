@@ -23,6 +23,7 @@ func SnapshotTarget(st *State, names []string) *Target {
 		if l.Kind == KindBridge {
 			d.BridgeOpts = st.BridgeOpts[l.Name]
 		}
+		d.QoS = st.QoS[l.Name].Device()
 		if l.VLAN != nil {
 			v := *l.VLAN
 			d.VLAN = &v

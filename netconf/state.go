@@ -44,6 +44,9 @@ type State struct {
 	// hostnetd manages, by name; the link dump does not carry them, the
 	// agent reads them for the devices it needs (nil: none read).
 	Ethtool map[string]*EthtoolState
+	// QoS is the traffic control of the devices whose host network QoS
+	// hostnetd manages, by name; read like Ethtool (nil: none read).
+	QoS map[string]*QoSState `json:",omitempty"`
 }
 
 // IPv6SysctlKeys are the per-device IPv6 settings hostnetd manages.

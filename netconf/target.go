@@ -47,6 +47,10 @@ type Device struct {
 	// Ethtool are the device's ethtool settings (its attachments'
 	// ethtool_opts); nil leaves them alone.
 	Ethtool *EthtoolSettings `json:",omitempty"`
+	// QoS is the HFSC shaping of a NIC or bond (its networks' host
+	// network QoS); nil leaves its traffic control alone, an empty one
+	// removes hostnetd's.
+	QoS *DeviceQoS `json:",omitempty"`
 }
 
 // tier orders devices bottom-up: NICs, bonds, VLANs, bridges.
@@ -158,6 +162,7 @@ func BuildTarget(cfg *Config, networks []*Network) *Target {
 			slave.Master, slave.MTU = b.Name, bond.MTU
 		}
 	}
+	addQoS(t, cfg, netByID)
 	addEthtool(t, cfg, get)
 	for _, d := range t.Devices {
 		if d.MTU == 0 {

@@ -111,6 +111,9 @@ func VerifyScoped(old, next *Target, st *State, scope []string) error {
 				bad = append(bad, d.Name+".ethtool "+m)
 			}
 		}
+		for _, m := range qosMismatches(old.Device(d.Name), d, st) {
+			bad = append(bad, d.Name+".qos "+m)
+		}
 		if st.IPv6Sysctls != nil {
 			for key, v := range d.IPv6Sysctls {
 				if have := st.IPv6Sysctls[d.Name][key]; have != v {

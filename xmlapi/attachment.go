@@ -21,7 +21,7 @@ func DecodeNetworkAttachment(n *Node) (netconf.AttachmentChange, error) {
 
 var attachmentFields = []string{
 	"network", "host_nic", "ip_address_assignments", "ip_configuration",
-	"properties", "dns_resolver_configuration", "override_configuration",
+	"properties", "dns_resolver_configuration", "override_configuration", "qos",
 }
 
 func (e elem) attachment() (netconf.AttachmentChange, error) {
@@ -55,6 +55,9 @@ func (e elem) attachment() (netconf.AttachmentChange, error) {
 		}
 	}
 	if ac.DNS, err = e.optDNS(); err != nil {
+		return ac, err
+	}
+	if ac.QoS, err = e.optQoS(); err != nil {
 		return ac, err
 	}
 	ac.Override, _, err = e.boolOf("override_configuration")
@@ -286,6 +289,7 @@ func NetworkAttachmentNode(c Context, a *netconf.Attachment, net *netconf.Networ
 		ipAddressAssignments(a),
 		propertiesNode(a.Properties),
 		dnsNode(a.DNS),
+		attachmentQoSNode(a.QoS),
 	)
 	return n
 }

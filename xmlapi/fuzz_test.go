@@ -257,6 +257,9 @@ func FuzzValidate(f *testing.F) {
 	f.Add(uint8(0), []byte(`<action><modified_network_attachments><network_attachment id="22222222-2222-2222-2222-222222222222">`+
 		`<properties><property><name>ethtool_opts</name><value>--offload * lro off --set-ring eth4 tx 64</value></property></properties>`+
 		`</network_attachment></modified_network_attachments></action>`))
+	f.Add(uint8(0), []byte(`<action><modified_network_attachments><network_attachment><network id="`+fuzzNetC+`"/><host_nic><name>eth1</name></host_nic>`+
+		`<qos><type>hostnetwork</type><outbound_average_linkshare>10</outbound_average_linkshare><outbound_average_upperlimit>20</outbound_average_upperlimit>`+
+		`<outbound_average_realtime>5</outbound_average_realtime></qos></network_attachment></modified_network_attachments></action>`))
 	f.Fuzz(func(t *testing.T, kind uint8, body []byte) {
 		var n *Node
 		var err error

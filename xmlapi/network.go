@@ -20,7 +20,7 @@ func DecodeNetwork(n *Node) (netconf.NetworkChange, error) {
 		return netconf.NetworkChange{}, err
 	}
 	nc := netconf.NetworkChange{ID: e.id()}
-	one := []string{"name", "description", "comment", "vlan", "mtu", "stp", "usages", "dns_resolver_configuration"}
+	one := []string{"name", "description", "comment", "vlan", "mtu", "stp", "usages", "dns_resolver_configuration", "qos"}
 	if err := e.check(one, nil, "vdsm_name", "data_center"); err != nil {
 		return nc, err
 	}
@@ -41,6 +41,9 @@ func DecodeNetwork(n *Node) (netconf.NetworkChange, error) {
 		if nc.Usages, err = u.usages(); err != nil {
 			return nc, err
 		}
+	}
+	if nc.QoSID, err = e.qosRef(); err != nil {
+		return nc, err
 	}
 	nc.DNS, err = e.optDNS()
 	return nc, err
@@ -64,10 +67,13 @@ func (e elem) usages() (*[]string, error) {
 func networkHref(id string) string { return Prefix + "/networks/" + id }
 
 // Networks renders the <networks> collection.
-func Networks(nets []*netconf.Network) *Node {
-	n := Elem("networks")
-	for _, net := range nets {
-		item := NetworkNode(net)
+func Networks(nets []*netconf.Network) *Node { return collection("networks", nets, NetworkNode) }
+
+// collection renders a collection of entities, each by render.
+func collection[T any](name string, items []T, render func(T) *Node) *Node {
+	n := Elem(name)
+	for _, x := range items {
+		item := render(x)
 		item.Repeated = true
 		n.Add(item)
 	}
@@ -91,6 +97,7 @@ func NetworkNode(net *netconf.Network) *Node {
 		usagesNode(net.Usages),
 		Text("vdsm_name", net.Name),
 		dnsNode(net.DNS),
+		networkQoSNode(net.QoS),
 	)
 	return n
 }

@@ -25,6 +25,10 @@ type Kernel interface {
 	Applier
 	Read() (*netconf.State, error)
 	ReadEthtool(devices []string) (map[string]*netconf.EthtoolState, error)
+	// ReadQoS reads the traffic control of devices; QoSSupported says,
+	// without changing anything, whether host network QoS can be applied.
+	ReadQoS(devices []string) (map[string]*netconf.QoSState, error)
+	QoSSupported() error
 }
 
 // NamespaceKernel is the Kernel of a network namespace, through netlink.
@@ -42,6 +46,14 @@ func (k NamespaceKernel) Read() (*netconf.State, error) { return kernel.ReadStat
 func (k NamespaceKernel) ReadEthtool(devices []string) (map[string]*netconf.EthtoolState, error) {
 	return kernel.ReadEthtool(k.Namespace, devices)
 }
+
+// ReadQoS implements Kernel.
+func (k NamespaceKernel) ReadQoS(devices []string) (map[string]*netconf.QoSState, error) {
+	return kernel.ReadQoS(k.Namespace, devices)
+}
+
+// QoSSupported implements Kernel.
+func (k NamespaceKernel) QoSSupported() error { return kernel.QoSSupported(k.Namespace) }
 
 // ApplierFunc adapts a function to Applier.
 type ApplierFunc func(ctx context.Context, plan netconf.Plan) (int, error)

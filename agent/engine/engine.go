@@ -65,6 +65,8 @@ type Options struct {
 // kernel monitor with drift and pending attachments, and the LLDP
 // listeners. It knows nothing of HTTP or XML: the agent translates.
 type Engine struct {
+	// qoss is the QoS catalogue (qos.go).
+	qoss   qosCatalogue
 	log    *zap.Logger
 	opts   Options
 	hostID string

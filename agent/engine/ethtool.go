@@ -16,7 +16,9 @@ import (
 
 // withEthtool returns st with the ethtool settings of every device of the
 // targets that has some, read now; st itself when there are none to read.
+// The traffic control of host network QoS is read the same way (qos.go).
 func (e *Engine) withEthtool(st *netconf.State, targets ...*netconf.Target) *netconf.State {
+	st = e.withQoS(st, targets...)
 	var missing []string
 	for _, name := range netconf.EthtoolDevices(targets...) {
 		if st.Ethtool[name] == nil {
@@ -41,7 +43,7 @@ func (e *Engine) withEthtool(st *netconf.State, targets ...*netconf.Target) *net
 // devices, as reads and drift need.
 func (e *Engine) withRunningEthtool(st *netconf.State) *netconf.State {
 	nets, running := e.snapshot()
-	if !hasEthtoolOpts(running) {
+	if !hasEthtoolOpts(running) && !hasQoS(running, nets) {
 		return st
 	}
 	t := e.targets.get(running, nets, nil, func() *netconf.Target { return netconf.BuildTarget(running, nets) })

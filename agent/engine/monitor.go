@@ -40,6 +40,7 @@ func (e *Engine) startMonitor(ctx context.Context) (watching <-chan struct{}) {
 	e.monitor.Store(m)
 	e.lldp.kicked()
 	e.watchEthtool(ctx)
+	e.watchTC(ctx)
 	go func() {
 		defer close(done)
 		e.watchDrift(ctx, e.driftKick)

@@ -37,6 +37,8 @@ func (e *Engine) mergeChange(ch Change) (merged, error) {
 		MaxConnectivityTimeout: e.opts.MaxConnectivityTimeout,
 		OutOfSync:              e.driftedAttachments(running, nets, view),
 		Ethtool:                e.readEthtool,
+		QoSSupported:           e.opts.Kernel.QoSSupported,
+		QoS:                    e.readQoS,
 	})
 	if err != nil {
 		return merged{}, RuleError(err)

@@ -296,7 +296,8 @@ func (e *Engine) verify(ctx context.Context, sp netconf.PlannedChange) error {
 		if st, err = e.verifiedState(); err != nil {
 			return err
 		}
-		if err = netconf.VerifyChange(sp, e.withEthtool(st, sp.New)); err == nil {
+		// sp.Old too: a device that loses its QoS is read to check it.
+		if err = netconf.VerifyChange(sp, e.withEthtool(st, sp.Old, sp.New)); err == nil {
 			return nil
 		}
 	}

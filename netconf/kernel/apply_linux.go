@@ -59,6 +59,9 @@ func applyStep(ns *Namespace, s netconf.Step) error {
 		return nil
 	case netconf.OpEthtoolFeatures, netconf.OpEthtoolRing, netconf.OpEthtoolCoalesce, netconf.OpEthtoolPause:
 		return applyEthtool(ns, s)
+	case netconf.OpQoSRootAdd, netconf.OpQoSRootDel, netconf.OpQoSClassAdd, netconf.OpQoSClassChange,
+		netconf.OpQoSClassDel, netconf.OpQoSLeafAdd, netconf.OpQoSFilterAdd, netconf.OpQoSFilterDel:
+		return applyQoS(ns, s)
 	case netconf.OpBondSet:
 		// By name only: a message with both the index and the name is a
 		// rename, which the kernel refuses (EBUSY) on a device that is up.

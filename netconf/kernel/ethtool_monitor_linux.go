@@ -7,7 +7,6 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -46,12 +45,7 @@ func WatchEthtool(ctx context.Context, ns *Namespace, onChange func()) error {
 	if !found {
 		return errors.New("the ethtool netlink family has no monitor group")
 	}
-	var sock *nl.NetlinkSocket
-	if nsh := ns.NsHandle(); nsh != nil {
-		sock, err = nl.SubscribeAt(*nsh, netns.None(), unix.NETLINK_GENERIC)
-	} else {
-		sock, err = nl.Subscribe(unix.NETLINK_GENERIC)
-	}
+	sock, err := subscribeIn(ns, unix.NETLINK_GENERIC)
 	if err != nil {
 		return fmt.Errorf("opening a generic netlink socket: %w", err)
 	}
@@ -60,6 +54,13 @@ func WatchEthtool(ctx context.Context, ns *Namespace, onChange func()) error {
 		sock.Close()
 		return fmt.Errorf("joining the ethtool monitor group: %w", err)
 	}
+	follow(ctx, sock, onChange)
+	return nil
+}
+
+// follow calls onChange after every message sock receives, and after a
+// lost one (the socket overflowed), until ctx ends; then it closes sock.
+func follow(ctx context.Context, sock *nl.NetlinkSocket, onChange func()) {
 	go func() {
 		<-ctx.Done()
 		sock.Close()
@@ -81,5 +82,4 @@ func WatchEthtool(ctx context.Context, ns *Namespace, onChange func()) error {
 			}
 		}
 	}()
-	return nil
 }

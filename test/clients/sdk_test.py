@@ -101,6 +101,10 @@ class HostnetdSDK(unittest.TestCase):
         with connect("cleanup") as conn:
             conn.system_service().networks_service().network_service(net_id).remove()
 
+    def remove_qos(self, dc_id, qos_id):
+        with connect("cleanup") as conn:
+            conn.system_service().data_centers_service().data_center_service(dc_id).qoss_service().qos_service(qos_id).remove()
+
     def detach_all(self):
         with connect("cleanup") as conn:
             hs = conn.system_service().hosts_service().host_service(self.host.id)
@@ -240,6 +244,35 @@ class HostnetdSDK(unittest.TestCase):
         self.host_service.sync_all_networks()
         self.assertTrue(self.host_service.network_attachments_service().list()[0].in_sync)
         self.assertEqual(addresses("sdksync"), ["192.0.2.23/24"])
+
+    def test_25_host_network_qos(self):
+        """A QoS of the data center's catalogue, named by a network: on a
+        kernel that shapes with HFSC the attachment gets its class and is in
+        sync; on one without (the development kernel) it is refused before
+        any change, with the engine's code."""
+        dcs = self.system.data_centers_service()
+        dc = dcs.list(search="name=Default")[0]
+        qoss = dcs.data_center_service(dc.id).qoss_service()
+        qos = qoss.add(types.Qos(name="sdkgold", type=types.QosType.HOSTNETWORK,
+                                 outbound_average_linkshare=50, outbound_average_upperlimit=100))
+        self.addCleanup(self.remove_qos, dc.id, qos.id)
+        self.assertEqual(qoss.qos_service(qos.id).get().outbound_average_linkshare, 50)
+        self.assertIn(qos.id, [q.id for q in qoss.list()])
+        net = self.add_network("sdkqos", qos=types.Qos(id=qos.id))
+        self.assertEqual(self.system.networks_service().network_service(net.id).get().qos.id, qos.id)
+        links = link_names()
+        att = types.NetworkAttachment(network=types.Network(name="sdkqos"), host_nic=types.HostNic(name="eth2"),
+                                      qos=types.Qos(type=types.QosType.HOSTNETWORK, outbound_average_linkshare=20))
+        try:
+            self.host_service.setup_networks(modified_network_attachments=[att])
+        except sdk.Error as e:
+            self.assertIn("ACTION_TYPE_FAILED_HOST_NETWORK_QOS_NOT_SUPPORTED", str(e))
+            self.assertEqual(link_names(), links)
+            return
+        self.addCleanup(self.detach_all)
+        got = self.host_service.network_attachments_service().list()[0]
+        self.assertTrue(got.in_sync)
+        self.assertEqual(got.qos.outbound_average_linkshare, 20)
 
     def test_24_async(self):
         self.add_network("sdkasync")

@@ -543,6 +543,7 @@ func catalogue(h *catHost) []badCase {
 	} {
 		add("path/"+c.name, c.method, c.path, `<network_attachment/>`, c.status, c.code)
 	}
+	out = append(out, qosCases(h, dialects)...)
 	out = append(out, badCase{name: "path/html-only", method: http.MethodPost, path: networks, body: `<network><name>n1</name></network>`, accept: "text/html", status: 406, code: "NOT_ACCEPTABLE"})
 	return out
 }

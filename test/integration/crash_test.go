@@ -121,14 +121,7 @@ func TestKillDuringApplyRollsBackOnRestart(t *testing.T) {
 		// Time the kill from the journal, written just before the first
 		// step, not from the request: under emulation (the VM suite) the
 		// request alone can take longer than the whole spread of kills.
-		for deadline := time.Now().Add(eventWait); ; time.Sleep(time.Millisecond) {
-			if _, err := os.Stat(journal); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("kill point %d: no transaction journal within 20 s\n%s", k, cur.log)
-			}
-		}
+		waitJournal(t, journal, k, cur)
 		time.Sleep(delay/2 + time.Duration(k)*delay*2)
 		d.kill()
 		d = startDaemon(t, host, dir, "--test-step-delay", delay.String())
@@ -139,19 +132,39 @@ func TestKillDuringApplyRollsBackOnRestart(t *testing.T) {
 			recovered++
 		}
 	}
-	// Every kill is timed inside the plan (it takes over a second); a
-	// restart with no journal to roll back means the apply had ended, which
-	// only a badly overloaded machine could make of most of them.
-	if recovered < killPoints/2 {
-		t.Errorf("only %d of %d kills interrupted an apply", recovered, killPoints)
-	}
-	t.Logf("%d of %d kills interrupted an apply and were rolled back on restart", recovered, killPoints)
+	checkRecovered(t, recovered, killPoints)
 	if code, err := d.post("/hosts/"+hostID+"/setupnetworks", request); err != nil || code != http.StatusOK {
 		t.Fatalf("the transaction after the crashes: %d %v\n%s", code, err, d.log)
 	}
 	if _, master, _ := linkState(t, host, "eth3"); master != "n2" {
 		t.Errorf("after the last transaction eth3 master = %q; want n2", master)
 	}
+}
+
+// waitJournal waits for the journal of the transaction the daemon started
+// (kill point k).
+func waitJournal(t *testing.T, journal string, k int, d *daemon) {
+	t.Helper()
+	for deadline := time.Now().Add(eventWait); ; time.Sleep(time.Millisecond) {
+		if _, err := os.Stat(journal); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kill point %d: no transaction journal within %s\n%s", k, eventWait, d.log)
+		}
+	}
+}
+
+// checkRecovered fails unless most kills interrupted an apply. Every kill
+// is timed inside the plan; a restart with no journal to roll back means
+// the apply had ended, which only a badly overloaded machine could make of
+// most of them.
+func checkRecovered(t *testing.T, recovered, killPoints int) {
+	t.Helper()
+	if recovered < killPoints/2 {
+		t.Errorf("only %d of %d kills interrupted an apply", recovered, killPoints)
+	}
+	t.Logf("%d of %d kills interrupted an apply and were rolled back on restart", recovered, killPoints)
 }
 
 func hostIDOf(t *testing.T, dir string) string {

@@ -22,7 +22,11 @@ readonly HOST_PACKAGES=(qemu-system-x86 busybox-static cpio dnsmasq-base xz-util
 # Modules the guest needs, by name; their dependencies are added and ordered
 # automatically from each module's "depends=" field. Built-in ones are skipped.
 read -r -a extra_modules <<<"${HOSTNETD_VM_EXTRA_MODULES:-}"
-readonly MODULE_ROOTS=(virtio_pci 9pnet_virtio 9p 8021q bridge bonding dummy veth tun "${extra_modules[@]}")
+# sch_hfsc, sch_fq_codel, cls_u32, cls_basic and em_meta are host network
+# QoS: VDSM's HFSC classes, their fair queues and the filters that steer a
+# VLAN's traffic to its class.
+readonly MODULE_ROOTS=(virtio_pci 9pnet_virtio 9p 8021q bridge bonding dummy veth tun
+	sch_hfsc sch_fq_codel cls_u32 cls_basic em_meta "${extra_modules[@]}")
 declare -A MODULE_PARAMS=([bonding]="max_bonds=0")
 # Bump when the initramfs layout changes in a way the init hash does not show.
 readonly INITRD_FORMAT=1
