@@ -101,6 +101,18 @@ func (f *fakeKernel) ReadEthtool([]string) (map[string]*netconf.EthtoolState, er
 	return map[string]*netconf.EthtoolState{}, nil
 }
 
+// ReadQoS implements engine.Kernel: the simulated kernel has no traffic
+// control, and the transitions use no QoS.
+func (f *fakeKernel) ReadQoS([]string) (map[string]*netconf.QoSState, error) {
+	return map[string]*netconf.QoSState{}, nil
+}
+
+// QoSSupported implements engine.Kernel: the simulated kernel refuses
+// host network QoS, as a kernel without HFSC does.
+func (f *fakeKernel) QoSSupported() error {
+	return errors.New("the simulated kernel has no traffic control")
+}
+
 // image is the canonical text of the kernel's state (netconftest.Image).
 func (f *fakeKernel) image() string {
 	f.mu.Lock()
