@@ -6,10 +6,16 @@ package nstest
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/hostnetd/hostnetd/netconf/kernel"
 )
@@ -27,11 +33,15 @@ func RequireRoot(t testing.TB) {
 	t.Skip("kernel tests need root")
 }
 
-// New creates a fresh named namespace "hnd-<8 hex>" with loopback up.
+// New creates a fresh named namespace "hnd-<pid>-<8 hex>" with loopback
+// up, deleted at the test's cleanup. A test process killed before its
+// cleanups ran (a timeout, a signal) leaves its namespaces behind: the
+// first New of each process deletes those whose process is gone.
 func New(t testing.TB) *kernel.Namespace {
 	t.Helper()
 	RequireRoot(t)
-	name := "hnd-" + randomHex(4)
+	sweepOnce.Do(func() { sweepDeadOwners(t) })
+	name := fmt.Sprintf("hnd-%d-%s", os.Getpid(), randomHex(4))
 	ns, err := kernel.CreateNamespace(name)
 	if err != nil {
 		t.Fatalf("creating namespace: %v", err)
@@ -99,4 +109,36 @@ func randomHex(n int) string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+var sweepOnce sync.Once
+
+// sweepDeadOwners deletes the namespaces "hnd-<pid>-…" whose pid no longer
+// runs. (A reused pid keeps them: the sweep only ever errs on the side of
+// leaving a namespace.)
+func sweepDeadOwners(t testing.TB) {
+	entries, err := os.ReadDir("/run/netns")
+	if err != nil {
+		return // no named namespace yet
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), "hnd-")
+		if !ok {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || processAlive(pid) {
+			continue
+		}
+		if err := kernel.DeleteNamespace(e.Name()); err != nil {
+			t.Logf("deleting %s, left by dead test process %d: %v", e.Name(), pid, err)
+		}
+	}
+}
+
+// processAlive reports whether a process of that pid exists.
+func processAlive(pid int) bool {
+	err := unix.Kill(pid, 0)
+	return err == nil || errors.Is(err, unix.EPERM)
 }
