@@ -229,8 +229,12 @@ func (l *lldpListeners) reconcile(ctx context.Context, retry bool) {
 	var down []string
 	for name, link := range l.links {
 		if w := want[name]; (!w.AdminUp || w.OperState == netconf.OperDown) && len(link.neighbors) > 0 {
+			why := "it was set down"
+			if w.AdminUp {
+				why = "no carrier"
+			}
 			for _, key := range slices.Sorted(maps.Keys(link.neighbors)) {
-				down = append(down, fmt.Sprintf("LLDP neighbour %s on %s is gone: the link went down", describe(link.neighbors[key].n), name))
+				down = append(down, fmt.Sprintf("LLDP neighbour %s on %s is gone: the link went down (%s)", describe(link.neighbors[key].n), name, why))
 			}
 			clear(link.neighbors)
 		}

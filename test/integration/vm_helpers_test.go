@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -494,54 +493,7 @@ func (e *vmEnv) sameIndex(name string, before int) {
 func (e *vmEnv) watch(name string) func() []string {
 	e.t.Helper()
 	e.wantUp(name)
-	updates := make(chan netlink.LinkUpdate, 1024)
-	done := make(chan struct{})
-	err := e.ns.Do(func() error {
-		return netlink.LinkSubscribeWithOptions(updates, done, netlink.LinkSubscribeOptions{ErrorCallback: func(error) {}})
-	})
-	if err != nil {
-		e.t.Fatalf("subscribing to link updates: %v", err)
-	}
-	var mu sync.Mutex
-	var bad []string
-	collected := make(chan struct{})
-	go func() {
-		defer close(collected)
-		for u := range updates {
-			a := u.Link.Attrs()
-			if a.Name != name {
-				continue
-			}
-			mu.Lock()
-			switch {
-			case u.Header.Type == unix.RTM_DELLINK:
-				bad = append(bad, "deleted")
-			case a.Flags&net.FlagUp == 0:
-				bad = append(bad, "admin down")
-			case a.OperState != netlink.OperUp:
-				bad = append(bad, "operstate "+a.OperState.String()+" flags "+a.Flags.String())
-			}
-			mu.Unlock()
-		}
-	}()
-	var once sync.Once
-	stop := func() []string {
-		once.Do(func() {
-			time.Sleep(100 * time.Millisecond) // let the last events in
-			close(done)
-			// The library closes updates when its receive loop ends, which
-			// needs one more message; don't wait for it.
-			select {
-			case <-collected:
-			case <-time.After(200 * time.Millisecond):
-			}
-		})
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(bad)
-	}
-	e.t.Cleanup(func() { stop() })
-	return stop
+	return watchLink(e.t, e.ns, name).stop
 }
 
 // noFlap stops a watch and fails if the link was ever not up.
