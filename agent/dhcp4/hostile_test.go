@@ -66,13 +66,13 @@ func TestParseAckRefusesHostileAnswers(t *testing.T) {
 func TestRenewWithBroadcastAcks(t *testing.T) {
 	t.Parallel()
 	bed := newTestbed(t)
-	srv := startStub(t, bed, shortLease)
+	srv := startStub(t, bed, windowLease)
 	srv.set(func(s *stub) { s.broadcastAcks = true })
 	ev := newEvents()
 	start(t, bed, "eth0", ev, nil)
 	first := ev.next(t, eventWait)
 	for range 2 {
-		renewed := ev.next(t, eventWait)
+		renewed := ev.next(t, windowLease+eventWait)
 		if !renewed.Bound || renewed.Address != first.Address {
 			t.Fatalf("after %s: %+v; want %s renewed", first.Address, renewed, first.Address)
 		}
