@@ -37,7 +37,7 @@ type storedState struct {
 }
 
 func encodeJSON(v any) ([]byte, error) {
-	data, err := json.MarshalIndent(v, "", "  ")
+	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,10 +113,9 @@ func networkID(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := strings.Index(string(data), `"NetworkID": "`)
-	if i < 0 {
-		t.Fatalf("no network id in %s", data)
+	var cfg struct{ Attachments []struct{ NetworkID string } }
+	if err := json.Unmarshal(data, &cfg); err != nil || len(cfg.Attachments) == 0 || cfg.Attachments[0].NetworkID == "" {
+		t.Fatalf("no network id in %s (%v)", data, err)
 	}
-	rest := string(data[i+len(`"NetworkID": "`):])
-	return rest[:strings.Index(rest, `"`)]
+	return cfg.Attachments[0].NetworkID
 }
