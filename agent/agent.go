@@ -75,6 +75,7 @@ type Agent struct {
 	opts   Options
 	eng    *engine.Engine
 	hostID string
+	nicIDs *nicIDs
 	router router
 	// asyncActions are the async setupnetworks accepted, for GET.
 	asyncActions asyncActions
@@ -111,7 +112,7 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent.New: %w", err)
 	}
-	a := &Agent{log: log, opts: opts, eng: eng, hostID: eng.HostID(), access: acc}
+	a := &Agent{log: log, opts: opts, eng: eng, hostID: eng.HostID(), nicIDs: newNicIDs(eng.HostID()), access: acc}
 	a.bodies = newByteBudget(bodyBudgetBodies * opts.MaxBodyBytes)
 	a.metrics = newMetrics(log, eng.Registry())
 	a.routes()
@@ -196,7 +197,7 @@ func (a *Agent) ctx() xmlapi.Context {
 	_, running := a.eng.Snapshot()
 	return xmlapi.Context{
 		HostID: a.hostID,
-		NicID:  func(name string) string { return engine.NicID(a.hostID, name) },
+		NicID:  a.nicIDs.id,
 		NicNetwork: func(name string) (string, string, bool) {
 			c, ok := carried[name]
 			return c.networkID, c.top, ok

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"github.com/hostnetd/hostnetd/agent/engine"
 	"github.com/hostnetd/hostnetd/netconf"
 	"github.com/hostnetd/hostnetd/xmlapi"
 )
@@ -48,7 +47,7 @@ func (a *Agent) findNic(r *request) (*netconf.State, *netconf.Link, error) {
 	}
 	key := r.param("nic")
 	for _, l := range listedLinks(st) {
-		if l.Name == key || engine.NicID(a.hostID, l.Name) == key {
+		if l.Name == key || a.nicIDs.id(l.Name) == key {
 			return st, l, nil
 		}
 	}

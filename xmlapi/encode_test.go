@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -90,4 +91,19 @@ func FuzzMarshalXML(f *testing.F) {
 		}
 		sameAsEtree(t, "text", &Node{Name: "r", Attrs: []Attr{{Name: "a", Value: text}}, Children: []*Node{{Name: "t", Text: text}}})
 	})
+}
+
+// TestXMLSizeIsExactWithoutEscapes: the size MarshalXML reserves is the
+// size it writes when nothing is escaped, so the buffer grows once.
+func TestXMLSizeIsExactWithoutEscapes(t *testing.T) {
+	doc := Elem("host_nics")
+	for i := range 50 {
+		nic := Elem("host_nic", Text("name", "eth"+strconv.Itoa(i)), Elem("ip", Text("address", "192.0.2.1")), Elem("empty"))
+		nic.Attrs = append(nic.Attrs, Attr{Name: "id", Value: "id-" + strconv.Itoa(i)})
+		doc.Add(nic)
+	}
+	const prolog = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n"
+	if got, want := len(MarshalXML(doc)), len(prolog)+xmlSize(doc, 1)+1; got != want {
+		t.Errorf("MarshalXML wrote %d bytes; xmlSize said %d", got, want)
+	}
 }
