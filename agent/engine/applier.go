@@ -136,5 +136,8 @@ func (w wrapped) Apply(ctx context.Context, plan netconf.Plan) (int, error) {
 // writePlan makes a transaction's own plan.
 func (e *Engine) writePlan(ctx context.Context, plan netconf.Plan) (int, error) {
 	e.viewStale = true
+	if m := e.monitor.Load(); m != nil && len(plan) >= bigPlan {
+		m.Quiet() // verify's Resync, or syncView's Resume, follows again
+	}
 	return e.opts.Kernel.Apply(context.WithValue(ctx, forwardKey{}, true), plan)
 }

@@ -66,6 +66,9 @@ type Monitor struct {
 	rules  []netlink.Rule
 	// paused stops the loop from reading notifications (Pause).
 	paused bool
+	// quiet says the socket left its groups (Quiet): the kernel sends
+	// nothing until Resync or Resume joins them again.
+	quiet bool
 	// stale marks the tables to dump again before the view is current.
 	addrsStale, routesStale, rulesStale, allStale bool
 	// view is the converted state, built on demand and dropped by every
@@ -77,22 +80,24 @@ type Monitor struct {
 	dumps uint64
 }
 
+// monitorGroups are the notifications the monitor follows.
+var monitorGroups = []uint{unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
+	unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE}
+
 // StartMonitor subscribes to the namespace's link, address, route and rule
 // notifications, reads the full state, and follows the notifications until
 // ctx ends. changed is called, without locks held, after the view changed,
 // by the monitor's goroutine or by the Sync that applied the change; it
 // must not block. Done is closed when it has stopped.
 func StartMonitor(ctx context.Context, ns *Namespace, changed func()) (*Monitor, error) {
-	groups := []uint{unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
-		unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE}
 	var (
 		sock *nl.NetlinkSocket
 		err  error
 	)
 	if h := ns.NsHandle(); h != nil {
-		sock, err = nl.SubscribeAt(*h, netns.None(), unix.NETLINK_ROUTE, groups...)
+		sock, err = nl.SubscribeAt(*h, netns.None(), unix.NETLINK_ROUTE, monitorGroups...)
 	} else {
-		sock, err = nl.Subscribe(unix.NETLINK_ROUTE, groups...)
+		sock, err = nl.Subscribe(unix.NETLINK_ROUTE, monitorGroups...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("subscribing to the kernel's notifications: %w", err)
@@ -200,6 +205,42 @@ func (m *Monitor) Pause() {
 	m.mu.Unlock()
 }
 
+// Quiet has a paused monitor leave its notification groups until the next
+// Resync or Resume, which join them again and dump every table. While a
+// transaction writes thousands of devices, the kernel would otherwise
+// build a notification of each change (the whole link, for every link
+// change) and queue it, up to the socket's 32 MB, only for Resync to drop
+// them one by one; with no listener it builds none. Readers meanwhile see
+// the view as it was before the writes.
+func (m *Monitor) Quiet() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed || m.quiet {
+		return
+	}
+	for _, g := range monitorGroups {
+		if err := unix.SetsockoptInt(m.sock.GetFd(), unix.SOL_NETLINK, unix.NETLINK_DROP_MEMBERSHIP, int(g)); err != nil {
+			m.allStale = true // the next Resync or Resume dumps anyway
+		}
+	}
+	m.quiet = true
+}
+
+// rejoinLocked joins the groups Quiet left, so that what follows is
+// notified; every table is dumped again, since changes were not.
+func (m *Monitor) rejoinLocked() error {
+	if !m.quiet {
+		return nil
+	}
+	for _, g := range monitorGroups {
+		if err := unix.SetsockoptInt(m.sock.GetFd(), unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(g)); err != nil {
+			return fmt.Errorf("monitor: joining notification group %d again: %w", g, err)
+		}
+	}
+	m.quiet, m.allStale, m.view = false, true, nil
+	return nil
+}
+
 // Resync drops the notifications queued so far unread and dumps every
 // table again: after a burst of changes, one dump costs less than the
 // notifications. It returns the state dumped, which unlike the view
@@ -211,8 +252,12 @@ func (m *Monitor) Resync() (*netconf.State, error) {
 		m.mu.Unlock()
 		return nil, errors.New("the kernel monitor has stopped")
 	}
+	err := m.rejoinLocked()
 	m.discardLocked()
-	t, err := m.dumpTablesLocked()
+	var t tables
+	if err == nil {
+		t, err = m.dumpTablesLocked()
+	}
 	var st *netconf.State
 	if err == nil {
 		st = t.convert(m.cachedSpeed, time.Time{})
@@ -230,12 +275,19 @@ func (m *Monitor) Resync() (*netconf.State, error) {
 func (m *Monitor) Resume(stale bool) error {
 	m.mu.Lock()
 	m.paused = false
+	var err error
+	if !m.closed {
+		err = m.rejoinLocked()
+	}
 	if stale && !m.closed {
 		m.discardLocked()
 		m.allStale = true
 	}
 	m.mu.Unlock()
-	_, err := m.Sync()
+	if err != nil {
+		return err
+	}
+	_, err = m.Sync()
 	return err
 }
 

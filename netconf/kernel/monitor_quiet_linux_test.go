@@ -1,0 +1,73 @@
+package kernel_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/hostnetd/hostnetd/netconf/kernel"
+	"github.com/hostnetd/hostnetd/test/nstest"
+)
+
+// TestQuietMonitorHearsNothingUntilResync: a quiet monitor gets no
+// notification of a change (its view stays as it was, and a Sync reads
+// nothing), Resync sees the change by its dump, and from then on the
+// monitor follows changes by their notifications again.
+func TestQuietMonitorHearsNothingUntilResync(t *testing.T) {
+	ns := nstest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	m, err := kernel.StartMonitor(ctx, ns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); <-m.Done() })
+	addBridge := func(name string) {
+		t.Helper()
+		attrs := netlink.NewLinkAttrs()
+		attrs.Name = name
+		if err := ns.Handle.LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil {
+			t.Fatalf("creating %s: %v", name, err)
+		}
+	}
+	m.Pause()
+	m.Quiet()
+	addBridge("br-quiet")
+	if changed, err := m.Sync(); err != nil || changed {
+		t.Fatalf("Sync while quiet: changed %v, %v; want nothing heard", changed, err)
+	}
+	st, err := m.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.Link("br-quiet"); ok {
+		t.Fatal("a quiet monitor heard of br-quiet")
+	}
+	st, err = m.Resync()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.Link("br-quiet"); !ok {
+		t.Fatal("Resync's dump has no br-quiet")
+	}
+	if err := m.Resume(false); err != nil {
+		t.Fatal(err)
+	}
+	// Joined again: the next change is notified, so Sync sees it without
+	// a full dump (a link notification has only the addresses and routes
+	// dumped again: 2 of the 4 tables).
+	dumps := m.Dumps()
+	addBridge("br-heard")
+	if changed, err := m.Sync(); err != nil || !changed {
+		t.Fatalf("Sync after Resync: changed %v, %v; want br-heard heard", changed, err)
+	}
+	if st, err = m.State(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.Link("br-heard"); !ok {
+		t.Fatal("after Resync the monitor did not hear of br-heard")
+	}
+	if d := m.Dumps() - dumps; d >= 4 {
+		t.Errorf("the monitor dumped %d tables to see br-heard; want its notification, not a full dump", d)
+	}
+}
