@@ -1,12 +1,10 @@
 package kernel_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/vishvananda/netlink"
 
-	"github.com/hostnetd/hostnetd/netconf/kernel"
 	"github.com/hostnetd/hostnetd/test/nstest"
 )
 
@@ -16,12 +14,7 @@ import (
 // monitor follows changes by their notifications again.
 func TestQuietMonitorHearsNothingUntilResync(t *testing.T) {
 	ns := nstest.New(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	m, err := kernel.StartMonitor(ctx, ns, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); <-m.Done() })
+	m := startMonitor(t, ns)
 	addBridge := func(name string) {
 		t.Helper()
 		attrs := netlink.NewLinkAttrs()

@@ -40,12 +40,7 @@ func TestMonitorWorkIsLinear(t *testing.T) {
 func monitorWork(t *testing.T, n int) (allocs, dumps uint64) {
 	t.Helper()
 	ns := nstest.New(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	m, err := kernel.StartMonitor(ctx, ns, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); <-m.Done() })
+	m := startMonitor(t, ns)
 	m.Pause()
 	for i := range n {
 		attrs := netlink.NewLinkAttrs()
@@ -77,4 +72,16 @@ func monitorWork(t *testing.T, n int) (allocs, dumps uint64) {
 		t.Fatalf("the monitor's view has %d links after %d bridges; want %d", got, n, n+1)
 	}
 	return after.Mallocs - before.Mallocs, m.Dumps() - dumps0
+}
+
+// startMonitor follows ns until the test ends.
+func startMonitor(t *testing.T, ns *kernel.Namespace) *kernel.Monitor {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	m, err := kernel.StartMonitor(ctx, ns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); <-m.Done() })
+	return m
 }
