@@ -53,7 +53,7 @@ func dumpLinks(ns *Namespace) (linkDump, error) {
 		if err != nil {
 			return linkDump{}, fmt.Errorf("parsing a link: %w", err)
 		}
-		link = withBondExtras(link, m)
+		link = detachLink(withBondExtras(link, m))
 		name := link.Attrs().Name
 		d.links = append(d.links, link)
 		d.ipv6Sysctls[name] = parseIPv6Conf(m)

@@ -443,7 +443,7 @@ func (m *Monitor) applyLinkLocked(msg *syscall.NetlinkMessage) bool {
 		m.allStale = true
 		return true
 	}
-	l = withBondExtras(l, msg.Data)
+	l = detachLink(withBondExtras(l, msg.Data))
 	index := l.Attrs().Index
 	m.view = nil
 	// Routes go silently with a link and when it goes down; IPv6
@@ -675,6 +675,6 @@ func parseAddrMsg(b []byte) (netlink.Addr, bool) {
 	if ip == nil {
 		return netlink.Addr{}, false
 	}
-	a.IPNet = &net.IPNet{IP: net.IP(ip), Mask: net.CIDRMask(int(msg.Prefixlen), 8*len(ip))}
+	a.IPNet = &net.IPNet{IP: net.IP(bytes.Clone(ip)), Mask: net.CIDRMask(int(msg.Prefixlen), 8*len(ip))}
 	return a, true
 }

@@ -51,8 +51,10 @@ func TestQuietMonitorHearsNothingUntilResync(t *testing.T) {
 	// dumped again: 2 of the 4 tables).
 	dumps := m.Dumps()
 	addBridge("br-heard")
-	if changed, err := m.Sync(); err != nil || !changed {
-		t.Fatalf("Sync after Resync: changed %v, %v; want br-heard heard", changed, err)
+	// The monitor's own loop runs again and may have applied the
+	// notification before this Sync: either way it is in the view after.
+	if _, err := m.Sync(); err != nil {
+		t.Fatalf("Sync after Resync: %v", err)
 	}
 	if st, err = m.State(); err != nil {
 		t.Fatal(err)

@@ -42,21 +42,7 @@ func monitorWork(t *testing.T, n int) (allocs, dumps uint64) {
 	ns := nstest.New(t)
 	m := startMonitor(t, ns)
 	m.Pause()
-	for i := range n {
-		attrs := netlink.NewLinkAttrs()
-		attrs.Name = fmt.Sprintf("net%04d", i)
-		br := &netlink.Bridge{LinkAttrs: attrs}
-		if err := ns.Handle.LinkAdd(br); err != nil {
-			t.Fatalf("creating %s: %v", attrs.Name, err)
-		}
-		addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.IPv4(10, byte(100+i/256), byte(i%256), 1), Mask: net.CIDRMask(24, 32)}}
-		if err := ns.Handle.AddrAdd(br, addr); err != nil {
-			t.Fatalf("addressing %s: %v", attrs.Name, err)
-		}
-		if err := ns.Handle.LinkSetUp(br); err != nil {
-			t.Fatalf("setting %s up: %v", attrs.Name, err)
-		}
-	}
+	addBridges(t, ns, n)
 	var before, after runtime.MemStats
 	dumps0 := m.Dumps()
 	runtime.ReadMemStats(&before)
@@ -84,4 +70,24 @@ func startMonitor(t *testing.T, ns *kernel.Namespace) *kernel.Monitor {
 	}
 	t.Cleanup(func() { cancel(); <-m.Done() })
 	return m
+}
+
+// addBridges creates n bridges, up, with an address each.
+func addBridges(t *testing.T, ns *kernel.Namespace, n int) {
+	t.Helper()
+	for i := range n {
+		attrs := netlink.NewLinkAttrs()
+		attrs.Name = fmt.Sprintf("net%04d", i)
+		br := &netlink.Bridge{LinkAttrs: attrs}
+		if err := ns.Handle.LinkAdd(br); err != nil {
+			t.Fatalf("creating %s: %v", attrs.Name, err)
+		}
+		addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.IPv4(10, byte(100+i/256), byte(i%256), 1), Mask: net.CIDRMask(24, 32)}}
+		if err := ns.Handle.AddrAdd(br, addr); err != nil {
+			t.Fatalf("addressing %s: %v", attrs.Name, err)
+		}
+		if err := ns.Handle.LinkSetUp(br); err != nil {
+			t.Fatalf("setting %s up: %v", attrs.Name, err)
+		}
+	}
 }

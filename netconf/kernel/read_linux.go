@@ -75,13 +75,27 @@ func dumpTables(ns *Namespace) (tables, error) {
 
 func dumpAddrs(h *netlink.Handle) ([]netlink.Addr, error) {
 	return retryDump("addresses", func() ([]netlink.Addr, error) {
-		return h.AddrList(nil, netlink.FAMILY_ALL)
+		addrs, err := h.AddrList(nil, netlink.FAMILY_ALL)
+		for i := range addrs {
+			addrs[i] = detachAddr(addrs[i])
+		}
+		return addrs, err
 	})
 }
 
+// dumpRoutes reads the routes of every table that the model has (see
+// modelRoute), detached from the dump's buffers.
 func dumpRoutes(h *netlink.Handle) ([]netlink.Route, error) {
 	return retryDump("routes", func() ([]netlink.Route, error) {
-		return h.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+		var routes []netlink.Route
+		err := h.RouteListFilteredIter(netlink.FAMILY_ALL, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE,
+			func(r netlink.Route) bool {
+				if modelRoute(&r) {
+					routes = append(routes, detachRoute(&r))
+				}
+				return true
+			})
+		return routes, err
 	})
 }
 
@@ -250,7 +264,7 @@ func countDown(lifetime, age uint32) uint32 {
 }
 
 func convertRoute(r netlink.Route, names map[int]string) (netconf.Route, bool) {
-	if r.Type != unix.RTN_UNICAST || r.Protocol == unix.RTPROT_KERNEL && r.Dst != nil && isLinkLocalNet(r.Dst) {
+	if !modelRoute(&r) {
 		return netconf.Route{}, false
 	}
 	out := netconf.Route{Link: names[r.LinkIndex], Table: r.Table, Metric: r.Priority, Protocol: int(r.Protocol)}
