@@ -198,32 +198,13 @@ type stateCommit struct {
 func (e *Engine) prepareCommit(cfg *netconf.Config, nets []*netconf.Network, persist bool) (*stateCommit, error) {
 	oldNets, running := e.snapshot()
 	c := &stateCommit{cfg: cfg, nets: nets}
-	diskNets, err := e.readStateFile(networksFile)
-	if err != nil {
-		return nil, &stateWriteError{err: err}
-	}
-	diskRunning, err := e.readStateFile(runningFile)
-	if err != nil {
-		return nil, &stateWriteError{err: err}
-	}
-	newNets, newRunning := diskNets, diskRunning
-	if nets != nil {
-		if newNets, err = encodeJSON(nets); err != nil {
-			return nil, err
-		}
-		if c.oldNetworks, err = encodeJSON(oldNets); err != nil {
-			return nil, err
-		}
-		c.files = append(c.files, stateFile{networksFile, newNets})
-	}
+	// The stored files are read only when one of them is rewritten: a
+	// request that changes neither the catalogue nor the running
+	// configuration (the no-op re-apply) leaves the digest as it is.
 	if nets != nil || !running.Equal(cfg) {
-		if newRunning, err = encodeJSON(cfg); err != nil {
+		if err := c.prepareRunning(e, oldNets); err != nil {
 			return nil, err
 		}
-		c.files = append(c.files, stateFile{runningFile, newRunning})
-	}
-	if !bytes.Equal(newNets, diskNets) || !bytes.Equal(newRunning, diskRunning) {
-		c.digest = stateDigest(newNets, newRunning)
 	}
 	e.mu.RLock()
 	persistent := e.persistent
@@ -237,6 +218,39 @@ func (e *Engine) prepareCommit(cfg *netconf.Config, nets []*netconf.Network, per
 		c.persist = true
 	}
 	return c, nil
+}
+
+// prepareRunning adds the catalogue (when c changes it) and the running
+// configuration to the files c writes, and sets its digest when what is
+// stored changes.
+func (c *stateCommit) prepareRunning(e *Engine, oldNets []*netconf.Network) error {
+	diskNets, err := e.readStateFile(networksFile)
+	if err != nil {
+		return &stateWriteError{err: err}
+	}
+	diskRunning, err := e.readStateFile(runningFile)
+	if err != nil {
+		return &stateWriteError{err: err}
+	}
+	newNets := diskNets
+	if c.nets != nil {
+		if newNets, err = encodeJSON(c.nets); err != nil {
+			return err
+		}
+		if c.oldNetworks, err = encodeJSON(oldNets); err != nil {
+			return err
+		}
+		c.files = append(c.files, stateFile{networksFile, newNets})
+	}
+	newRunning, err := encodeJSON(c.cfg)
+	if err != nil {
+		return err
+	}
+	c.files = append(c.files, stateFile{runningFile, newRunning})
+	if !bytes.Equal(newNets, diskNets) || !bytes.Equal(newRunning, diskRunning) {
+		c.digest = stateDigest(newNets, newRunning)
+	}
+	return nil
 }
 
 // commitState stores a prepared commit, then publishes it to readers.
