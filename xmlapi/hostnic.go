@@ -10,7 +10,8 @@ import (
 
 // HostNics renders the <host_nics> collection.
 func HostNics(c Context, st *netconf.State, links []*netconf.Link) *Node {
-	n := Elem("host_nics")
+	n := &Node{Name: "host_nics", Children: make([]*Node, 0, len(links))}
+	c = c.withHref()
 	gws := st.Gateways()
 	for _, l := range links {
 		item := hostNic(c, st, gws, l)
@@ -30,7 +31,9 @@ func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
 func hostNic(c Context, st *netconf.State, gws netconf.Gateways, l *netconf.Link) *Node {
 	id := c.NicID(l.Name)
 	href := c.nicHref(id)
-	n := Elem("host_nic").WithID(id, href)
+	// Room for every field a NIC can have, so that adding them does not
+	// grow the slice.
+	n := &Node{Name: "host_nic", Attrs: []Attr{{Name: "href", Value: href}, {Name: "id", Value: id}}, Children: make([]*Node, 0, 24)}
 	n.Add(
 		Text("name", l.Name),
 		Link("statistics", href+"/statistics"),

@@ -20,6 +20,8 @@ type Context struct {
 	// BondConfig returns the configuration of the named bond, nil for a
 	// bond hostnetd does not manage; optional.
 	BondConfig func(name string) *netconf.BondConfig
+
+	href string // the host's href, when made once (withHref)
 }
 
 func (c Context) bondConfig(name string) *netconf.BondConfig {
@@ -36,7 +38,21 @@ func (c Context) nicNetwork(name string) (string, string, bool) {
 	return c.NicNetwork(name)
 }
 
-func (c Context) hostHref() string         { return Prefix + "/hosts/" + c.HostID }
+// hostHref is the host's href; a collection renders it once (withHref).
+func (c Context) hostHref() string {
+	if c.href != "" {
+		return c.href
+	}
+	return Prefix + "/hosts/" + c.HostID
+}
+
+// withHref is c with its host's href made once, for a collection that
+// names its host in every item.
+func (c Context) withHref() Context {
+	c.href = c.hostHref()
+	return c
+}
+
 func (c Context) nicHref(id string) string { return c.hostHref() + "/nics/" + id }
 func (c Context) nicRef(name string) *Node {
 	id := c.NicID(name)

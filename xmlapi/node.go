@@ -40,7 +40,7 @@ type Attr struct {
 // Elem builds an element from its children; nil children are skipped, so
 // optional fields can be written inline.
 func Elem(name string, children ...*Node) *Node {
-	n := &Node{Name: name}
+	n := &Node{Name: name, Children: make([]*Node, 0, len(children))}
 	n.Add(children...)
 	return n
 }
@@ -83,12 +83,10 @@ func Bool(name string, v bool) *Node {
 
 // Ref builds a reference to another entity: <name id="…" href="…"/>.
 func Ref(name, id, href string) *Node {
-	n := &Node{Name: name}
-	if href != "" {
-		n.Attrs = append(n.Attrs, Attr{Name: "href", Value: href})
+	if href == "" {
+		return &Node{Name: name, Attrs: []Attr{{Name: "id", Value: id}}}
 	}
-	n.Attrs = append(n.Attrs, Attr{Name: "id", Value: id})
-	return n
+	return &Node{Name: name, Attrs: []Attr{{Name: "href", Value: href}, {Name: "id", Value: id}}}
 }
 
 // WithID sets the id and href attributes of an entity.
