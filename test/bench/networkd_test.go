@@ -104,21 +104,23 @@ func (p *networkd) reload(t *testing.T) {
 func (p *networkd) create(t *testing.T) { p.reload(t) }
 
 // remove deletes the netdevs, which networkd leaves when their files go:
-// networkctl delete, bridges, then VLANs, then the bond, before the reload
-// (networkd, reloading, may take a device away between networkctl's look
-// up and its delete). A failure is logged, not fatal: the removal's end
-// state is waited for all the same.
+// networkctl delete, bridges, then VLANs, then the bond, each kind in a
+// call of its own, before the reload. networkctl deletes the devices it is
+// given in no particular order and stops at the first failure: given the
+// bond with its VLANs, it deleted the bond first (which takes its VLANs
+// with it) and then failed on a VLAN already gone. A failure is logged, not
+// fatal: the removal's end state is waited for all the same.
 func (p *networkd) remove(t *testing.T, s scenario) {
 	t.Helper()
-	args := []string{"networkctl", "delete"}
+	bridges, vlans := []string{"networkctl", "delete"}, []string{"networkctl", "delete"}
 	for i := s.n - 1; i >= 0; i-- {
-		args = append(args, s.network(i))
+		bridges = append(bridges, s.network(i))
+		vlans = append(vlans, s.vlanDev(i))
 	}
-	for i := s.n - 1; i >= 0; i-- {
-		args = append(args, s.vlanDev(i))
-	}
-	if err := p.b.try(p.ns, append(args, bondName)...); err != nil {
-		t.Logf("systemd-networkd removal: %v", err)
+	for _, args := range [][]string{bridges, vlans, {"networkctl", "delete", bondName}} {
+		if err := p.b.try(p.ns, args...); err != nil {
+			t.Logf("systemd-networkd removal: %v", err)
+		}
 	}
 }
 
