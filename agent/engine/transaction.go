@@ -300,6 +300,11 @@ func (e *Engine) verify(ctx context.Context, sp netconf.PlannedChange) error {
 		if err = netconf.VerifyChange(sp, e.withEthtool(st, sp.Old, sp.New)); err == nil {
 			return nil
 		}
+		if attempt+1 < verifyAttempts {
+			// What the kernel had not done yet says what verification
+			// waits for, and what costs a transaction verifyInterval.
+			e.log.Info("verification read the kernel before it was done; reading again", zap.Int("attempt", attempt+1), zap.Error(err))
+		}
 	}
 	return err
 }
