@@ -88,16 +88,16 @@ func tooLarge(limit int64) *Fault {
 }
 
 func (a *Agent) write(w http.ResponseWriter, r *http.Request, f format, status int, doc *xmlapi.Node) {
-	var data []byte
-	if f == formatJSON {
-		data = xmlapi.MarshalJSON(doc)
-	} else {
-		data = xmlapi.MarshalXML(doc)
-	}
 	w.Header().Set("Content-Type", f.contentType())
 	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(data)
+	switch {
+	case r.Method == http.MethodHead:
+	case f == formatJSON:
+		_, _ = w.Write(xmlapi.MarshalJSON(doc))
+	default:
+		// Written as it is made: the answer is not held whole (13 MB
+		// for GET /nics of 4000 VLAN networks).
+		_ = xmlapi.WriteXML(w, doc)
 	}
 	a.log.Debug("request", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Int("status", status))
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/beevik/etree"
+
+	"github.com/hostnetd/hostnetd/netconf"
 )
 
 // marshalEtree is how MarshalXML rendered a tree before it wrote XML
@@ -106,4 +108,38 @@ func TestXMLSizeIsExactWithoutEscapes(t *testing.T) {
 	if got, want := len(MarshalXML(doc)), len(prolog)+xmlSize(doc, 1)+1; got != want {
 		t.Errorf("MarshalXML wrote %d bytes; xmlSize said %d", got, want)
 	}
+}
+
+// writeCounter records the writes it is given.
+type writeCounter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// TestWriteXMLIsMarshalXMLInParts checks that the streamed answer is
+// MarshalXML's, byte for byte, written in parts of about xmlFlushSize.
+func TestWriteXMLIsMarshalXMLInParts(t *testing.T) {
+	st, c := scaleState(300)
+	links := make([]*netconf.Link, 0, len(st.Links))
+	for i := range st.Links {
+		links = append(links, &st.Links[i])
+	}
+	doc := HostNics(c, st, links)
+	want := MarshalXML(doc)
+	var w writeCounter
+	if err := WriteXML(&w, doc); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(w.Bytes(), want) {
+		t.Fatalf("WriteXML wrote %d bytes that differ from MarshalXML's %d", w.Len(), len(want))
+	}
+	if min := len(want) / (2 * xmlFlushSize); w.writes < min {
+		t.Errorf("WriteXML wrote %d bytes in %d writes; want at least %d", len(want), w.writes, min)
+	}
+	t.Logf("%d bytes in %d writes", len(want), w.writes)
 }
