@@ -13,8 +13,9 @@ func HostNics(c Context, st *netconf.State, links []*netconf.Link) *Node {
 	n := &Node{Name: "host_nics", Children: make([]*Node, 0, len(links))}
 	c = c.withHref()
 	gws := st.Gateways()
+	s := newNodeSlab(512)
 	for _, l := range links {
-		item := hostNic(c, st, gws, l)
+		item := hostNic(s, c, st, gws, l)
 		item.Repeated = true
 		n.Add(item)
 	}
@@ -23,34 +24,35 @@ func HostNics(c Context, st *netconf.State, links []*netconf.Link) *Node {
 
 // HostNic renders one interface as a <host_nic>.
 func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
-	return hostNic(c, st, st.Gateways(), l)
+	return hostNic(newNodeSlab(48), c, st, st.Gateways(), l)
 }
 
 // hostNic is HostNic with the state's default routes indexed once for the
 // whole collection.
-func hostNic(c Context, st *netconf.State, gws netconf.Gateways, l *netconf.Link) *Node {
+func hostNic(s *nodeSlab, c Context, st *netconf.State, gws netconf.Gateways, l *netconf.Link) *Node {
 	id := c.NicID(l.Name)
 	href := c.nicHref(id)
 	// Room for every field a NIC can have, so that adding them does not
 	// grow the slice.
-	n := &Node{Name: "host_nic", Attrs: []Attr{{Name: "href", Value: href}, {Name: "id", Value: id}}, Children: make([]*Node, 0, 24)}
+	n := s.ref("host_nic", id, href)
+	n.Children = make([]*Node, 0, 24)
 	n.Add(
-		Text("name", l.Name),
-		Link("statistics", href+"/statistics"),
-		Link("networkattachments", href+"/networkattachments"),
-		Link("networklabels", href+"/networklabels"),
-		Link("linklayerdiscoveryprotocolelements", href+"/linklayerdiscoveryprotocolelements"),
+		s.text("name", l.Name),
+		s.link("statistics", href+"/statistics"),
+		s.link("networkattachments", href+"/networkattachments"),
+		s.link("networklabels", href+"/networklabels"),
+		s.link("linklayerdiscoveryprotocolelements", href+"/linklayerdiscoveryprotocolelements"),
 	)
 	if l.Master != "" {
 		if m, ok := st.Link(l.Master); ok && m.Kind == netconf.KindBond {
-			n.Add(Link("master", c.nicHref(c.NicID(l.Master))))
+			n.Add(s.link("master", c.nicHref(c.NicID(l.Master))))
 		}
 	}
 	if agg := aggregatorID(l); agg > 0 {
-		n.Add(Int("ad_aggregator_id", int64(agg)))
+		n.Add(s.int("ad_aggregator_id", int64(agg)))
 	}
-	if l.VLAN != nil {
-		n.Add(OptText("base_interface", l.VLAN.Base))
+	if l.VLAN != nil && l.VLAN.Base != "" {
+		n.Add(s.text("base_interface", l.VLAN.Base))
 	}
 	if l.Bond != nil {
 		n.Add(bonding(c, l.Bond, l.Name))
@@ -66,30 +68,30 @@ func hostNic(c Context, st *netconf.State, gws netconf.Gateways, l *netconf.Link
 	}
 	v4, v6 := primaryAddrs(addrLink)
 	n.Add(
-		Text("boot_protocol", bootProtocol4(v4)),
-		Bool("bridged", isBridgePort(st, l)),
-		Bool("custom_configuration", c.NicOutOfSync != nil && c.NicOutOfSync(l.Name)),
-		ipNode("ip", v4, gws, addrLink),
-		ipNode("ipv6", v6, gws, addrLink),
-		Text("ipv6_boot_protocol", bootProtocol6(addrLink)),
+		s.text("boot_protocol", bootProtocol4(v4)),
+		s.bool("bridged", isBridgePort(st, l)),
+		s.bool("custom_configuration", c.NicOutOfSync != nil && c.NicOutOfSync(l.Name)),
+		ipNode(s, "ip", v4, gws, addrLink),
+		ipNode(s, "ipv6", v6, gws, addrLink),
+		s.text("ipv6_boot_protocol", bootProtocol6(addrLink)),
 	)
 	if l.MAC != "" {
-		n.Add(Elem("mac", Text("address", l.MAC)))
+		n.Add(s.elem("mac", 1).Add(s.text("address", l.MAC)))
 	}
-	n.Add(Int("mtu", int64(l.MTU)))
+	n.Add(s.int("mtu", int64(l.MTU)))
 	if l.Speed > 0 {
-		n.Add(Uint("speed", l.Speed))
+		n.Add(s.uint("speed", l.Speed))
 	}
 	if l.OperState == netconf.OperUp || l.OperState == netconf.OperDown {
-		n.Add(Text("status", string(l.OperState)))
+		n.Add(s.text("status", string(l.OperState)))
 	}
 	if l.VLAN != nil {
-		n.Add(&Node{Name: "vlan", Attrs: []Attr{{Name: "id", Value: strconv.Itoa(l.VLAN.ID), Scalar: Number}}})
+		n.Add(s.node(Node{Name: "vlan", Attrs: []Attr{{Name: "id", Value: strconv.Itoa(l.VLAN.ID), Scalar: Number}}}))
 	}
 	if carries {
-		n.Add(Ref("network", netID, networkHref(netID)))
+		n.Add(s.ref("network", netID, networkHref(netID)))
 	}
-	n.Add(c.hostRef(), ipAddresses(l))
+	n.Add(s.ref("host", c.HostID, c.hostHref()), ipAddresses(s, l))
 	return n
 }
 
@@ -167,7 +169,7 @@ func primaryAddrs(l *netconf.Link) (v4, v6 *netconf.Addr) {
 	return v4, v6
 }
 
-func ipNode(name string, a *netconf.Addr, gws netconf.Gateways, l *netconf.Link) *Node {
+func ipNode(s *nodeSlab, name string, a *netconf.Addr, gws netconf.Gateways, l *netconf.Link) *Node {
 	if a == nil {
 		return nil
 	}
@@ -175,11 +177,15 @@ func ipNode(name string, a *netconf.Addr, gws netconf.Gateways, l *netconf.Link)
 	if a.Prefix.Addr().Is4() {
 		family = 4
 	}
-	n := Elem(name, Text("address", a.Prefix.Addr().String()))
+	n := s.elem(name, 4).Add(s.text("address", a.Prefix.Addr().String()))
 	if gw, ok := gws.Default(l.Name, family); ok {
-		n.Add(Text("gateway", gw.String()))
+		n.Add(s.text("gateway", gw.String()))
 	}
-	n.Add(Text("netmask", netmask(a.Prefix)), Text("version", "v"+strconv.Itoa(family)))
+	version := "v6"
+	if family == 4 {
+		version = "v4"
+	}
+	n.Add(s.text("netmask", netmask(a.Prefix)), s.text("version", version))
 	return n
 }
 
@@ -187,10 +193,18 @@ func ipNode(name string, a *netconf.Addr, gws netconf.Gateways, l *netconf.Link)
 // length, as oVirt does.
 func netmask(p netip.Prefix) string {
 	if p.Addr().Is4() {
-		return net.IP(net.CIDRMask(p.Bits(), 32)).String()
+		return ipv4Masks[p.Bits()]
 	}
 	return strconv.Itoa(p.Bits())
 }
+
+// ipv4Masks are the dotted IPv4 masks by prefix length.
+var ipv4Masks = func() (m [33]string) {
+	for bits := range m {
+		m[bits] = net.IP(net.CIDRMask(bits, 32)).String()
+	}
+	return m
+}()
 
 // bootProtocol4 follows the primary address: a DHCP lease is installed
 // with a finite lifetime, a static address is permanent.
@@ -234,7 +248,7 @@ func bootProtocol6(l *netconf.Link) string {
 
 // ipAddresses is hostnetd's extension listing every address of the link,
 // as the cloud NIC listings do; oVirt clients ignore it.
-func ipAddresses(l *netconf.Link) *Node {
+func ipAddresses(s *nodeSlab, l *netconf.Link) *Node {
 	if len(l.Addrs) == 0 {
 		return nil
 	}
@@ -248,16 +262,16 @@ func ipAddresses(l *netconf.Link) *Node {
 		if a.LinkLocal {
 			scope = "link"
 		}
-		item := Elem("ip_address",
-			Text("address", a.Prefix.Addr().String()),
-			Text("netmask", netmask(a.Prefix)),
-			Int("prefix", int64(a.Prefix.Bits())),
-			Text("version", family),
-			Text("scope", scope),
-			Bool("dynamic", a.Dynamic),
+		item := s.elem("ip_address", 8).Add(
+			s.text("address", a.Prefix.Addr().String()),
+			s.text("netmask", netmask(a.Prefix)),
+			s.int("prefix", int64(a.Prefix.Bits())),
+			s.text("version", family),
+			s.text("scope", scope),
+			s.bool("dynamic", a.Dynamic),
 		)
 		if a.Dynamic {
-			item.Add(Uint("valid_lifetime", uint64(a.ValidLft)), Uint("preferred_lifetime", uint64(a.PreferredLft)))
+			item.Add(s.uint("valid_lifetime", uint64(a.ValidLft)), s.uint("preferred_lifetime", uint64(a.PreferredLft)))
 		}
 		items = append(items, item)
 	}
