@@ -14,29 +14,12 @@ import (
 
 // ChangeInput is what a request is merged with.
 type ChangeInput struct {
-	Request ChangeSet
-	// Running is the running configuration, Networks its catalogue;
+	// MergeInput is the request, the running configuration and its
+	// catalogue, and what validation reads. Its Kernel may be a
+	// monitor's view (links and addresses are enough).
+	MergeInput
 	// NewNetworks is the catalogue the change brings (nil: unchanged).
-	Running     *Config
-	Networks    []*Network
 	NewNetworks []*Network
-	// View is the kernel's links and addresses, for validation: a
-	// monitor's view is enough.
-	View *State
-	// NicName resolves a NIC or bond id to its device name.
-	NicName func(id string) (string, bool)
-	// NewAttachmentID gives the id of an attachment the request creates.
-	NewAttachmentID func(networkID string) string
-	// MaxConnectivityTimeout bounds connectivity_timeout, in seconds.
-	MaxConnectivityTimeout int
-	// OutOfSync lists the running attachments that drifted (Drift).
-	OutOfSync map[string][]string
-	// Ethtool reads a device's ethtool settings (MergeInput.Ethtool).
-	Ethtool func(dev string) (*EthtoolState, error)
-	// QoSSupported and QoS ask the kernel about host network QoS
-	// (MergeInput.QoSSupported, MergeInput.QoS).
-	QoSSupported func() error
-	QoS          func(dev string) (*QoSState, error)
 }
 
 // MergedChange is a request merged into the running configuration and
@@ -63,22 +46,19 @@ func MergeChange(in ChangeInput) (MergedChange, error) {
 	}
 	request, labels, err := ExpandLabels(LabelInput{
 		Request: in.Request, Running: in.Running, Networks: nets, NicName: in.NicName,
-		NicExists: func(name string) bool { return labelableNic(in.View, in.Request, name) },
+		NicExists: func(name string) bool { return labelableNic(in.Kernel, in.Request, name) },
 	})
 	if err != nil {
 		return MergedChange{}, err
 	}
-	req, base, kept := SplitPending(request, in.Running, nets, in.View)
-	cfg, resynced, err := MergeAndSync(MergeInput{
-		Request: req, Running: base, Networks: nets, Kernel: in.View,
-		NicName: in.NicName, NewAttachmentID: in.NewAttachmentID,
-		MaxConnectivityTimeout: in.MaxConnectivityTimeout, OutOfSync: in.OutOfSync, Ethtool: in.Ethtool,
-		QoSSupported: in.QoSSupported, QoS: in.QoS,
-	})
+	req, base, kept := SplitPending(request, in.Running, nets, in.Kernel)
+	merge := in.MergeInput
+	merge.Request, merge.Running, merge.Networks = req, base, nets
+	cfg, resynced, err := MergeAndSync(merge)
 	if err != nil {
 		return MergedChange{}, err
 	}
-	if err := CheckLabels(labels, cfg, nets, in.View); err != nil {
+	if err := CheckLabels(labels, cfg, nets, in.Kernel); err != nil {
 		return MergedChange{}, err
 	}
 	cfg = WithPending(cfg, kept, in.Running)
@@ -166,7 +146,7 @@ func PlanChange(in PlanInput) (PlannedChange, error) {
 	// A target follows from its configuration and catalogue alone: a
 	// request that changes neither (a re-sent one) has the same target,
 	// and no device that changed.
-	unchanged := sameSlice(newNets, in.OldNetworks) && effCfg.Equal(effRunning)
+	unchanged := SameCatalogue(newNets, in.OldNetworks) && effCfg.Equal(effRunning)
 	newT := oldT
 	if !unchanged {
 		newT = BuildTarget(effCfg, newNets)
@@ -195,12 +175,6 @@ func PlanChange(in PlanInput) (PlannedChange, error) {
 		SnapshotEthtool(out.Snapshot, st, oldT, newT)
 	}
 	return out, nil
-}
-
-// sameSlice reports whether a and b are the same slice (catalogues are
-// replaced whole, never modified in place).
-func sameSlice[T any](a, b []T) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // syncedDevices names the devices of the attachments a request

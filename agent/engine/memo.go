@@ -26,7 +26,7 @@ type snapshotMemo[V any] struct {
 func (m *snapshotMemo[V]) get(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State, derive func() V) V {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.ok || m.cfg != cfg || m.st != st || !sameSlice(m.nets, nets) {
+	if !m.ok || m.cfg != cfg || m.st != st || !netconf.SameCatalogue(m.nets, nets) {
 		m.cfg, m.nets, m.st, m.v, m.ok = cfg, nets, st, derive(), true
 	}
 	return m.v
@@ -45,12 +45,6 @@ func (m *snapshotMemo[V]) put(cfg *netconf.Config, nets []*netconf.Network, st *
 // they share one comparison of every attachment with the kernel.
 func (e *Engine) driftedAttachments(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) map[string][]string {
 	return e.drift.get(cfg, nets, st, func() map[string][]string { return outOfSync(cfg, nets, st) })
-}
-
-// sameSlice reports whether a and b are the same slice (catalogues are
-// replaced whole, never modified in place).
-func sameSlice[T any](a, b []T) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // outOfSync lists the differences of each running attachment that drifted

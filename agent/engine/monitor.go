@@ -90,7 +90,7 @@ func (e *Engine) syncView(nets0 []*netconf.Network, running0 *netconf.Config) {
 	}
 	e.viewStale = false
 	nets, running := e.snapshot()
-	if e.driftSkipped.Swap(false) || wrote || running != running0 || !sameSlice(nets, nets0) {
+	if e.driftSkipped.Swap(false) || wrote || running != running0 || !netconf.SameCatalogue(nets, nets0) {
 		e.kickDrift()
 	}
 }

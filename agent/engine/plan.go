@@ -30,8 +30,8 @@ func (e *Engine) mergeChange(ch Change) (merged, error) {
 	if err != nil {
 		return merged{}, err
 	}
-	m, err := netconf.MergeChange(netconf.ChangeInput{
-		Request: ch.Request, Running: running, Networks: nets, NewNetworks: ch.Networks, View: view,
+	m, err := netconf.MergeChange(netconf.ChangeInput{NewNetworks: ch.Networks, MergeInput: netconf.MergeInput{
+		Request: ch.Request, Running: running, Networks: nets, Kernel: view,
 		NicName:                e.nicNameResolver(view, running),
 		NewAttachmentID:        func(netID string) string { return attachmentID(e.hostID, netID) },
 		MaxConnectivityTimeout: e.opts.MaxConnectivityTimeout,
@@ -39,7 +39,7 @@ func (e *Engine) mergeChange(ch Change) (merged, error) {
 		Ethtool:                e.readEthtool,
 		QoSSupported:           e.opts.Kernel.QoSSupported,
 		QoS:                    e.readQoS,
-	})
+	}})
 	if err != nil {
 		return merged{}, RuleError(err)
 	}
