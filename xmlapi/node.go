@@ -3,7 +3,6 @@ package xmlapi
 import (
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -40,9 +39,7 @@ type Attr struct {
 // Elem builds an element from its children; nil children are skipped, so
 // optional fields can be written inline.
 func Elem(name string, children ...*Node) *Node {
-	n := &Node{Name: name, Children: make([]*Node, 0, len(children))}
-	n.Add(children...)
-	return n
+	return alone.elem(name, len(children)).Add(children...)
 }
 
 // Add appends the non-nil children.
@@ -56,7 +53,7 @@ func (n *Node) Add(children ...*Node) *Node {
 }
 
 // Text builds a string leaf.
-func Text(name, value string) *Node { return &Node{Name: name, Text: value} }
+func Text(name, value string) *Node { return alone.text(name, value) }
 
 // OptText builds a string leaf, or nil when the value is empty.
 func OptText(name, value string) *Node {
@@ -67,27 +64,16 @@ func OptText(name, value string) *Node {
 }
 
 // Int builds a numeric leaf.
-func Int(name string, v int64) *Node {
-	return &Node{Name: name, Text: strconv.FormatInt(v, 10), Scalar: Number}
-}
+func Int(name string, v int64) *Node { return alone.int(name, v) }
 
 // Uint builds a numeric leaf.
-func Uint(name string, v uint64) *Node {
-	return &Node{Name: name, Text: strconv.FormatUint(v, 10), Scalar: Number}
-}
+func Uint(name string, v uint64) *Node { return alone.uint(name, v) }
 
 // Bool builds a boolean leaf.
-func Bool(name string, v bool) *Node {
-	return &Node{Name: name, Text: strconv.FormatBool(v), Scalar: Boolean}
-}
+func Bool(name string, v bool) *Node { return alone.bool(name, v) }
 
 // Ref builds a reference to another entity: <name id="…" href="…"/>.
-func Ref(name, id, href string) *Node {
-	if href == "" {
-		return &Node{Name: name, Attrs: []Attr{{Name: "id", Value: id}}}
-	}
-	return &Node{Name: name, Attrs: []Attr{{Name: "href", Value: href}, {Name: "id", Value: id}}}
-}
+func Ref(name, id, href string) *Node { return alone.ref(name, id, href) }
 
 // WithID sets the id and href attributes of an entity.
 func (n *Node) WithID(id, href string) *Node {
@@ -96,9 +82,7 @@ func (n *Node) WithID(id, href string) *Node {
 }
 
 // Link builds <link href="…" rel="…"/>.
-func Link(rel, href string) *Node {
-	return &Node{Name: "link", Repeated: true, Attrs: []Attr{{Name: "href", Value: href}, {Name: "rel", Value: rel}}}
-}
+func Link(rel, href string) *Node { return alone.link(rel, href) }
 
 // List builds <plural><item/>…</plural>, marking every item as an array
 // member for JSON.

@@ -11,9 +11,19 @@ type nodeSlab struct {
 	size int
 }
 
+// alone is the nil slab: it allocates each Node by itself. The exported
+// constructors of node.go build their Nodes from it, so that an element
+// is made in one place whether it comes from a slab or not.
+var alone *nodeSlab
+
 func newNodeSlab(size int) *nodeSlab { return &nodeSlab{size: size} }
 
 func (s *nodeSlab) node(n Node) *Node {
+	if s == nil {
+		p := new(Node) // not &n: n would then escape on the slab's path too
+		*p = n
+		return p
+	}
 	if len(s.free) == 0 {
 		s.free = make([]Node, s.size)
 	}
@@ -22,8 +32,6 @@ func (s *nodeSlab) node(n Node) *Node {
 	s.free = s.free[1:]
 	return p
 }
-
-// The constructors of node.go, from the slab.
 
 func (s *nodeSlab) elem(name string, capacity int) *Node {
 	return s.node(Node{Name: name, Children: make([]*Node, 0, capacity)})
@@ -48,5 +56,8 @@ func (s *nodeSlab) link(rel, href string) *Node {
 }
 
 func (s *nodeSlab) ref(name, id, href string) *Node {
+	if href == "" {
+		return s.node(Node{Name: name, Attrs: []Attr{{Name: "id", Value: id}}})
+	}
 	return s.node(Node{Name: name, Attrs: []Attr{{Name: "href", Value: href}, {Name: "id", Value: id}}})
 }
