@@ -189,6 +189,11 @@ func (t *Target) sort() {
 
 var ipv6Off = map[string]string{"disable_ipv6": "1"}
 
+var (
+	stpOff = map[string]string{"stp_state": "0"}
+	stpOn  = map[string]string{"stp_state": "1"}
+)
+
 // bridgeOpts are the options of a VM network's bridge: STP as the network
 // says, and the attachment's bridge_opts (validated by Merge).
 func bridgeOpts(net *Network, props map[string]string) map[string]string {
@@ -196,8 +201,18 @@ func bridgeOpts(net *Network, props map[string]string) map[string]string {
 	if net.STP {
 		stp = "1"
 	}
+	custom := strings.Fields(props["bridge_opts"])
+	if len(custom) == 0 {
+		// Most bridges have no options of their own: they share one map
+		// (a target is never modified), which is a map less per bridge
+		// kept in the running target.
+		if net.STP {
+			return stpOn
+		}
+		return stpOff
+	}
 	opts := map[string]string{"stp_state": stp}
-	for _, kv := range strings.Fields(props["bridge_opts"]) {
+	for _, kv := range custom {
 		k, v, _ := strings.Cut(kv, "=")
 		if n, err := strconv.ParseUint(v, 0, 32); err == nil {
 			opts[k] = strconv.FormatUint(n, 10)

@@ -202,6 +202,12 @@ func New(log *zap.Logger, opts Options) (*Engine, error) {
 	if e.persistent, err = e.loadPersistent(); err != nil {
 		return nil, fmt.Errorf("engine.New: %w", err)
 	}
+	if e.running.Equal(e.persistent) {
+		// The usual case, everything committed: one copy, not two (a
+		// configuration of thousands of networks is megabytes). Both are
+		// replaced whole on change, never edited, so they can share.
+		e.running = e.persistent
+	}
 	if stored.runningLost {
 		// The kernel's configuration is unknown: restore the persistent
 		// one as at boot.

@@ -65,7 +65,7 @@ func (e *Engine) restoreAtBoot(ctx context.Context) error {
 	}
 	nets, _ := e.snapshot()
 	e.mu.RLock()
-	persistent := e.persistent.Clone()
+	persistent := e.persistent // replaced whole on commit, never edited
 	e.mu.RUnlock()
 	wanted := e.restorable(persistent, nets, cur)
 	if _, err := e.restoreTx(ctx, cur, wanted); err != nil {
@@ -95,16 +95,21 @@ func (e *Engine) restoreTx(ctx context.Context, cur *netconf.State, cfg *netconf
 // restorable drops what cannot be restored on this kernel: bond slaves
 // that disappeared (a bond keeps the ones that exist), bonds left without
 // a slave, and attachments whose network is gone. An attachment whose NIC
-// is missing is kept, pending.
+// is missing is kept, pending. When nothing is dropped it returns cfg
+// itself, so that the running configuration restore commits is the
+// persistent one, not a second copy of it (megabytes on a host with
+// thousands of networks).
 func (e *Engine) restorable(cfg *netconf.Config, nets []*netconf.Network, st *netconf.State) *netconf.Config {
 	out := &netconf.Config{}
 	byID := netconf.NetworksByID(nets)
+	dropped := false
 	for _, b := range cfg.Bonds {
 		var slaves []string
 		for _, s := range b.Slaves {
 			if _, ok := st.Link(s); ok {
 				slaves = append(slaves, s)
 			} else {
+				dropped = true
 				e.log.Error("restore: bond slave is missing; restoring the bond without it", zap.String("bond", b.Name), zap.String("slave", s))
 			}
 		}
@@ -121,6 +126,7 @@ func (e *Engine) restorable(cfg *netconf.Config, nets []*netconf.Network, st *ne
 		hasNet := byID[at.NetworkID] != nil
 		switch {
 		case !hasNet:
+			dropped = true
 			e.log.Error("restore: skipping an attachment whose network is gone", zap.String("attachment", at.ID))
 		case !nicExists && !isBond:
 			// Kept, pending (pending.go): no plan touches it, and it is
@@ -132,6 +138,9 @@ func (e *Engine) restorable(cfg *netconf.Config, nets []*netconf.Network, st *ne
 		}
 	}
 	out.Labels = restorableLabels(cfg.Labels, out, st)
+	if !dropped && len(out.Bonds) == len(cfg.Bonds) && len(out.Labels) == len(cfg.Labels) {
+		return cfg
+	}
 	return out
 }
 
