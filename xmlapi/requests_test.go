@@ -289,7 +289,9 @@ func TestDecodeRequests(t *testing.T) {
 				n := parseRequest(t, file, tc.root)
 				checkDecoded(t, file, n, tc.want)
 				if strings.HasSuffix(file, ".xml") {
-					asJSON, err := ParseJSON(MarshalJSON(copyNode(n)), tc.root)
+					echo := copyNode(n)
+					typeEcho(echo)
+					asJSON, err := ParseJSON(MarshalJSON(echo), tc.root)
 					if err != nil {
 						t.Fatalf("%s as JSON: %v", file, err)
 					}
