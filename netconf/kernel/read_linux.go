@@ -121,6 +121,7 @@ func (t tables) convert(speed func(netlink.Link) uint64, now time.Time) *netconf
 		st.Links = append(st.Links, convertLink(l, names, byIndex[l.Attrs().Index], speed))
 	}
 	sort.Slice(st.Links, func(i, j int) bool { return st.Links[i].Name < st.Links[j].Name })
+	st.IndexLinks()
 	fillBondSlaves(st)
 	markEUI64(st)
 
