@@ -149,8 +149,8 @@ func attrRepeated(before []Attr, key string) bool {
 // xmlName is a name as etree writes it back: split at its first colon
 // into a prefix and a local name, an empty prefix dropped.
 func xmlName(s string) string {
-	if prefix, local, ok := strings.Cut(s, ":"); ok && prefix == "" {
-		return local
+	if len(s) > 0 && s[0] == ':' { // the empty prefix: the first colon is the first byte
+		return s[1:]
 	}
 	return s
 }

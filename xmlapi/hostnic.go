@@ -31,21 +31,21 @@ func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
 // whole collection.
 func hostNic(s *nodeSlab, c Context, st *netconf.State, gws netconf.Gateways, l *netconf.Link) *Node {
 	id := c.NicID(l.Name)
-	href := c.nicHref(id)
+	href := s.concat(c.hostHref(), "/nics/", id)
 	// Room for every field a NIC can have, so that adding them does not
 	// grow the slice.
 	n := s.ref("host_nic", id, href)
-	n.Children = make([]*Node, 0, 24)
+	n.Children = s.children(24)
 	n.Add(
 		s.text("name", l.Name),
-		s.link("statistics", href+"/statistics"),
-		s.link("networkattachments", href+"/networkattachments"),
-		s.link("networklabels", href+"/networklabels"),
-		s.link("linklayerdiscoveryprotocolelements", href+"/linklayerdiscoveryprotocolelements"),
+		s.link("statistics", s.concat(href, "/statistics")),
+		s.link("networkattachments", s.concat(href, "/networkattachments")),
+		s.link("networklabels", s.concat(href, "/networklabels")),
+		s.link("linklayerdiscoveryprotocolelements", s.concat(href, "/linklayerdiscoveryprotocolelements")),
 	)
 	if l.Master != "" {
 		if m, ok := st.Link(l.Master); ok && m.Kind == netconf.KindBond {
-			n.Add(s.link("master", c.nicHref(c.NicID(l.Master))))
+			n.Add(s.link("master", s.concat(c.hostHref(), "/nics/", c.NicID(l.Master))))
 		}
 	}
 	if agg := aggregatorID(l); agg > 0 {
@@ -86,10 +86,12 @@ func hostNic(s *nodeSlab, c Context, st *netconf.State, gws netconf.Gateways, l 
 		n.Add(s.text("status", string(l.OperState)))
 	}
 	if l.VLAN != nil {
-		n.Add(s.node(Node{Name: "vlan", Attrs: []Attr{{Name: "id", Value: strconv.Itoa(l.VLAN.ID), Scalar: Number}}}))
+		var scratch [20]byte
+		id := s.bytes(strconv.AppendInt(scratch[:0], int64(l.VLAN.ID), 10))
+		n.Add(s.node(Node{Name: "vlan", Attrs: s.attrList(Attr{Name: "id", Value: id, Scalar: Number})}))
 	}
 	if carries {
-		n.Add(s.ref("network", netID, networkHref(netID)))
+		n.Add(s.ref("network", netID, s.concat(Prefix, "/networks/", netID)))
 	}
 	n.Add(s.ref("host", c.HostID, c.hostHref()), ipAddresses(s, l))
 	return n
@@ -177,9 +179,9 @@ func ipNode(s *nodeSlab, name string, a *netconf.Addr, gws netconf.Gateways, l *
 	if a.Prefix.Addr().Is4() {
 		family = 4
 	}
-	n := s.elem(name, 4).Add(s.text("address", a.Prefix.Addr().String()))
+	n := s.elem(name, 4).Add(s.text("address", s.addr(a.Prefix.Addr())))
 	if gw, ok := gws.Default(l.Name, family); ok {
-		n.Add(s.text("gateway", gw.String()))
+		n.Add(s.text("gateway", s.addr(gw)))
 	}
 	version := "v6"
 	if family == 4 {
@@ -252,7 +254,7 @@ func ipAddresses(s *nodeSlab, l *netconf.Link) *Node {
 	if len(l.Addrs) == 0 {
 		return nil
 	}
-	items := make([]*Node, 0, len(l.Addrs))
+	list := s.elem("ip_addresses", len(l.Addrs))
 	for _, a := range l.Addrs {
 		family := "v6"
 		if a.Prefix.Addr().Is4() {
@@ -263,7 +265,7 @@ func ipAddresses(s *nodeSlab, l *netconf.Link) *Node {
 			scope = "link"
 		}
 		item := s.elem("ip_address", 8).Add(
-			s.text("address", a.Prefix.Addr().String()),
+			s.text("address", s.addr(a.Prefix.Addr())),
 			s.text("netmask", netmask(a.Prefix)),
 			s.int("prefix", int64(a.Prefix.Bits())),
 			s.text("version", family),
@@ -273,7 +275,8 @@ func ipAddresses(s *nodeSlab, l *netconf.Link) *Node {
 		if a.Dynamic {
 			item.Add(s.uint("valid_lifetime", uint64(a.ValidLft)), s.uint("preferred_lifetime", uint64(a.PreferredLft)))
 		}
-		items = append(items, item)
+		item.Repeated = true
+		list.Add(item)
 	}
-	return List("ip_addresses", items...)
+	return list
 }

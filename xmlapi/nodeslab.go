@@ -1,13 +1,25 @@
 package xmlapi
 
-import "strconv"
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+)
 
 // nodeSlab hands out the Nodes of a large answer a slab at a time: a
 // thousand NICs are some twenty thousand elements, and allocating each
-// alone was most of GET /nics' time and of the garbage it leaves. A slab
-// lives as long as any of its Nodes, which is the answer's life.
+// alone was most of GET /nics' time and of the garbage it leaves. Their
+// children and attribute slices, and the strings made for them (hrefs,
+// numbers, addresses), come from slabs of their own for the same reason.
+// A slab lives as long as any of its Nodes, which is the answer's life.
 type nodeSlab struct {
-	free []Node
+	free  []Node
+	ptrs  []*Node
+	attrs []Attr
+	// strs holds the strings made for the answer, back to back: a
+	// strings.Builder only appends, so what it returned stays unchanged
+	// while it grows, and a full one is left to its strings.
+	strs *strings.Builder
 	size int
 }
 
@@ -33,18 +45,99 @@ func (s *nodeSlab) node(n Node) *Node {
 	return p
 }
 
+// children is an empty slice with room for capacity children; appending
+// more moves it out of the slab rather than over a neighbour's.
+func (s *nodeSlab) children(capacity int) []*Node {
+	if s == nil {
+		return make([]*Node, 0, capacity)
+	}
+	if len(s.ptrs) < capacity {
+		s.ptrs = make([]*Node, max(capacity, 4*s.size))
+	}
+	c := s.ptrs[:0:capacity]
+	s.ptrs = s.ptrs[capacity:]
+	return c
+}
+
+func (s *nodeSlab) attrList(attrs ...Attr) []Attr {
+	if s == nil {
+		return append([]Attr(nil), attrs...)
+	}
+	if len(s.attrs) < len(attrs) {
+		s.attrs = make([]Attr, max(len(attrs), s.size/2))
+	}
+	a := s.attrs[:len(attrs):len(attrs)]
+	copy(a, attrs)
+	s.attrs = s.attrs[len(attrs):]
+	return a
+}
+
+// reserve makes room for n more bytes of strings without growing the
+// builder, which would copy what it holds.
+func (s *nodeSlab) reserve(n int) *strings.Builder {
+	if s.strs == nil || s.strs.Cap()-s.strs.Len() < n {
+		s.strs = new(strings.Builder)
+		s.strs.Grow(max(n, 64*s.size))
+	}
+	return s.strs
+}
+
+// concat joins parts into one string.
+func (s *nodeSlab) concat(parts ...string) string {
+	if s == nil {
+		return strings.Join(parts, "")
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	buf := s.reserve(n)
+	start := buf.Len()
+	for _, p := range parts {
+		buf.WriteString(p)
+	}
+	return buf.String()[start:]
+}
+
+// bytes is b as a string.
+func (s *nodeSlab) bytes(b []byte) string {
+	if s == nil {
+		return string(b)
+	}
+	buf := s.reserve(len(b))
+	start := buf.Len()
+	buf.Write(b)
+	return buf.String()[start:]
+}
+
+func (s *nodeSlab) addr(a netip.Addr) string {
+	if s == nil {
+		return a.String()
+	}
+	var scratch [64]byte
+	return s.bytes(a.AppendTo(scratch[:0]))
+}
+
 func (s *nodeSlab) elem(name string, capacity int) *Node {
-	return s.node(Node{Name: name, Children: make([]*Node, 0, capacity)})
+	return s.node(Node{Name: name, Children: s.children(capacity)})
 }
 
 func (s *nodeSlab) text(name, value string) *Node { return s.node(Node{Name: name, Text: value}) }
 
 func (s *nodeSlab) int(name string, v int64) *Node {
-	return s.node(Node{Name: name, Text: strconv.FormatInt(v, 10), Scalar: Number})
+	if s == nil {
+		return s.node(Node{Name: name, Text: strconv.FormatInt(v, 10), Scalar: Number})
+	}
+	var scratch [20]byte
+	return s.node(Node{Name: name, Text: s.bytes(strconv.AppendInt(scratch[:0], v, 10)), Scalar: Number})
 }
 
 func (s *nodeSlab) uint(name string, v uint64) *Node {
-	return s.node(Node{Name: name, Text: strconv.FormatUint(v, 10), Scalar: Number})
+	if s == nil {
+		return s.node(Node{Name: name, Text: strconv.FormatUint(v, 10), Scalar: Number})
+	}
+	var scratch [20]byte
+	return s.node(Node{Name: name, Text: s.bytes(strconv.AppendUint(scratch[:0], v, 10)), Scalar: Number})
 }
 
 func (s *nodeSlab) bool(name string, v bool) *Node {
@@ -52,12 +145,12 @@ func (s *nodeSlab) bool(name string, v bool) *Node {
 }
 
 func (s *nodeSlab) link(rel, href string) *Node {
-	return s.node(Node{Name: "link", Repeated: true, Attrs: []Attr{{Name: "href", Value: href}, {Name: "rel", Value: rel}}})
+	return s.node(Node{Name: "link", Repeated: true, Attrs: s.attrList(Attr{Name: "href", Value: href}, Attr{Name: "rel", Value: rel})})
 }
 
 func (s *nodeSlab) ref(name, id, href string) *Node {
 	if href == "" {
-		return s.node(Node{Name: name, Attrs: []Attr{{Name: "id", Value: id}}})
+		return s.node(Node{Name: name, Attrs: s.attrList(Attr{Name: "id", Value: id})})
 	}
-	return s.node(Node{Name: name, Attrs: []Attr{{Name: "href", Value: href}, {Name: "id", Value: id}}})
+	return s.node(Node{Name: name, Attrs: s.attrList(Attr{Name: "href", Value: href}, Attr{Name: "id", Value: id})})
 }
