@@ -26,6 +26,9 @@ func (r *request) param(name string) string { return r.params[name] }
 type response struct {
 	status int
 	doc    *xmlapi.Node
+	// list, when set, is the document instead of doc: a collection
+	// rendered as it is written.
+	list   *xmlapi.Collection
 	writes int
 	// location, when set, is the Location header: where an accepted
 	// request is followed.

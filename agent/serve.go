@@ -75,11 +75,14 @@ func (a *Agent) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// accepted (async) request has not written yet: it says nothing.
 		w.Header().Set("X-Hostnetd-Kernel-Writes", strconv.Itoa(resp.writes))
 	}
-	if resp.doc == nil {
+	switch {
+	case resp.list != nil:
+		a.writeList(w, r, out, resp.status, resp.list)
+	case resp.doc != nil:
+		a.write(w, r, out, resp.status, resp.doc)
+	default:
 		w.WriteHeader(resp.status)
-		return
 	}
-	a.write(w, r, out, resp.status, resp.doc)
 }
 
 func tooLarge(limit int64) *Fault {
@@ -98,6 +101,20 @@ func (a *Agent) write(w http.ResponseWriter, r *http.Request, f format, status i
 		// Written as it is made: the answer is not held whole (13 MB
 		// for GET /nics of 4000 VLAN networks).
 		_ = xmlapi.WriteXML(w, doc)
+	}
+	a.log.Debug("request", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Int("status", status))
+}
+
+// writeList is write for a collection rendered as it is written.
+func (a *Agent) writeList(w http.ResponseWriter, r *http.Request, f format, status int, list *xmlapi.Collection) {
+	w.Header().Set("Content-Type", f.contentType())
+	w.WriteHeader(status)
+	switch {
+	case r.Method == http.MethodHead:
+	case f == formatJSON:
+		_ = list.WriteJSON(w)
+	default:
+		_ = list.WriteXML(w)
 	}
 	a.log.Debug("request", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Int("status", status))
 }

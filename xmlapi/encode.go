@@ -48,9 +48,13 @@ type xmlOut struct {
 }
 
 func (o *xmlOut) document(n *Node) {
-	o.buf.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`)
-	o.buf.WriteByte('\n')
+	o.prolog()
 	o.element(n, 1)
+	o.buf.WriteByte('\n')
+}
+
+func (o *xmlOut) prolog() {
+	o.buf.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`)
 	o.buf.WriteByte('\n')
 }
 
@@ -66,6 +70,25 @@ func (o *xmlOut) flush() {
 
 // element writes n, whose children are indented at depth.
 func (o *xmlOut) element(n *Node, depth int) {
+	name := o.open(n)
+	switch {
+	case len(n.Children) > 0:
+		o.buf.WriteByte('>')
+		for _, c := range n.Children {
+			o.child(c, depth)
+		}
+		o.close(name, depth)
+	case n.Text != "":
+		o.buf.WriteByte('>')
+		escapeXML(&o.buf, n.Text, false)
+		o.close(name, 0)
+	default:
+		o.buf.WriteString("/>")
+	}
+}
+
+// open writes n's start tag but its end, and returns n's name as written.
+func (o *xmlOut) open(n *Node) string {
 	buf := &o.buf
 	name := xmlName(n.Name)
 	buf.WriteByte('<')
@@ -87,29 +110,30 @@ func (o *xmlOut) element(n *Node, depth int) {
 		escapeXML(buf, value, true)
 		buf.WriteByte('"')
 	}
-	switch {
-	case len(n.Children) > 0:
-		buf.WriteByte('>')
-		for _, c := range n.Children {
-			buf.WriteByte('\n')
-			writeIndent(buf, depth)
-			o.element(c, depth+1)
-			if o.w != nil && buf.Len() >= xmlFlushSize {
-				o.flush()
-			}
-		}
-		buf.WriteByte('\n')
-		writeIndent(buf, depth-1)
-	case n.Text != "":
-		buf.WriteByte('>')
-		escapeXML(buf, n.Text, false)
-	default:
-		buf.WriteString("/>")
-		return
+	return name
+}
+
+// child writes c, a child of an element whose children are indented at
+// depth, on a line of its own.
+func (o *xmlOut) child(c *Node, depth int) {
+	o.buf.WriteByte('\n')
+	writeIndent(&o.buf, depth)
+	o.element(c, depth+1)
+	if o.w != nil && o.buf.Len() >= xmlFlushSize {
+		o.flush()
 	}
-	buf.WriteString("</")
-	buf.WriteString(name)
-	buf.WriteByte('>')
+}
+
+// close writes the end tag of an element whose children were indented
+// at depth, or that has text (depth 0).
+func (o *xmlOut) close(name string, depth int) {
+	if depth > 0 {
+		o.buf.WriteByte('\n')
+		writeIndent(&o.buf, depth-1)
+	}
+	o.buf.WriteString("</")
+	o.buf.WriteString(name)
+	o.buf.WriteByte('>')
 }
 
 // xmlSize is the size element gives n when nothing needs

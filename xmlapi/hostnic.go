@@ -10,16 +10,17 @@ import (
 
 // HostNics renders the <host_nics> collection.
 func HostNics(c Context, st *netconf.State, links []*netconf.Link) *Node {
-	n := &Node{Name: "host_nics", Children: make([]*Node, 0, len(links))}
+	return HostNicList(c, st, links).Node()
+}
+
+// HostNicList is the <host_nics> collection, rendered a NIC at a time as
+// it is written. st and links must not change until it is written.
+func HostNicList(c Context, st *netconf.State, links []*netconf.Link) *Collection {
 	c = c.withHref()
 	gws := st.Gateways()
-	s := newNodeSlab(512)
-	for _, l := range links {
-		item := hostNic(s, c, st, gws, l)
-		item.Repeated = true
-		n.Add(item)
-	}
-	return n
+	return &Collection{name: "host_nics", len: len(links), item: func(s *nodeSlab, i int) *Node {
+		return hostNic(s, c, st, gws, links[i])
+	}}
 }
 
 // HostNic renders one interface as a <host_nic>.

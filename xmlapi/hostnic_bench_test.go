@@ -20,7 +20,7 @@ func BenchmarkHostNics(b *testing.B) {
 		b.Run(fmt.Sprintf("xml/N=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := WriteXML(io.Discard, HostNics(c, st, links)); err != nil {
+				if err := HostNicList(c, st, links).WriteXML(io.Discard); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -28,7 +28,7 @@ func BenchmarkHostNics(b *testing.B) {
 		b.Run(fmt.Sprintf("json/N=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := io.Discard.Write(MarshalJSON(HostNics(c, st, links))); err != nil {
+				if err := HostNicList(c, st, links).WriteJSON(io.Discard); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -16,11 +16,17 @@ type nodeSlab struct {
 	free  []Node
 	ptrs  []*Node
 	attrs []Attr
+	// The slabs in use from their start, for reset.
+	nodesAll []Node
+	ptrsAll  []*Node
+	attrsAll []Attr
 	// strs holds the strings made for the answer, back to back: a
 	// strings.Builder only appends, so what it returned stays unchanged
 	// while it grows, and a full one is left to its strings.
 	strs *strings.Builder
-	size int
+	// size is how many Nodes a slab holds, strSize how many bytes of
+	// strings.
+	size, strSize int
 }
 
 // alone is the nil slab: it allocates each Node by itself. The exported
@@ -28,7 +34,7 @@ type nodeSlab struct {
 // is made in one place whether it comes from a slab or not.
 var alone *nodeSlab
 
-func newNodeSlab(size int) *nodeSlab { return &nodeSlab{size: size} }
+func newNodeSlab(size int) *nodeSlab { return &nodeSlab{size: size, strSize: 64 * size} }
 
 func (s *nodeSlab) node(n Node) *Node {
 	if s == nil {
@@ -37,12 +43,21 @@ func (s *nodeSlab) node(n Node) *Node {
 		return p
 	}
 	if len(s.free) == 0 {
-		s.free = make([]Node, s.size)
+		s.nodesAll = make([]Node, s.size)
+		s.free = s.nodesAll
 	}
 	p := &s.free[0]
 	*p = n
 	s.free = s.free[1:]
 	return p
+}
+
+// reset takes back every Node and slice handed out, to hand them out
+// again: whatever was built from them must be dead. A slab that overflowed
+// keeps only its last. Strings are not taken back (they cannot be
+// overwritten): their builder keeps filling.
+func (s *nodeSlab) reset() {
+	s.free, s.ptrs, s.attrs = s.nodesAll, s.ptrsAll, s.attrsAll
 }
 
 // children is an empty slice with room for capacity children; appending
@@ -52,7 +67,8 @@ func (s *nodeSlab) children(capacity int) []*Node {
 		return make([]*Node, 0, capacity)
 	}
 	if len(s.ptrs) < capacity {
-		s.ptrs = make([]*Node, max(capacity, 4*s.size))
+		s.ptrsAll = make([]*Node, max(capacity, 4*s.size))
+		s.ptrs = s.ptrsAll
 	}
 	c := s.ptrs[:0:capacity]
 	s.ptrs = s.ptrs[capacity:]
@@ -64,7 +80,8 @@ func (s *nodeSlab) attrList(attrs ...Attr) []Attr {
 		return append([]Attr(nil), attrs...)
 	}
 	if len(s.attrs) < len(attrs) {
-		s.attrs = make([]Attr, max(len(attrs), s.size/2))
+		s.attrsAll = make([]Attr, max(len(attrs), s.size/2))
+		s.attrs = s.attrsAll
 	}
 	a := s.attrs[:len(attrs):len(attrs)]
 	copy(a, attrs)
@@ -77,7 +94,7 @@ func (s *nodeSlab) attrList(attrs ...Attr) []Attr {
 func (s *nodeSlab) reserve(n int) *strings.Builder {
 	if s.strs == nil || s.strs.Cap()-s.strs.Len() < n {
 		s.strs = new(strings.Builder)
-		s.strs.Grow(max(n, 64*s.size))
+		s.strs.Grow(max(n, s.strSize))
 	}
 	return s.strs
 }
