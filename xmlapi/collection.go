@@ -46,19 +46,18 @@ func (l *Collection) items(each func(*Node)) {
 
 // WriteXML writes what MarshalXML(l.Node()) returns to w, a part at a time.
 func (l *Collection) WriteXML(w io.Writer) error {
-	o := xmlOut{w: w}
-	o.buf.Grow(2 * xmlFlushSize)
+	o := newXMLOut(w)
 	o.prolog()
 	root := Node{Name: l.name}
 	name := o.open(&root)
 	if l.len == 0 {
-		o.buf.WriteString("/>")
+		o.buf = append(o.buf, "/>"...)
 	} else {
-		o.buf.WriteByte('>')
+		o.buf = append(o.buf, '>')
 		l.items(func(item *Node) { o.child(item, 1) })
 		o.close(name, 1)
 	}
-	o.buf.WriteByte('\n')
+	o.buf = append(o.buf, '\n')
 	o.flush()
 	return o.err
 }
