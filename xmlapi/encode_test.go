@@ -2,6 +2,7 @@ package xmlapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -142,4 +143,24 @@ func TestWriteXMLIsMarshalXMLInParts(t *testing.T) {
 		t.Errorf("WriteXML wrote %d bytes in %d writes; want at least %d", len(want), w.writes, min)
 	}
 	t.Logf("%d bytes in %d writes", len(want), w.writes)
+}
+
+// TestWriteStringIsEncodingJSON checks writeString's shortcut for plain
+// strings against encoding/json, byte by byte and on a few strings.
+func TestWriteStringIsEncodingJSON(t *testing.T) {
+	cases := []string{"", "bond0.100", "/ovirt-engine/api/hosts/h/nics/x", "a\"b", `a\b`, "<&>", "é", "\u2028", "\xff", "\x7f\x1f\t\n"}
+	for c := range 256 {
+		cases = append(cases, string([]byte{byte(c)}), "x"+string([]byte{byte(c)})+"y")
+	}
+	for _, s := range cases {
+		var buf bytes.Buffer
+		writeString(&buf, s)
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(buf.Bytes(), want) {
+			t.Errorf("writeString(%q) = %s; encoding/json writes %s", s, buf.Bytes(), want)
+		}
+	}
 }
