@@ -34,8 +34,7 @@ func (l *Collection) Node() *Node {
 // returns.
 func (l *Collection) items(each func(*Node)) {
 	s := newNodeSlab(64)
-	// One item's Nodes, but the strings of many: they are not taken back.
-	s.strSize = 32 << 10
+	s.strSize, s.reuseStrings = 4<<10, true
 	for i := range l.len {
 		s.reset()
 		item := l.item(s, i)
