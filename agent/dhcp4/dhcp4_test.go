@@ -224,8 +224,9 @@ func TestExpiry(t *testing.T) {
 		t.Fatalf("OnChange %+v; want %s lost", lost, first.Address)
 	}
 	// Not before the expiry; and soon after it, with room for a loaded
-	// machine (a client that ignored the expiry would keep the lease).
-	if late := time.Since(first.Expiry()); late < 0 || late > 5*time.Second {
+	// machine, whose timers fire seconds late (a client that ignored the
+	// expiry would keep the lease, and never say so).
+	if late := time.Since(first.Expiry()); late < 0 || late > 30*time.Second {
 		t.Errorf("lost %s after the expiry; want soon after it", late)
 	}
 	if _, ok := kernelAddr(t, bed.ns, "eth0", first.Address); ok {
@@ -482,7 +483,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	cancel()
 	closeFast(t, c, false)
 
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(eventWait) // a leak never exits; a loaded machine only delays the exits
 	for runtime.NumGoroutine() > before {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<20)
