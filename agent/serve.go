@@ -106,31 +106,29 @@ func tooLarge(limit int64) *Fault {
 		"the request body exceeds the limit of %d bytes", limit)
 }
 
+// write answers with doc. The XML is written as it is made: the answer is
+// not held whole (13 MB for GET /nics of 4000 VLAN networks).
 func (a *Agent) write(w http.ResponseWriter, r *http.Request, f format, status int, doc *xmlapi.Node) {
-	w.Header().Set("Content-Type", f.contentType())
-	w.WriteHeader(status)
-	switch {
-	case r.Method == http.MethodHead:
-	case f == formatJSON:
-		_, _ = w.Write(xmlapi.MarshalJSON(doc))
-	default:
-		// Written as it is made: the answer is not held whole (13 MB
-		// for GET /nics of 4000 VLAN networks).
-		_ = xmlapi.WriteXML(w, doc)
-	}
-	a.log.Debug("request", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Int("status", status))
+	a.writeAs(w, r, f, status, func(w io.Writer) error { return xmlapi.WriteXML(w, doc) },
+		func(w io.Writer) error { _, err := w.Write(xmlapi.MarshalJSON(doc)); return err })
 }
 
-// writeList is write for a collection rendered as it is written.
+// writeList answers with a collection rendered as it is written.
 func (a *Agent) writeList(w http.ResponseWriter, r *http.Request, f format, status int, list *xmlapi.Collection) {
+	a.writeAs(w, r, f, status, list.WriteXML, list.WriteJSON)
+}
+
+// writeAs answers with a document in the negotiated format; HEAD gets its
+// headers only.
+func (a *Agent) writeAs(w http.ResponseWriter, r *http.Request, f format, status int, asXML, asJSON func(io.Writer) error) {
 	w.Header().Set("Content-Type", f.contentType())
 	w.WriteHeader(status)
 	switch {
 	case r.Method == http.MethodHead:
 	case f == formatJSON:
-		_ = list.WriteJSON(w)
+		_ = asJSON(w)
 	default:
-		_ = list.WriteXML(w)
+		_ = asXML(w)
 	}
 	a.log.Debug("request", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Int("status", status))
 }

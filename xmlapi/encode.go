@@ -293,20 +293,15 @@ func writeJSONObject(buf *bytes.Buffer, n *Node) {
 			if seenName(n.Children[:i], c.Name) {
 				continue
 			}
-			field(c.Name)
-			if !c.Repeated {
-				writeJSONValue(buf, c)
-				continue
-			}
-			buf.WriteByte('[')
-			writeJSONValue(buf, c)
+			var few [8]*Node
+			group := append(few[:0], c)
 			for _, later := range n.Children[i+1:] {
 				if later.Name == c.Name {
-					buf.WriteByte(',')
-					writeJSONValue(buf, later)
+					group = append(group, later)
 				}
 			}
-			buf.WriteByte(']')
+			field(c.Name)
+			writeJSONGroup(buf, group)
 		}
 	}
 	buf.WriteByte('}')
@@ -337,21 +332,26 @@ func writeJSONGroups(buf *bytes.Buffer, children []*Node, field func(string)) {
 		groups[c.Name] = append(groups[c.Name], c)
 	}
 	for _, name := range order {
-		items := groups[name]
 		field(name)
-		if !items[0].Repeated {
-			writeJSONValue(buf, items[0])
-			continue
-		}
-		buf.WriteByte('[')
-		for i, item := range items {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeJSONValue(buf, item)
-		}
-		buf.WriteByte(']')
+		writeJSONGroup(buf, groups[name])
 	}
+}
+
+// writeJSONGroup writes the value of a field whose elements are items: an
+// array if the first is repeated, else the first alone.
+func writeJSONGroup(buf *bytes.Buffer, items []*Node) {
+	if !items[0].Repeated {
+		writeJSONValue(buf, items[0])
+		return
+	}
+	buf.WriteByte('[')
+	for i, item := range items {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		writeJSONValue(buf, item)
+	}
+	buf.WriteByte(']')
 }
 
 func writeScalar(buf *bytes.Buffer, text string, kind Scalar) {

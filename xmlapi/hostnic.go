@@ -32,7 +32,7 @@ func HostNic(c Context, st *netconf.State, l *netconf.Link) *Node {
 // whole collection.
 func hostNic(s *nodeSlab, c Context, st *netconf.State, gws netconf.Gateways, l *netconf.Link) *Node {
 	id := c.NicID(l.Name)
-	href := s.concat(c.hostHref(), "/nics/", id)
+	href := c.nicHrefIn(s, id)
 	// Room for every field a NIC can have, so that adding them does not
 	// grow the slice.
 	n := s.ref("host_nic", id, href)
@@ -46,7 +46,7 @@ func hostNic(s *nodeSlab, c Context, st *netconf.State, gws netconf.Gateways, l 
 	)
 	if l.Master != "" {
 		if m, ok := st.Link(l.Master); ok && m.Kind == netconf.KindBond {
-			n.Add(s.link("master", s.concat(c.hostHref(), "/nics/", c.NicID(l.Master))))
+			n.Add(s.link("master", c.nicHrefIn(s, c.NicID(l.Master))))
 		}
 	}
 	if agg := aggregatorID(l); agg > 0 {
@@ -92,7 +92,7 @@ func hostNic(s *nodeSlab, c Context, st *netconf.State, gws netconf.Gateways, l 
 		n.Add(s.node(Node{Name: "vlan", Attrs: s.attrList(Attr{Name: "id", Value: id, Scalar: Number})}))
 	}
 	if carries {
-		n.Add(s.ref("network", netID, s.concat(Prefix, "/networks/", netID)))
+		n.Add(s.ref("network", netID, networkHrefIn(s, netID)))
 	}
 	n.Add(s.ref("host", c.HostID, c.hostHref()), ipAddresses(s, l))
 	return n

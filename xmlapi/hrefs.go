@@ -53,7 +53,13 @@ func (c Context) withHref() Context {
 	return c
 }
 
-func (c Context) nicHref(id string) string { return c.hostHref() + "/nics/" + id }
+func (c Context) nicHref(id string) string { return c.nicHrefIn(alone, id) }
+
+// nicHrefIn is nicHref made in s's strings.
+func (c Context) nicHrefIn(s *nodeSlab, id string) string {
+	return s.concat(c.hostHref(), "/nics/", id)
+}
+
 func (c Context) nicRef(name string) *Node {
 	id := c.NicID(name)
 	return Ref("host_nic", id, c.nicHref(id))

@@ -64,7 +64,10 @@ func (e elem) usages() (*[]string, error) {
 	return &out, nil
 }
 
-func networkHref(id string) string { return Prefix + "/networks/" + id }
+func networkHref(id string) string { return networkHrefIn(alone, id) }
+
+// networkHrefIn is networkHref made in s's strings.
+func networkHrefIn(s *nodeSlab, id string) string { return s.concat(Prefix, "/networks/", id) }
 
 // Networks renders the <networks> collection.
 func Networks(nets []*netconf.Network) *Node { return collection("networks", nets, NetworkNode) }
