@@ -2,6 +2,7 @@ package netconf
 
 import (
 	"hash/adler32"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -197,21 +198,18 @@ var (
 // bridgeOpts are the options of a VM network's bridge: STP as the network
 // says, and the attachment's bridge_opts (validated by Merge).
 func bridgeOpts(net *Network, props map[string]string) map[string]string {
-	stp := "0"
+	shared := stpOff
 	if net.STP {
-		stp = "1"
+		shared = stpOn
 	}
 	custom := strings.Fields(props["bridge_opts"])
 	if len(custom) == 0 {
 		// Most bridges have no options of their own: they share one map
 		// (a target is never modified), which is a map less per bridge
 		// kept in the running target.
-		if net.STP {
-			return stpOn
-		}
-		return stpOff
+		return shared
 	}
-	opts := map[string]string{"stp_state": stp}
+	opts := maps.Clone(shared)
 	for _, kv := range custom {
 		k, v, _ := strings.Cut(kv, "=")
 		if n, err := strconv.ParseUint(v, 0, 32); err == nil {

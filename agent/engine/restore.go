@@ -115,6 +115,7 @@ func (e *Engine) restorable(cfg *netconf.Config, nets []*netconf.Network, st *ne
 		}
 		if len(slaves) == 0 {
 			e.log.Error("restore: skipping a bond none of whose slaves exists", zap.String("bond", b.Name))
+			dropped = true
 			continue
 		}
 		b.Slaves = slaves
@@ -138,7 +139,7 @@ func (e *Engine) restorable(cfg *netconf.Config, nets []*netconf.Network, st *ne
 		}
 	}
 	out.Labels = restorableLabels(cfg.Labels, out, st)
-	if !dropped && len(out.Bonds) == len(cfg.Bonds) && len(out.Labels) == len(cfg.Labels) {
+	if !dropped && len(out.Labels) == len(cfg.Labels) {
 		return cfg
 	}
 	return out
