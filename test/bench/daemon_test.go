@@ -3,6 +3,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -97,7 +98,9 @@ func startDaemon(t *testing.T, ns *kernel.Namespace, dir, profile string) *daemo
 	d.cmd = exec.Command(hostnetdBinary(t), args...)
 	d.cmd.Stdout, d.cmd.Stderr = io.Discard, d.log
 	ready := listenNotify(t, filepath.Join(dir, "notify.sock"))
-	d.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+filepath.Join(dir, "notify.sock"))
+	// The collector's trace goes to the log beside the daemon's own
+	// lines, to match a slow request to the collections around it.
+	d.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+filepath.Join(dir, "notify.sock"), "GODEBUG=gctrace=1")
 	d.client = &http.Client{Timeout: 30 * time.Minute, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var dl net.Dialer
 		return dl.DialContext(ctx, "unix", d.socket)
@@ -212,6 +215,24 @@ func (d *daemon) do(method, path, body string) answer {
 		d.t.Fatalf("%s %s: reading the answer: %v", method, path, err)
 	}
 	return answer{status: resp.StatusCode, header: resp.Header, body: data, elapsed: elapsed}
+}
+
+// read times a GET whose answer is read into buf, and returns its size.
+func (d *daemon) read(path string, buf *bytes.Buffer) (time.Duration, int) {
+	d.t.Helper()
+	buf.Reset()
+	start := time.Now()
+	resp, err := d.client.Get("http://hostnetd/ovirt-engine/api" + path)
+	if err != nil {
+		d.t.Fatalf("GET %s: %v\n%s", path, err, d.log)
+	}
+	_, err = buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	elapsed := time.Since(start)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		d.t.Fatalf("GET %s: status %d, %v\n%.2000s", path, resp.StatusCode, err, buf.Bytes())
+	}
+	return elapsed, buf.Len()
 }
 
 // must sends a request and fails the test unless it succeeded.

@@ -49,6 +49,7 @@ type sizeResult struct {
 	// ip -j -d addr show (the median of a few runs).
 	GetNicsMedianSeconds float64
 	GetNicsP99Seconds    float64
+	GetNicsSeconds       []float64 // every read, in order
 	GetNicsBytes         int
 	IPAddrShowSeconds    float64
 	IPAddrShowBytes      int
