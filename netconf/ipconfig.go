@@ -117,8 +117,10 @@ func parseNetmask(family int, s string) (int, bool) {
 	if family == 6 {
 		max = 128
 	}
-	if n, err := strconv.Atoi(s); err == nil {
-		return n, n >= 0 && n <= max
+	// A dotted mask is tried first: Atoi's error for one is an allocation.
+	if strings.IndexByte(s, '.') < 0 {
+		n, err := strconv.Atoi(s)
+		return n, err == nil && n >= 0 && n <= max
 	}
 	if family == 6 {
 		return 0, false

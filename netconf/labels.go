@@ -205,7 +205,7 @@ func CheckLabels(labels []NicLabel, cfg *Config, nets []*Network, st *State) err
 		}
 		nicOf[l.Label] = l.Nic
 	}
-	attachedTo := map[string]string{}
+	attachedTo := make(map[string]string, len(cfg.Attachments))
 	for _, at := range cfg.Attachments {
 		attachedTo[at.NetworkID] = at.Nic
 	}

@@ -589,12 +589,15 @@ func (m *merger) checkSlaveFree(bond, slave string) error {
 // checkDevices applies the rules on where networks sit: NICs that exist,
 // one untagged network per device, distinct VLANs, matching MTUs.
 func (m *merger) checkDevices() error {
-	type deviceUse struct {
-		untagged *Network
-		vlans    map[int]*Network
-		mtus     []*Network
+	// Flat maps, not a record per device: a record with its own map was
+	// a tenth of a no-op setupnetworks' allocations on a host of many
+	// NICs.
+	type deviceVLAN struct {
+		nic  string
+		vlan int
 	}
-	uses := map[string]*deviceUse{}
+	untagged := map[string]*Network{}
+	vlans := make(map[deviceVLAN]*Network, len(m.cfg.Attachments))
 	for _, a := range m.cfg.Attachments {
 		net := m.network(a.NetworkID)
 		if err := m.checkSouthbound(a, net); err != nil {
@@ -603,38 +606,47 @@ func (m *merger) checkDevices() error {
 		if err := m.checkDeviceNames(a, net); err != nil {
 			return err
 		}
-		u := uses[a.Nic]
-		if u == nil {
-			u = &deviceUse{vlans: map[int]*Network{}}
-			uses[a.Nic] = u
-		}
-		u.mtus = append(u.mtus, net)
 		if net.VLAN == nil {
-			if u.untagged != nil {
-				return conflictErr(CodeTwoUntagged, "%s would carry two untagged networks, %s and %s", a.Nic, u.untagged.Name, net.Name)
+			if u := untagged[a.Nic]; u != nil {
+				return conflictErr(CodeTwoUntagged, "%s would carry two untagged networks, %s and %s", a.Nic, u.Name, net.Name)
 			}
-			u.untagged = net
+			untagged[a.Nic] = net
 			continue
 		}
-		if other := u.vlans[*net.VLAN]; other != nil {
+		key := deviceVLAN{a.Nic, *net.VLAN}
+		if other := vlans[key]; other != nil {
 			return conflictErr(CodeVLANInUse, "%s would carry VLAN %d twice, for %s and %s", a.Nic, *net.VLAN, other.Name, net.Name)
 		}
-		u.vlans[*net.VLAN] = net
-		if len(VLANDeviceName(a.Nic, *net.VLAN)) > MaxDeviceName {
+		vlans[key] = net
+		if len(a.Nic)+1+decimalDigits(*net.VLAN) > MaxDeviceName {
 			return ruleErr(CodeBadBridgeName, "VLAN device %s would be longer than 15 bytes", VLANDeviceName(a.Nic, *net.VLAN))
 		}
 	}
-	for nic, u := range uses {
-		if u.untagged == nil {
+	if len(untagged) == 0 {
+		return nil
+	}
+	for _, a := range m.cfg.Attachments {
+		u := untagged[a.Nic]
+		if u == nil {
 			continue
 		}
-		for _, n := range u.mtus {
-			if n.EffectiveMTU() != u.untagged.EffectiveMTU() {
-				return conflictErr(CodeMTUDifferences, "networks on %s must share the MTU of its untagged network %s (%d); %s has %d", nic, u.untagged.Name, u.untagged.EffectiveMTU(), n.Name, n.EffectiveMTU())
-			}
+		if n := m.network(a.NetworkID); n.EffectiveMTU() != u.EffectiveMTU() {
+			return conflictErr(CodeMTUDifferences, "networks on %s must share the MTU of its untagged network %s (%d); %s has %d", a.Nic, u.Name, u.EffectiveMTU(), n.Name, n.EffectiveMTU())
 		}
 	}
 	return nil
+}
+
+// decimalDigits is the length of n written in decimal.
+func decimalDigits(n int) int {
+	d := 1
+	for ; n >= 10 || n <= -10; n /= 10 {
+		d++
+	}
+	if n < 0 {
+		d++
+	}
+	return d
 }
 
 func (m *merger) checkSouthbound(a Attachment, net *Network) error {

@@ -70,7 +70,7 @@ func (e elem) ipAssignments() (*[]netconf.RawIPAssignment, error) {
 		return nil, err
 	}
 	out := []netconf.RawIPAssignment{}
-	for _, c := range e.all("ip_address_assignment") {
+	for c := range e.each("ip_address_assignment") {
 		a, err := c.ipAssignment()
 		if err != nil {
 			return nil, err
@@ -204,7 +204,7 @@ func (e elem) properties() (*map[string]string, error) {
 		return nil, err
 	}
 	props := map[string]string{}
-	for _, p := range e.all("property") {
+	for p := range e.each("property") {
 		if err := p.check([]string{"name", "value"}, nil); err != nil {
 			return nil, err
 		}

@@ -59,7 +59,7 @@ func (e elem) bondOptions() (*[]netconf.RawOption, error) {
 		return nil, err
 	}
 	opts := []netconf.RawOption{}
-	for _, o := range e.all("option") {
+	for o := range e.each("option") {
 		if err := o.check([]string{"name", "value"}, nil, "type"); err != nil {
 			return nil, err
 		}
@@ -85,7 +85,7 @@ func (e elem) refs(item string) (*[]netconf.Ref, error) {
 		return nil, err
 	}
 	out := []netconf.Ref{}
-	for _, c := range e.all(item) {
+	for c := range e.each(item) {
 		r, err := c.ref()
 		if err != nil {
 			return nil, err

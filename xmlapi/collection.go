@@ -58,6 +58,7 @@ func (l *Collection) WriteXML(w io.Writer) error {
 	}
 	o.buf = append(o.buf, '\n')
 	o.flush()
+	o.release()
 	return o.err
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -30,6 +31,7 @@ func WriteXML(w io.Writer, n *Node) error {
 	out := newXMLOut(w)
 	out.document(n)
 	out.flush()
+	out.release()
 	return out.err
 }
 
@@ -42,11 +44,36 @@ const xmlFlushSize = 64 << 10
 // to: a bytes.Buffer's checks on every write were a tenth of GET /nics.
 type xmlOut struct {
 	buf []byte
-	w   io.Writer
-	err error
+	// pooled is where buf came from, when it came from xmlBuffers.
+	pooled *[]byte
+	w      io.Writer
+	err    error
 }
 
-func newXMLOut(w io.Writer) xmlOut { return xmlOut{w: w, buf: make([]byte, 0, 2*xmlFlushSize)} }
+// xmlBuffers keeps the buffers of written documents for the next: a new
+// 128 KB buffer, cleared, for every answer was a fifth of the bytes a
+// setupnetworks that changes nothing allocated.
+var xmlBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 2*xmlFlushSize)
+	return &b
+}}
+
+// newXMLOut starts a document written to w, in a buffer from xmlBuffers
+// that release gives back.
+func newXMLOut(w io.Writer) xmlOut {
+	p := xmlBuffers.Get().(*[]byte)
+	return xmlOut{w: w, buf: (*p)[:0], pooled: p}
+}
+
+// release gives the buffer back once the document is flushed; a buffer
+// an element grew far beyond the flush size is left to the collector.
+func (o *xmlOut) release() {
+	if o.pooled != nil && cap(o.buf) <= 4*xmlFlushSize {
+		*o.pooled = o.buf[:0]
+		xmlBuffers.Put(o.pooled)
+	}
+	o.pooled, o.buf = nil, nil
+}
 
 func (o *xmlOut) document(n *Node) {
 	o.prolog()

@@ -1,6 +1,7 @@
 package xmlapi
 
 import (
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,6 +79,17 @@ func (e elem) child(name string) (elem, bool) {
 	return e.sub(c), true
 }
 
+// each yields every child with the given name.
+func (e elem) each(name string) iter.Seq[elem] {
+	return func(yield func(elem) bool) {
+		for _, c := range e.n.Children {
+			if c.Name == name && !yield(e.sub(c)) {
+				return
+			}
+		}
+	}
+}
+
 // all returns every child with the given name.
 func (e elem) all(name string) []elem {
 	var out []elem
@@ -99,15 +111,19 @@ func (e elem) check(one, many []string, ignore ...string) error {
 	if len(e.n.Children) == 0 && e.n.Text != "" {
 		return e.fail("unexpected text; want elements")
 	}
-	seen := map[string]bool{}
-	for _, c := range e.n.Children {
-		switch {
+	var seen uint64 // bit i: one[i] was seen (a map per element was a tenth of a no-op's allocations)
+	for k, c := range e.n.Children {
+		switch i := slices.Index(one, c.Name); {
 		case slices.Contains(informational, c.Name) || slices.Contains(ignore, c.Name):
-		case slices.Contains(one, c.Name):
-			if seen[c.Name] {
+		case i >= 64:
+			if slices.ContainsFunc(e.n.Children[:k], func(d *Node) bool { return d.Name == c.Name }) {
 				return e.sub(c).fail("duplicated element")
 			}
-			seen[c.Name] = true
+		case i >= 0:
+			if seen&(1<<i) != 0 {
+				return e.sub(c).fail("duplicated element")
+			}
+			seen |= 1 << i
 		case slices.Contains(many, c.Name):
 		default:
 			return e.sub(c).fail("unknown element")
@@ -134,12 +150,8 @@ func (e elem) text() (string, error) {
 
 // optText returns the value of the named leaf child, or nil when absent.
 func (e elem) optText(name string) (*string, error) {
-	c, ok := e.child(name)
-	if !ok {
-		return nil, nil
-	}
-	s, err := c.text()
-	if err != nil {
+	s, ok, err := e.leaf(name)
+	if !ok || err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -147,11 +159,18 @@ func (e elem) optText(name string) (*string, error) {
 
 // textOf returns the value of the named leaf child, or "" when absent.
 func (e elem) textOf(name string) (string, error) {
-	p, err := e.optText(name)
-	if p == nil || err != nil {
-		return "", err
+	s, _, err := e.leaf(name)
+	return s, err
+}
+
+// leaf returns the value of the named leaf child and whether it is there.
+func (e elem) leaf(name string) (string, bool, error) {
+	c, ok := e.child(name)
+	if !ok {
+		return "", false, nil
 	}
-	return *p, nil
+	s, err := c.text()
+	return s, err == nil, err
 }
 
 // boolOf parses the named boolean child: true or false in any case.
@@ -212,7 +231,7 @@ func (e elem) dns() (*[]string, error) {
 		return nil, err
 	}
 	servers := []string{}
-	for _, ns := range e.all("name_servers") {
+	for ns := range e.each("name_servers") {
 		if len(ns.n.Children) == 0 {
 			if ns.n.Text != "" {
 				servers = append(servers, ns.n.Text)
@@ -222,7 +241,7 @@ func (e elem) dns() (*[]string, error) {
 		if err := ns.check(nil, []string{"name_server"}); err != nil {
 			return nil, err
 		}
-		for _, s := range ns.all("name_server") {
+		for s := range ns.each("name_server") {
 			v, err := s.text()
 			if err != nil {
 				return nil, err

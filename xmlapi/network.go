@@ -54,7 +54,7 @@ func (e elem) usages() (*[]string, error) {
 		return nil, err
 	}
 	out := []string{}
-	for _, u := range e.all("usage") {
+	for u := range e.each("usage") {
 		s, err := u.text()
 		if err != nil {
 			return nil, err

@@ -61,7 +61,7 @@ func (e elem) attachmentLists() error {
 	if e.n.Child("modified_network_attachments") != nil {
 		lists++
 	}
-	for _, c := range e.all("network_attachments") {
+	for c := range e.each("network_attachments") {
 		if _, move := c.n.Attr("id"); move {
 			continue
 		}
@@ -126,7 +126,7 @@ func (e elem) eachLabel(add func(label string, l elem) error) error {
 	if err := e.check(nil, []string{"network_label"}); err != nil {
 		return err
 	}
-	for _, l := range e.all("network_label") {
+	for l := range e.each("network_label") {
 		if err := l.check([]string{"host_nic"}, nil, "network"); err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func (e elem) modifiedBonds(cs *netconf.ChangeSet) error {
 	if err := e.check(nil, []string{"host_nic"}); err != nil {
 		return err
 	}
-	for _, c := range e.all("host_nic") {
+	for c := range e.each("host_nic") {
 		bc, err := c.bond()
 		if err != nil {
 			return err
@@ -159,6 +159,7 @@ func (e elem) modifiedBonds(cs *netconf.ChangeSet) error {
 // <network_attachment/> stays in the list, all fields nil, for the engine
 // to refuse (NULL_PASSED_AS_NETWORK_ATTACHMENT).
 func (e elem) modifiedAttachments(cs *netconf.ChangeSet) error {
+	cs.ModifiedAttachments = slices.Grow(cs.ModifiedAttachments, len(e.n.Children))
 	return e.eachAttachment(func(ac netconf.AttachmentChange) {
 		cs.ModifiedAttachments = append(cs.ModifiedAttachments, ac)
 	})
@@ -189,7 +190,7 @@ func (e elem) eachAttachment(add func(netconf.AttachmentChange)) error {
 	if err := e.check(nil, []string{"network_attachment"}); err != nil {
 		return err
 	}
-	for _, c := range e.all("network_attachment") {
+	for c := range e.each("network_attachment") {
 		ac, err := c.attachment()
 		if err != nil {
 			return err

@@ -28,14 +28,22 @@ type xmlScanner struct {
 	names map[string]string
 	// nodes is a slab the Nodes are cut from, one allocation per 64.
 	nodes []Node
+	// kids are the children of the open elements, each element's after
+	// its own entry: appending to every element's Children as it grew
+	// was a quarter of a no-op setupnetworks' allocations. An element's
+	// children are copied into a slice cut from childSlab when it closes.
+	kids      []*Node
+	childSlab []*Node
 }
 
 // scanOpen is an element being read: its node, its name as written
-// (prefix included, which its end tag must repeat) and its text so far.
+// (prefix included, which its end tag must repeat), its text so far and
+// where its children start in kids.
 type scanOpen struct {
-	n    *Node
-	raw  []byte
-	text []byte
+	n     *Node
+	raw   []byte
+	text  []byte
+	first int
 }
 
 func newXMLScanner(body []byte) *xmlScanner {
@@ -293,10 +301,23 @@ func (s *xmlScanner) open(n *Node, raw []byte) error {
 		if len(bytes.TrimSpace(parent.text)) != 0 {
 			return malformed("<%s> mixes text and elements", parent.n.Name)
 		}
-		parent.n.Children = append(parent.n.Children, n)
+		s.kids = append(s.kids, n)
 	}
-	s.stack = append(s.stack, scanOpen{n: n, raw: raw})
+	s.stack = append(s.stack, scanOpen{n: n, raw: raw, first: len(s.kids)})
 	return nil
+}
+
+// keep copies the children of an element that closes into a slice of
+// their own, cut from a slab; its capacity is its length, so that an
+// append to it (an answer's status) copies instead of writing over the
+// next element's children.
+func (s *xmlScanner) keep(kids []*Node) []*Node {
+	if len(kids) > cap(s.childSlab)-len(s.childSlab) {
+		s.childSlab = make([]*Node, 0, max(256, len(kids)))
+	}
+	start := len(s.childSlab)
+	s.childSlab = append(s.childSlab, kids...)
+	return s.childSlab[start:len(s.childSlab):len(s.childSlab)]
 }
 
 func (s *xmlScanner) endTag() error {
@@ -330,10 +351,14 @@ func (s *xmlScanner) close(raw []byte) error {
 		return malformed("<%s> is closed by </%s>", top.n.Name, string(local))
 	}
 	text := bytes.TrimSpace(top.text)
-	if len(top.n.Children) == 0 {
+	if kids := s.kids[top.first:]; len(kids) == 0 {
 		top.n.Text = string(text)
 	} else if len(text) != 0 {
 		return malformed("<%s> mixes text and elements", top.n.Name)
+	} else {
+		top.n.Children = s.keep(kids)
+		clear(kids)
+		s.kids = s.kids[:top.first]
 	}
 	s.stack = s.stack[:len(s.stack)-1]
 	return nil
@@ -351,7 +376,7 @@ func (s *xmlScanner) chars(t []byte) error {
 	if len(top.text)+len(t) > MaxTextBytes {
 		return malformed("the text of <%s> is longer than %d bytes", top.n.Name, MaxTextBytes)
 	}
-	if len(top.n.Children) > 0 && len(bytes.TrimSpace(t)) > 0 {
+	if len(s.kids) > top.first && len(bytes.TrimSpace(t)) > 0 {
 		return malformed("<%s> mixes text and elements", top.n.Name)
 	}
 	if top.text == nil {

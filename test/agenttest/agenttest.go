@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hostnetd/hostnetd/agent"
@@ -57,7 +59,7 @@ func StartServing(t testing.TB, ns *kernel.Namespace, dir string, adjust func(*a
 	if adjust != nil {
 		adjust(&opts)
 	}
-	ag, err := agent.New(zaptest.NewLogger(t), opts)
+	ag, err := agent.New(testLogger(t), opts)
 	if err != nil {
 		t.Fatalf("agent.New: %v", err)
 	}
@@ -93,6 +95,17 @@ func StartServing(t testing.TB, ns *kernel.Namespace, dir string, adjust func(*a
 		}},
 	}
 	return a
+}
+
+// testLogger logs every request into a test's output, shown when it
+// fails. A benchmark's agent logs as the daemon does by default (info,
+// encoded and written), but to nowhere: a benchmark's output is shown.
+func testLogger(t testing.TB) *zap.Logger {
+	if _, ok := t.(*testing.B); ok {
+		enc := zapcore.NewConsoleEncoder(zap.NewProductionEncoderConfig())
+		return zap.New(zapcore.NewCore(enc, zapcore.AddSync(io.Discard), zapcore.InfoLevel))
+	}
+	return zaptest.NewLogger(t)
 }
 
 // Stop stops the agent now, as a daemon that exits; the namespace and the
