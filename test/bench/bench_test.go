@@ -23,7 +23,7 @@ import (
 const (
 	getRepeats     = 100
 	ipRepeats      = 5
-	reapplyRepeats = 3
+	reapplyRepeats = 7
 )
 
 // TestBench measures S(N) for every N of $HOSTNETD_BENCH_N (default
@@ -96,8 +96,10 @@ func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endSta
 		d.must("POST", "/networks", s.networkXML(i))
 	}
 
-	// Apply: the baseline first, then hostnetd, back to back.
+	// Apply: the baseline first, then hostnetd, each on a settled machine.
+	wait := settle(t)
 	r.ApplyIPSeconds = ipBatch(t, base, applyBatch).Seconds()
+	wait += settle(t)
 	a := d.must("POST", d.host("/setupnetworks"), s.applyXML())
 	r.ApplySeconds, r.ApplyWrites = a.elapsed.Seconds(), a.writes(t)
 	r.ApplyPhases = d.lastTransaction()
@@ -107,6 +109,7 @@ func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endSta
 
 	// The same request again changes nothing (the median of a few).
 	var reapplies []time.Duration
+	wait += settle(t)
 	for range reapplyRepeats {
 		a = d.must("POST", d.host("/setupnetworks"), s.applyXML())
 		reapplies = append(reapplies, a.elapsed)
@@ -120,6 +123,7 @@ func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endSta
 	// the next read is timed, on the same two CPUs.
 	var gets []time.Duration
 	var buf bytes.Buffer
+	wait += settle(t)
 	for range getRepeats {
 		elapsed, size := d.read(d.host("/nics"), &buf)
 		gets = append(gets, elapsed)
@@ -128,6 +132,7 @@ func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endSta
 	}
 	r.GetNicsMedianSeconds, r.GetNicsP99Seconds = percentile(gets, 0.5).Seconds(), percentile(gets, 0.99).Seconds()
 	var ipRuns []time.Duration
+	wait += settle(t)
 	for range ipRepeats {
 		elapsed, size := ipAddrShow(t, host, &buf)
 		ipRuns = append(ipRuns, elapsed)
@@ -140,7 +145,9 @@ func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endSta
 	copyDir(t, filepath.Join(dir, "state"), filepath.Join(restoreDir, "state"))
 
 	// Removal: the baseline first, then hostnetd.
+	wait += settle(t)
 	r.RemoveIPSeconds = ipBatch(t, base, removeBatch).Seconds()
+	wait += settle(t)
 	a = d.must("POST", d.host("/setupnetworks"), s.removeXML())
 	r.RemoveSeconds, r.RemoveWrites = a.elapsed.Seconds(), a.writes(t)
 	r.RemovePhases = d.lastTransaction()
@@ -156,6 +163,7 @@ func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endSta
 	if os.Getenv("HOSTNETD_BENCH_CPU_PROFILE") != "" {
 		profile = filepath.Join(out, "hostnetd-restore-"+strconv.Itoa(s.n)+".pprof")
 	}
+	wait += settle(t)
 	rd := startDaemon(t, boot, restoreDir, profile)
 	r.RestoreSeconds = rd.ready.Sub(rd.started).Seconds()
 	r.RestoreLoggedSeconds = rd.restoreDuration().Seconds()
@@ -165,8 +173,12 @@ func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endSta
 		t.Errorf("after restore the namespace has %d links; want %d", got, want)
 	}
 	rd.stop()
-	writeFile(t, filepath.Join(out, "hostnetd-restore-"+strconv.Itoa(s.n)+".log"), rd.log.String())
+	// The log starts with when the process was started and when it said
+	// READY=1, to place its own lines between the two.
+	writeFile(t, filepath.Join(out, "hostnetd-restore-"+strconv.Itoa(s.n)+".log"),
+		"# started "+rd.started.UTC().Format(time.RFC3339Nano)+", READY=1 "+rd.ready.UTC().Format(time.RFC3339Nano)+"\n"+rd.log.String())
 	ipBatch(t, boot, removeBatch) // empty namespaces are freed quickly
+	r.SettleSeconds = wait.Seconds()
 	return r, afterApply, afterRemove
 }
 

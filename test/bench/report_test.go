@@ -63,6 +63,9 @@ type sizeResult struct {
 	RSSBytes             int64
 	HWMBytes             int64
 	RSSAfterRestoreBytes int64
+	// SettleSeconds is how long the size waited in all for the machine to
+	// settle before its timed phases.
+	SettleSeconds float64
 	// Peers are the other daemons on the same S(N), in the same VM run.
 	Peers []peerResult
 }

@@ -108,3 +108,58 @@ func kernelRelease() string {
 }
 
 func cpuCount() int { return runtime.NumCPU() }
+
+// The machine settles before each timed phase: deleting a namespace of
+// thousands of devices goes on in the kernel's workers (holding the
+// RTNL lock for long stretches) well after the deletion returned, and
+// so does the previous phase's aftermath. A phase timed while that ran
+// measured the leftovers as much as itself: apply(4000) took 20 s in one
+// run and 39 s in the next. Every phase, hostnetd's and the baseline's,
+// waits until the CPUs are idle over a window.
+const (
+	settleWindow = 500 * time.Millisecond
+	settleIdle   = 0.9
+	settleLimit  = 3 * time.Minute
+)
+
+// settle waits until the CPUs were at least settleIdle idle over one
+// settleWindow, or settleLimit passed, and returns how long it waited.
+func settle(t *testing.T) time.Duration {
+	t.Helper()
+	start := time.Now()
+	prev := cpuTimes(t)
+	for time.Since(start) < settleLimit {
+		time.Sleep(settleWindow)
+		cur := cpuTimes(t)
+		idle, total := cur[0]-prev[0], cur[1]-prev[1]
+		if total > 0 && float64(idle)/float64(total) >= settleIdle {
+			return time.Since(start)
+		}
+		prev = cur
+	}
+	t.Logf("the CPUs were still busy after %s; measuring anyway", settleLimit)
+	return time.Since(start)
+}
+
+// cpuTimes returns the idle (idle and iowait) and total jiffies of all
+// CPUs, from /proc/stat.
+func cpuTimes(t *testing.T) [2]uint64 {
+	t.Helper()
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	var out [2]uint64
+	for i, f := range strings.Fields(line)[1:] {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			t.Fatalf("/proc/stat: %q", line)
+		}
+		if i == 3 || i == 4 { // idle, iowait
+			out[0] += v
+		}
+		out[1] += v
+	}
+	return out
+}
