@@ -446,22 +446,47 @@ func (m *Monitor) applyLinkLocked(msg *syscall.NetlinkMessage) bool {
 	l = detachLink(withBondExtras(l, msg.Data))
 	index := l.Attrs().Index
 	m.view = nil
-	// Routes go silently with a link and when it goes down; IPv6
-	// addresses come with a link going up, but the kernel announces them
-	// only once duplicate address detection is over.
-	m.routesStale, m.addrsStale = true, true
+	old, known := m.links[index]
+	switch {
+	case msg.Header.Type == unix.RTM_DELLINK || !known || adminUpChanged(old, l):
+		// Routes go silently with a link and when it goes down; IPv6
+		// addresses come with a link going up, but the kernel announces
+		// them only once duplicate address detection is over.
+		m.routesStale, m.addrsStale = true, true
+	case carrierChanged(old, l):
+		// Carrier moves no route (the kernel only flags them linkdown,
+		// which the view does not hold), but IPv6 restarts duplicate
+		// address detection. After a large change the kernel announces
+		// carrier device by device for seconds: re-dumping the routes
+		// for each burst was most of the daemon's work meanwhile.
+		m.addrsStale = true
+	}
+	// Other changes (a master, an MTU, the multicast list, promiscuity)
+	// move neither table.
 	if msg.Header.Type == unix.RTM_DELLINK {
 		delete(m.links, index)
 		delete(m.speeds, index)
 		delete(m.addrs, index)
 		return true
 	}
-	old, known := m.links[index]
 	m.links[index] = l
 	if hasSpeed(l) && (!known || old.Attrs().OperState != l.Attrs().OperState || old.Attrs().Name != l.Attrs().Name) {
 		m.speeds[index] = m.ns.speed(l)
 	}
 	return true
+}
+
+// adminUpChanged reports whether a link was set up or down.
+func adminUpChanged(old, cur netlink.Link) bool {
+	return old.Attrs().RawFlags&unix.IFF_UP != cur.Attrs().RawFlags&unix.IFF_UP
+}
+
+// carrierChanged reports whether a link's carrier or operational state
+// changed.
+func carrierChanged(old, cur netlink.Link) bool {
+	const carrier = unix.IFF_LOWER_UP | unix.IFF_RUNNING
+	o, c := old.Attrs(), cur.Attrs()
+	return o.RawFlags&carrier != c.RawFlags&carrier || o.OperState != c.OperState
 }
 
 // refreshLocked re-dumps the stale tables.
