@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -76,7 +77,9 @@ type Agent struct {
 	eng    *engine.Engine
 	hostID string
 	nicIDs *nicIDs
-	router router
+	// carried remembers carriedNetworks for the current snapshot.
+	carried carriedMemo
+	router  router
 	// asyncActions are the async setupnetworks accepted, for GET.
 	asyncActions asyncActions
 	// bodies bounds the request bodies handled at once (bodybudget.go).
@@ -193,8 +196,8 @@ func (a *Agent) Restored() <-chan struct{} { return a.eng.Restored() }
 func (a *Agent) Close() error { return a.eng.Close() }
 
 func (a *Agent) ctx() xmlapi.Context {
-	carried := a.carriedNetworks()
-	_, running := a.eng.Snapshot()
+	nets, running := a.eng.Snapshot()
+	carried := a.carried.get(nets, running)
 	return xmlapi.Context{
 		HostID: a.hostID,
 		NicID:  a.nicIDs.id,
@@ -218,8 +221,7 @@ type carriedNetwork struct{ networkID, top string }
 // carriedNetworks maps each interface that carries a network (the NIC or
 // bond of an untagged one, the VLAN device of a tagged one) to the network
 // and the device that holds its addresses.
-func (a *Agent) carriedNetworks() map[string]carriedNetwork {
-	nets, running := a.eng.Snapshot()
+func carriedNetworks(nets []*netconf.Network, running *netconf.Config) map[string]carriedNetwork {
 	out := make(map[string]carriedNetwork, len(running.Attachments))
 	byID := netconf.NetworksByID(nets)
 	for _, at := range running.Attachments {
@@ -238,4 +240,25 @@ func (a *Agent) carriedNetworks() map[string]carriedNetwork {
 		out[carrier] = carriedNetwork{networkID: net.ID, top: top}
 	}
 	return out
+}
+
+// carriedMemo remembers carriedNetworks for one catalogue and running
+// configuration, which are replaced whole, never edited: every answer is
+// rendered with it, and building it again for each was most of what a
+// GET /nics of a thousand networks allocated. The map is shared: readers
+// must not modify it.
+type carriedMemo struct {
+	mu      sync.Mutex
+	nets    []*netconf.Network
+	running *netconf.Config
+	m       map[string]carriedNetwork
+}
+
+func (c *carriedMemo) get(nets []*netconf.Network, running *netconf.Config) map[string]carriedNetwork {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || c.running != running || !netconf.SameCatalogue(c.nets, nets) {
+		c.nets, c.running, c.m = nets, running, carriedNetworks(nets, running)
+	}
+	return c.m
 }

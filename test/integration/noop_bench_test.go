@@ -64,3 +64,22 @@ func vethScenario(b *testing.B, n int) (*agenttest.Agent, []byte) {
 	}
 	return ag, body
 }
+
+// BenchmarkGetNics times GET /nics on the same host, through the API. The
+// answer is read by the benchmark too: its allocations are in the
+// figures, the daemon's own are in a -memprofile under serveHTTP.
+func BenchmarkGetNics(b *testing.B) {
+	nstest.RequireRoot(b)
+	for _, n := range []int{100, 1000} {
+		b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
+			ag, _ := vethScenario(b, n)
+			path := ag.HostPath() + "/nics"
+			b.ReportAllocs()
+			for b.Loop() {
+				if r := ag.Get(b, path); r.Status != http.StatusOK {
+					b.Fatalf("GET /nics: %d\n%.2000s", r.Status, r.Body)
+				}
+			}
+		})
+	}
+}
