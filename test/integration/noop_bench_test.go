@@ -18,18 +18,40 @@ import (
 // against the apply; this one shows where the time and the allocations
 // go (-cpuprofile, -memprofile) on this kernel.
 func BenchmarkNoopReapply(b *testing.B) {
+	eachSize(b, func(b *testing.B, ag *agenttest.Agent, apply []byte) {
+		path := ag.HostPath() + "/setupnetworks"
+		for b.Loop() {
+			r := ag.Do(b, "POST", path, apply, "Content-Type: application/xml")
+			if r.Status != http.StatusOK || r.Header.Get("X-Hostnetd-Kernel-Writes") != "0" {
+				b.Fatalf("no-op setupnetworks: %d, %s kernel writes\n%.2000s", r.Status, r.Header.Get("X-Hostnetd-Kernel-Writes"), r.Body)
+			}
+		}
+	})
+}
+
+// BenchmarkGetNics times GET /nics on the same host, through the API. The
+// answer is read by the benchmark too: its allocations are in the
+// figures, the daemon's own are in a -memprofile under serveHTTP.
+func BenchmarkGetNics(b *testing.B) {
+	eachSize(b, func(b *testing.B, ag *agenttest.Agent, _ []byte) {
+		path := ag.HostPath() + "/nics"
+		for b.Loop() {
+			if r := ag.Get(b, path); r.Status != http.StatusOK {
+				b.Fatalf("GET /nics: %d\n%.2000s", r.Status, r.Body)
+			}
+		}
+	})
+}
+
+// eachSize runs bench on the veth analog of S(100) and S(1000), given the
+// agent and the setupnetworks request that built it.
+func eachSize(b *testing.B, bench func(b *testing.B, ag *agenttest.Agent, apply []byte)) {
 	nstest.RequireRoot(b)
 	for _, n := range []int{100, 1000} {
 		b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
-			ag, body := vethScenario(b, n)
-			path := ag.HostPath() + "/setupnetworks"
+			ag, apply := vethScenario(b, n)
 			b.ReportAllocs()
-			for b.Loop() {
-				r := ag.Do(b, "POST", path, body, "Content-Type: application/xml")
-				if r.Status != http.StatusOK || r.Header.Get("X-Hostnetd-Kernel-Writes") != "0" {
-					b.Fatalf("no-op setupnetworks: %d, %s kernel writes\n%.2000s", r.Status, r.Header.Get("X-Hostnetd-Kernel-Writes"), r.Body)
-				}
-			}
+			bench(b, ag, apply)
 		})
 	}
 }
@@ -63,23 +85,4 @@ func vethScenario(b *testing.B, n int) (*agenttest.Agent, []byte) {
 		b.Fatalf("setupnetworks: %d\n%.2000s", r.Status, r.Body)
 	}
 	return ag, body
-}
-
-// BenchmarkGetNics times GET /nics on the same host, through the API. The
-// answer is read by the benchmark too: its allocations are in the
-// figures, the daemon's own are in a -memprofile under serveHTTP.
-func BenchmarkGetNics(b *testing.B) {
-	nstest.RequireRoot(b)
-	for _, n := range []int{100, 1000} {
-		b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
-			ag, _ := vethScenario(b, n)
-			path := ag.HostPath() + "/nics"
-			b.ReportAllocs()
-			for b.Loop() {
-				if r := ag.Get(b, path); r.Status != http.StatusOK {
-					b.Fatalf("GET /nics: %d\n%.2000s", r.Status, r.Body)
-				}
-			}
-		})
-	}
 }
