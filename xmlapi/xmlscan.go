@@ -26,14 +26,14 @@ type xmlScanner struct {
 	// names interns element and attribute names: a request repeats a few
 	// dozen names thousands of times.
 	names map[string]string
-	// nodes is a slab the Nodes are cut from, one allocation per 64.
-	nodes []Node
+	// slab hands out the Nodes and their child lists, 64 Nodes at a time.
+	slab *nodeSlab
 	// kids are the children of the open elements, each element's after
 	// its own entry: appending to every element's Children as it grew
 	// was a quarter of a no-op setupnetworks' allocations. An element's
-	// children are copied into a slice cut from childSlab when it closes.
-	kids      []*Node
-	childSlab []*Node
+	// children are copied into a list of its own from slab when it
+	// closes.
+	kids []*Node
 }
 
 // scanOpen is an element being read: its node, its name as written
@@ -47,7 +47,7 @@ type scanOpen struct {
 }
 
 func newXMLScanner(body []byte) *xmlScanner {
-	return &xmlScanner{b: body, names: make(map[string]string, 64)}
+	return &xmlScanner{b: body, names: make(map[string]string, 64), slab: newNodeSlab(64)}
 }
 
 func (s *xmlScanner) parse() error {
@@ -181,13 +181,7 @@ func (s *xmlScanner) intern(b []byte) string {
 	return v
 }
 
-func (s *xmlScanner) newNode(name string) *Node {
-	if len(s.nodes) == cap(s.nodes) {
-		s.nodes = make([]Node, 0, 64)
-	}
-	s.nodes = append(s.nodes, Node{Name: name})
-	return &s.nodes[len(s.nodes)-1]
-}
+func (s *xmlScanner) newNode(name string) *Node { return s.slab.node(Node{Name: name}) }
 
 func (s *xmlScanner) startTag() error {
 	raw, err := s.name("an element name", unreadElement)
@@ -307,19 +301,6 @@ func (s *xmlScanner) open(n *Node, raw []byte) error {
 	return nil
 }
 
-// keep copies the children of an element that closes into a slice of
-// their own, cut from a slab; its capacity is its length, so that an
-// append to it (an answer's status) copies instead of writing over the
-// next element's children.
-func (s *xmlScanner) keep(kids []*Node) []*Node {
-	if len(kids) > cap(s.childSlab)-len(s.childSlab) {
-		s.childSlab = make([]*Node, 0, max(256, len(kids)))
-	}
-	start := len(s.childSlab)
-	s.childSlab = append(s.childSlab, kids...)
-	return s.childSlab[start:len(s.childSlab):len(s.childSlab)]
-}
-
 func (s *xmlScanner) endTag() error {
 	raw, err := s.name("an element name after </", unreadElement)
 	if err != nil {
@@ -356,7 +337,9 @@ func (s *xmlScanner) close(raw []byte) error {
 	} else if len(text) != 0 {
 		return malformed("<%s> mixes text and elements", top.n.Name)
 	} else {
-		top.n.Children = s.keep(kids)
+		// The list's capacity is its length: an append to it (an
+		// answer's status) moves it rather than writing over another's.
+		top.n.Children = append(s.slab.children(len(kids)), kids...)
 		clear(kids)
 		s.kids = s.kids[:top.first]
 	}
