@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -77,8 +76,11 @@ type Agent struct {
 	eng    *engine.Engine
 	hostID string
 	nicIDs *nicIDs
-	// carried remembers carriedNetworks for the current snapshot.
-	carried carriedMemo
+	// carried remembers carriedNetworks for the current catalogue and
+	// running configuration: every answer is rendered with it, and
+	// building it for each was most of what a GET /nics of a thousand
+	// networks allocated. The map is shared: readers must not modify it.
+	carried netconf.SnapshotMemo[map[string]carriedNetwork]
 	router  router
 	// asyncActions are the async setupnetworks accepted, for GET.
 	asyncActions asyncActions
@@ -197,7 +199,7 @@ func (a *Agent) Close() error { return a.eng.Close() }
 
 func (a *Agent) ctx() xmlapi.Context {
 	nets, running := a.eng.Snapshot()
-	carried := a.carried.get(nets, running)
+	carried := a.carried.Get(running, nets, nil, func() map[string]carriedNetwork { return carriedNetworks(nets, running) })
 	return xmlapi.Context{
 		HostID: a.hostID,
 		NicID:  a.nicIDs.id,
@@ -240,25 +242,4 @@ func carriedNetworks(nets []*netconf.Network, running *netconf.Config) map[strin
 		out[carrier] = carriedNetwork{networkID: net.ID, top: top}
 	}
 	return out
-}
-
-// carriedMemo remembers carriedNetworks for one catalogue and running
-// configuration, which are replaced whole, never edited: every answer is
-// rendered with it, and building it again for each was most of what a
-// GET /nics of a thousand networks allocated. The map is shared: readers
-// must not modify it.
-type carriedMemo struct {
-	mu      sync.Mutex
-	nets    []*netconf.Network
-	running *netconf.Config
-	m       map[string]carriedNetwork
-}
-
-func (c *carriedMemo) get(nets []*netconf.Network, running *netconf.Config) map[string]carriedNetwork {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || c.running != running || !netconf.SameCatalogue(c.nets, nets) {
-		c.nets, c.running, c.m = nets, running, carriedNetworks(nets, running)
-	}
-	return c.m
 }

@@ -79,7 +79,7 @@ type Engine struct {
 	// check is the connectivity check a transaction may be waiting on.
 	check connectivityCheck
 	// drift remembers which attachments drifted (driftedAttachments).
-	drift snapshotMemo[map[string][]string]
+	drift netconf.SnapshotMemo[map[string][]string]
 	// dhcp runs the DHCP clients of the running configuration.
 	dhcp *dhcpClients
 	// dnsWrite serialises the rewrites of resolv.conf.
@@ -109,7 +109,7 @@ type Engine struct {
 	// targets remembers the running configuration's target: every
 	// transaction plans from it, and building it costs as much as merging
 	// a request for the whole host. Targets are never modified once built.
-	targets snapshotMemo[*netconf.Target]
+	targets netconf.SnapshotMemo[*netconf.Target]
 	metrics *metrics
 	// stopping is closed when Drain begins: no transaction starts.
 	stopping chan struct{}

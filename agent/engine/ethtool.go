@@ -46,7 +46,7 @@ func (e *Engine) withRunningEthtool(st *netconf.State) *netconf.State {
 	if !hasEthtoolOpts(running) && !hasQoS(running, nets) {
 		return st
 	}
-	t := e.targets.get(running, nets, nil, func() *netconf.Target { return netconf.BuildTarget(running, nets) })
+	t := e.targets.Get(running, nets, nil, func() *netconf.Target { return netconf.BuildTarget(running, nets) })
 	return e.withEthtool(st, t)
 }
 

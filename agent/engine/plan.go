@@ -62,7 +62,7 @@ func (e *Engine) planChange(cur *netconf.State, running *netconf.Config, oldNets
 		Running: running, OldNetworks: oldNets, Desired: cfg, NewNetworks: newNets, View: view,
 		Synced: how.synced, Full: how.full,
 		OldTarget: func() *netconf.Target {
-			return e.targets.get(running, oldNets, nil, func() *netconf.Target { return netconf.BuildTarget(running, oldNets) })
+			return e.targets.Get(running, oldNets, nil, func() *netconf.Target { return netconf.BuildTarget(running, oldNets) })
 		},
 		Read: func(oldT, newT *netconf.Target) (*netconf.State, error) {
 			st := cur

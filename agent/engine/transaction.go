@@ -222,7 +222,7 @@ func (e *Engine) planApplyCommit(ctx context.Context, cur *netconf.State, cfg *n
 	if committedNets, committed := e.snapshot(); committed == cfg && !sp.Pending {
 		// (an unchanged one was not committed; one with pending
 		// attachments has a target that changes when their NIC appears)
-		e.targets.put(cfg, committedNets, nil, sp.New)
+		e.targets.Put(cfg, committedNets, nil, sp.New)
 	}
 	e.reconcileDHCP(ctx)
 	e.updateDNS()
