@@ -21,6 +21,10 @@ import (
 
 // Monitor tuning.
 const (
+	// linkDumpShare: when more than one link in linkDumpShare has
+	// addresses to read again, one dump of every address is made instead
+	// of one per link.
+	linkDumpShare = 8
 	// monitorBuffer is the notification socket's receive buffer: a
 	// setupnetworks of 1000 networks sends some 10 MB of notifications,
 	// and an overflow costs a full re-dump.
@@ -71,13 +75,23 @@ type Monitor struct {
 	quiet bool
 	// stale marks the tables to dump again before the view is current.
 	addrsStale, routesStale, rulesStale, allStale bool
+	// staleAddrsOf are the links whose addresses alone are to be dumped
+	// again (a link's state changed, a primary address went): after a
+	// large change the kernel announces carrier a hundred devices a
+	// second, and dumping every address for each hundred made the work
+	// of following it quadratic.
+	staleAddrsOf map[int]struct{}
+	// addrSock dumps one link's addresses (the kernel filters by link
+	// only with strict checking, which the library's socket lacks); nil
+	// where the kernel has no strict checking: every address is dumped.
+	addrSock *rtnl
 	// view is the converted state, built on demand and dropped by every
 	// change.
 	view *netconf.State
 	err  error // the last failure to re-dump; the view is then stale
 	// dumps counts the dumps made, of any table: on an unchanged host
-	// reads make none.
-	dumps uint64
+	// reads make none. addrsRead counts the addresses they read.
+	dumps, addrsRead uint64
 }
 
 // monitorGroups are the notifications the monitor follows.
@@ -113,12 +127,13 @@ func StartMonitor(ctx context.Context, ns *Namespace, changed func()) (*Monitor,
 		return nil, fmt.Errorf("monitor: %w", err)
 	}
 	m := &Monitor{ns: ns, changed: changed, sock: sock, stop: stop, done: make(chan struct{}),
-		buf: make([]byte, 1<<20)}
+		buf: make([]byte, 1<<20), staleAddrsOf: map[int]struct{}{}, addrSock: openStrictRtnl(ns)}
 	m.mu.Lock()
 	err = m.dumpAllLocked()
 	m.mu.Unlock()
 	if err != nil {
 		sock.Close()
+		m.addrSock.close()
 		unix.Close(stop)
 		return nil, err
 	}
@@ -145,6 +160,14 @@ func (m *Monitor) Dumps() uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.dumps
+}
+
+// AddrsRead is the number of addresses the monitor's dumps have read: the
+// measure of its work that grows with the host.
+func (m *Monitor) AddrsRead() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.addrsRead
 }
 
 // Done is closed when the monitor has stopped.
@@ -308,6 +331,7 @@ func (m *Monitor) loop() {
 		m.mu.Lock()
 		m.closed = true
 		m.sock.Close()
+		m.addrSock.close()
 		unix.Close(m.stop)
 		m.mu.Unlock()
 	}()
@@ -351,7 +375,7 @@ func (m *Monitor) loop() {
 }
 
 func (m *Monitor) staleLocked() bool {
-	return m.addrsStale || m.routesStale || m.rulesStale || m.allStale
+	return m.addrsStale || len(m.staleAddrsOf) > 0 || m.routesStale || m.rulesStale || m.allStale
 }
 
 // drainLocked reads and applies every queued notification; it reports
@@ -410,7 +434,7 @@ func (m *Monitor) applyLocked(msg *syscall.NetlinkMessage) bool {
 			// drops change flags.
 			m.routesStale = true
 			if a.IP.To4() != nil && a.Flags&unix.IFA_F_SECONDARY == 0 {
-				m.addrsStale = true
+				m.staleAddrsOf[a.LinkIndex] = struct{}{}
 			}
 			return true
 		}
@@ -447,28 +471,33 @@ func (m *Monitor) applyLinkLocked(msg *syscall.NetlinkMessage) bool {
 	index := l.Attrs().Index
 	m.view = nil
 	old, known := m.links[index]
+	// A link's addresses are its own: whatever happens to it, only its
+	// own are dumped again.
 	switch {
-	case msg.Header.Type == unix.RTM_DELLINK || !known || adminUpChanged(old, l):
-		// Routes go silently with a link and when it goes down; IPv6
-		// addresses come with a link going up, but the kernel announces
-		// them only once duplicate address detection is over.
-		m.routesStale, m.addrsStale = true, true
+	case msg.Header.Type == unix.RTM_DELLINK:
+		// Routes go silently with a link; its addresses go with it.
+		m.routesStale = true
+		delete(m.links, index)
+		delete(m.speeds, index)
+		delete(m.addrs, index)
+		delete(m.staleAddrsOf, index)
+		return true
+	case !known || adminUpChanged(old, l):
+		// Routes go silently when a link goes down; IPv6 addresses come
+		// with a link going up, but the kernel announces them only once
+		// duplicate address detection is over.
+		m.routesStale = true
+		m.staleAddrsOf[index] = struct{}{}
 	case carrierChanged(old, l):
 		// Carrier moves no route (the kernel only flags them linkdown,
 		// which the view does not hold), but IPv6 restarts duplicate
 		// address detection. After a large change the kernel announces
 		// carrier device by device for seconds: re-dumping the routes
 		// for each burst was most of the daemon's work meanwhile.
-		m.addrsStale = true
+		m.staleAddrsOf[index] = struct{}{}
 	}
 	// Other changes (a master, an MTU, the multicast list, promiscuity)
 	// move neither table.
-	if msg.Header.Type == unix.RTM_DELLINK {
-		delete(m.links, index)
-		delete(m.speeds, index)
-		delete(m.addrs, index)
-		return true
-	}
 	m.links[index] = l
 	if hasSpeed(l) && (!known || old.Attrs().OperState != l.Attrs().OperState || old.Attrs().Name != l.Attrs().Name) {
 		m.speeds[index] = m.ns.speed(l)
@@ -495,15 +524,36 @@ func (m *Monitor) refreshLocked() error {
 		return m.dumpAllLocked()
 	}
 	h := m.ns.Handle
-	if m.addrsStale {
+	if m.addrsStale || len(m.staleAddrsOf) > 0 && (m.addrSock == nil || len(m.staleAddrsOf)*linkDumpShare > len(m.links)) {
+		// One dump of every address costs less than one per link once a
+		// good share of the links changed.
 		m.dumps++
 		addrs, err := dumpAddrs(h)
 		if err != nil {
 			m.err = err
 			return err
 		}
+		m.addrsRead += uint64(len(addrs))
 		m.setAddrsLocked(addrs, time.Now())
 		m.addrsStale, m.view = false, nil
+		clear(m.staleAddrsOf)
+	}
+	for index := range m.staleAddrsOf {
+		m.dumps++
+		addrs, err := m.addrSock.linkAddrs(index)
+		if err != nil {
+			m.err = err
+			return err
+		}
+		m.addrsRead += uint64(len(addrs))
+		now := time.Now()
+		la := &linkAddrs{}
+		for _, a := range addrs {
+			la.put(seenAddr{Addr: a, seen: now})
+		}
+		m.addrs[index] = la
+		delete(m.staleAddrsOf, index)
+		m.view = nil
 	}
 	if m.routesStale {
 		m.dumps++
@@ -552,8 +602,10 @@ func (m *Monitor) dumpTablesLocked() (tables, error) {
 	for _, a := range t.addrs {
 		m.linkAddrsLocked(a.LinkIndex).put(a)
 	}
+	m.addrsRead += uint64(len(t.addrs))
 	m.routes, m.rules = t.routes, t.rules
 	m.addrsStale, m.routesStale, m.rulesStale, m.allStale = false, false, false, false
+	clear(m.staleAddrsOf)
 	m.view, m.err = nil, nil
 	return t, nil
 }

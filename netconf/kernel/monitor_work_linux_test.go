@@ -76,18 +76,25 @@ func startMonitor(t *testing.T, ns *kernel.Namespace) *kernel.Monitor {
 func addBridges(t *testing.T, ns *kernel.Namespace, n int) {
 	t.Helper()
 	for i := range n {
-		attrs := netlink.NewLinkAttrs()
-		attrs.Name = fmt.Sprintf("net%04d", i)
-		br := &netlink.Bridge{LinkAttrs: attrs}
-		if err := ns.Handle.LinkAdd(br); err != nil {
-			t.Fatalf("creating %s: %v", attrs.Name, err)
-		}
-		addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.IPv4(10, byte(100+i/256), byte(i%256), 1), Mask: net.CIDRMask(24, 32)}}
-		if err := ns.Handle.AddrAdd(br, addr); err != nil {
-			t.Fatalf("addressing %s: %v", attrs.Name, err)
-		}
+		br := addBridge(t, ns, i)
 		if err := ns.Handle.LinkSetUp(br); err != nil {
-			t.Fatalf("setting %s up: %v", attrs.Name, err)
+			t.Fatalf("setting %s up: %v", br.Name, err)
 		}
 	}
+}
+
+// addBridge creates the i-th bridge, down, with its address.
+func addBridge(t *testing.T, ns *kernel.Namespace, i int) *netlink.Bridge {
+	t.Helper()
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = fmt.Sprintf("net%04d", i)
+	br := &netlink.Bridge{LinkAttrs: attrs}
+	if err := ns.Handle.LinkAdd(br); err != nil {
+		t.Fatalf("creating %s: %v", attrs.Name, err)
+	}
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: net.IPv4(10, byte(100+i/256), byte(i%256), 1), Mask: net.CIDRMask(24, 32)}}
+	if err := ns.Handle.AddrAdd(br, addr); err != nil {
+		t.Fatalf("addressing %s: %v", attrs.Name, err)
+	}
+	return br
 }
