@@ -97,9 +97,9 @@ func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endSta
 	}
 
 	// Apply: the baseline first, then hostnetd, each on a settled machine.
-	wait := settle(t)
+	wait := settle(t, host, base)
 	r.ApplyIPSeconds = ipBatch(t, base, applyBatch).Seconds()
-	wait += settle(t)
+	wait += settle(t, host, base)
 	a := d.must("POST", d.host("/setupnetworks"), s.applyXML())
 	r.ApplySeconds, r.ApplyWrites = a.elapsed.Seconds(), a.writes(t)
 	r.ApplyPhases = d.lastTransaction()
@@ -109,7 +109,7 @@ func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endSta
 
 	// The same request again changes nothing (the median of a few).
 	var reapplies []time.Duration
-	wait += settle(t)
+	wait += settle(t, host, base)
 	for range reapplyRepeats {
 		a = d.must("POST", d.host("/setupnetworks"), s.applyXML())
 		reapplies = append(reapplies, a.elapsed)
@@ -123,7 +123,7 @@ func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endSta
 	// the next read is timed, on the same two CPUs.
 	var gets []time.Duration
 	var buf bytes.Buffer
-	wait += settle(t)
+	wait += settle(t, host, base)
 	for range getRepeats {
 		elapsed, size := d.read(d.host("/nics"), &buf)
 		gets = append(gets, elapsed)
@@ -132,7 +132,7 @@ func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endSta
 	}
 	r.GetNicsMedianSeconds, r.GetNicsP99Seconds = percentile(gets, 0.5).Seconds(), percentile(gets, 0.99).Seconds()
 	var ipRuns []time.Duration
-	wait += settle(t)
+	wait += settle(t, host, base)
 	for range ipRepeats {
 		elapsed, size := ipAddrShow(t, host, &buf)
 		ipRuns = append(ipRuns, elapsed)
@@ -145,9 +145,9 @@ func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endSta
 	copyDir(t, filepath.Join(dir, "state"), filepath.Join(restoreDir, "state"))
 
 	// Removal: the baseline first, then hostnetd.
-	wait += settle(t)
+	wait += settle(t, host, base)
 	r.RemoveIPSeconds = ipBatch(t, base, removeBatch).Seconds()
-	wait += settle(t)
+	wait += settle(t, host, base)
 	a = d.must("POST", d.host("/setupnetworks"), s.removeXML())
 	r.RemoveSeconds, r.RemoveWrites = a.elapsed.Seconds(), a.writes(t)
 	r.RemovePhases = d.lastTransaction()
@@ -163,7 +163,7 @@ func runSize(t *testing.T, s scenario, out string) (sizeResult, endState, endSta
 	if os.Getenv("HOSTNETD_BENCH_CPU_PROFILE") != "" {
 		profile = filepath.Join(out, "hostnetd-restore-"+strconv.Itoa(s.n)+".pprof")
 	}
-	wait += settle(t)
+	wait += settle(t, boot)
 	rd := startDaemon(t, boot, restoreDir, profile)
 	r.RestoreSeconds = rd.ready.Sub(rd.started).Seconds()
 	r.RestoreLoggedSeconds = rd.restoreDuration().Seconds()

@@ -157,7 +157,7 @@ func runPeer(t *testing.T, name string, s scenario, out string, afterApply, afte
 	// phase runs act and waits for the kernel to hold want: its time
 	// from act's start.
 	phase := func(act func(), want *netconf.State) (float64, bool) {
-		settle(t)
+		settle(t, ns)
 		w := watch(t, ns)
 		defer w.close()
 		start := time.Now()
@@ -178,7 +178,7 @@ func runPeer(t *testing.T, name string, s scenario, out string, afterApply, afte
 	}
 	r.ApplyDiff = compareEndState(t, ns, afterApply)
 
-	settle(t)
+	settle(t, ns)
 	w := watch(t, ns)
 	start := time.Now()
 	p.reload(t)
