@@ -145,6 +145,7 @@ func (l *lldpListeners) run(ctx context.Context) {
 	timer := time.NewTimer(lldpRescan)
 	defer timer.Stop()
 	rescan := time.Now().Add(lldpRescan)
+	var lastLook time.Duration
 	for {
 		select {
 		case <-ctx.Done():
@@ -153,13 +154,15 @@ func (l *lldpListeners) run(ctx context.Context) {
 			select { // fold the notifications of a burst into one read
 			case <-ctx.Done():
 				return
-			case <-time.After(lldpSettle):
+			case <-time.After(pacedWait(lldpSettle, lastLook)):
 			}
 			select {
 			case <-l.kick:
 			default:
 			}
+			start := time.Now()
 			l.reconcile(ctx, false)
+			lastLook = time.Since(start)
 		case <-timer.C:
 			if l.pending {
 				l.reconcile(ctx, false)

@@ -17,20 +17,21 @@ import (
 // several) end before the attachments are compared again.
 const driftSettle = 100 * time.Millisecond
 
-// driftPace bounds what the drift watcher costs while the kernel keeps
-// announcing changes: after a look that took d, the next waits at least
-// driftPace·d. After a large change the kernel announces carrier a
-// hundred devices a second (linkwatch) for as many seconds as there are
-// hundreds of new devices; a look at each announcement compares every
-// attachment, n²/100 comparisons in all. Paced by their own cost, the
-// looks take at most a quarter of a CPU, and are as many at 4000 networks
-// as at 1000.
-const driftPace = 3
+// lookPace bounds what the watchers that follow the kernel's view (drift,
+// LLDP) cost while the kernel keeps announcing changes: after a look that
+// took d, the next waits at least lookPace·d. After a large change the
+// kernel announces the operational state of the new VLANs a hundred
+// devices a second (linkwatch), for as many seconds as there are hundreds
+// of them; a look at each announcement reads every link and compares
+// every attachment, n²/100 in all. Paced by their own cost, the looks
+// take at most a quarter of a CPU, and are as many at 4000 networks as at
+// 1000.
+const lookPace = 3
 
-// driftWait is how long the drift watcher waits after a kick, given what
-// its last look cost.
-func driftWait(lastLook time.Duration) time.Duration {
-	return max(driftSettle, driftPace*lastLook)
+// pacedWait is how long a watcher waits after a kick, given its settle
+// time and what its last look cost.
+func pacedWait(settle, lastLook time.Duration) time.Duration {
+	return max(settle, lookPace*lastLook)
 }
 
 // startMonitor starts following the kernel: from now on reads are served
@@ -157,7 +158,7 @@ func (e *Engine) watchDrift(ctx context.Context, kick <-chan struct{}) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(driftWait(lastLook)):
+		case <-time.After(pacedWait(driftSettle, lastLook)):
 		}
 		select { // fold the notifications of the settle time into this read
 		case <-kick:
