@@ -65,6 +65,15 @@ func (s *State) IndexLinks() {
 	}
 }
 
+// WithLinks returns a copy of s whose links are links: the same links by
+// name, in the same order, some of them changed otherwise. The copy
+// shares s's index of links by name.
+func (s *State) WithLinks(links []Link) *State {
+	c := *s
+	c.Links = links
+	return &c
+}
+
 // IPv6SysctlKeys are the per-device IPv6 settings hostnetd manages.
 var IPv6SysctlKeys = []string{"disable_ipv6", "accept_ra", "autoconf"}
 

@@ -123,17 +123,29 @@ func (t tables) convert(speed func(netlink.Link) uint64, now time.Time) *netconf
 	sort.Slice(st.Links, func(i, j int) bool { return st.Links[i].Name < st.Links[j].Name })
 	st.IndexLinks()
 	fillBondSlaves(st)
-	markEUI64(st)
+	for i := range st.Links {
+		markEUI64(&st.Links[i])
+	}
+	st.Routes, st.Rules = convertRoutes(t.routes, names), convertRules(t.rules)
+	return st
+}
 
-	for _, r := range t.routes {
+func convertRoutes(routes []netlink.Route, names map[int]string) []netconf.Route {
+	var out []netconf.Route
+	for _, r := range routes {
 		if cr, ok := convertRoute(r, names); ok {
-			st.Routes = append(st.Routes, cr)
+			out = append(out, cr)
 		}
 	}
-	for _, r := range t.rules {
-		st.Rules = append(st.Rules, convertRule(r))
+	return out
+}
+
+func convertRules(rules []netlink.Rule) []netconf.Rule {
+	var out []netconf.Rule
+	for _, r := range rules {
+		out = append(out, convertRule(r))
 	}
-	return st
+	return out
 }
 
 // elapsed is the whole seconds from seen to now, 0 when now is unset.
@@ -320,22 +332,19 @@ func fillBondSlaves(st *netconf.State) {
 	}
 }
 
-// markEUI64 flags IPv6 addresses whose interface id is the EUI-64 form of
-// the link's MAC: the signature of a SLAAC address.
-func markEUI64(st *netconf.State) {
-	for i := range st.Links {
-		l := &st.Links[i]
-		mac, err := net.ParseMAC(l.MAC)
-		if err != nil || len(mac) != 6 {
-			continue
-		}
-		eui := [8]byte{mac[0] ^ 0x02, mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5]}
-		for j := range l.Addrs {
-			a := l.Addrs[j].Prefix.Addr()
-			if a.Is6() && !a.Is4In6() {
-				b := a.As16()
-				l.Addrs[j].AutoconfEUI64 = [8]byte(b[8:]) == eui
-			}
+// markEUI64 flags the link's IPv6 addresses whose interface id is the
+// EUI-64 form of its MAC: the signature of a SLAAC address.
+func markEUI64(l *netconf.Link) {
+	mac, err := net.ParseMAC(l.MAC)
+	if err != nil || len(mac) != 6 {
+		return
+	}
+	eui := [8]byte{mac[0] ^ 0x02, mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5]}
+	for j := range l.Addrs {
+		a := l.Addrs[j].Prefix.Addr()
+		if a.Is6() && !a.Is4In6() {
+			b := a.As16()
+			l.Addrs[j].AutoconfEUI64 = [8]byte(b[8:]) == eui
 		}
 	}
 }
