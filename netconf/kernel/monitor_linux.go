@@ -74,7 +74,7 @@ type Monitor struct {
 	// nothing until Resync or Resume joins them again.
 	quiet bool
 	// stale marks the tables to dump again before the view is current.
-	addrsStale, routesStale, rulesStale, allStale bool
+	routesStale, rulesStale, allStale bool
 	// staleAddrsOf are the links whose addresses alone are to be dumped
 	// again (a link's state changed, a primary address went): after a
 	// large change the kernel announces carrier a hundred devices a
@@ -476,7 +476,7 @@ func (m *Monitor) loop() {
 }
 
 func (m *Monitor) staleLocked() bool {
-	return m.addrsStale || len(m.staleAddrsOf) > 0 || m.routesStale || m.rulesStale || m.allStale
+	return len(m.staleAddrsOf) > 0 || m.routesStale || m.rulesStale || m.allStale
 }
 
 // drainLocked reads and applies every queued notification; it reports
@@ -631,7 +631,7 @@ func (m *Monitor) refreshLocked() error {
 		return m.dumpAllLocked()
 	}
 	h := m.ns.Handle
-	if m.addrsStale || len(m.staleAddrsOf) > 0 && (m.addrSock == nil || len(m.staleAddrsOf)*linkDumpShare > len(m.links)) {
+	if len(m.staleAddrsOf) > 0 && (m.addrSock == nil || len(m.staleAddrsOf)*linkDumpShare > len(m.links)) {
 		// One dump of every address costs less than one per link once a
 		// good share of the links changed.
 		m.dumps++
@@ -642,7 +642,7 @@ func (m *Monitor) refreshLocked() error {
 		}
 		m.addrsRead += uint64(len(addrs))
 		m.setAddrsLocked(addrs, time.Now())
-		m.addrsStale, m.view, m.rebuild = false, nil, true
+		m.view, m.rebuild = nil, true
 		clear(m.staleAddrsOf)
 	}
 	for index := range m.staleAddrsOf {
@@ -712,7 +712,7 @@ func (m *Monitor) dumpTablesLocked() (tables, error) {
 	}
 	m.addrsRead += uint64(len(t.addrs))
 	m.routes, m.rules = t.routes, t.rules
-	m.addrsStale, m.routesStale, m.rulesStale, m.allStale = false, false, false, false
+	m.routesStale, m.rulesStale, m.allStale = false, false, false
 	clear(m.staleAddrsOf)
 	m.rebuild = true
 	m.view, m.err = nil, nil

@@ -154,8 +154,8 @@ func settle(t *testing.T, nss ...*kernel.Namespace) time.Duration {
 // when the baseline's namespace was filled just before, and every reader
 // of it (hostnetd's view, ip) follows the changes. Being cheap for the
 // CPUs, that passes the idle test; a phase timed meanwhile measured the
-// storm (run K's reads at 4000 took 320 ms before and after it, 500 ms
-// during it).
+// storm as well (in run K the daemon was still following it, a
+// collection a second, when the no-ops of S(4000) began).
 
 // linksAnnounced waits until no link of the namespaces that is up with
 // carrier still has an unknown operational state (loopback keeps one), or
