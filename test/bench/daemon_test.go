@@ -288,24 +288,37 @@ func (d *daemon) restoreDuration() time.Duration {
 	return time.Duration(secs * float64(time.Second))
 }
 
-// lastTransaction returns the fields of the daemon's last "transaction
-// applied" log line: its duration and those of its phases (plan, write,
-// verify), in seconds.
-func (d *daemon) lastTransaction() map[string]float64 {
+// transactionLine marks the daemon's log line of a transaction it applied.
+const transactionLine = "\ttransaction applied\t"
+
+// transactions counts the transactions the daemon has logged so far.
+func (d *daemon) transactions() int { return strings.Count(d.log.String(), transactionLine) }
+
+// transaction returns the fields of the daemon's log line of the
+// transaction after the first seen ones: its duration and those of its
+// phases (plan, write, verify), in seconds. The line may come after the
+// answer, from the process's output, so it is waited for.
+func (d *daemon) transaction(seen int) map[string]float64 {
 	d.t.Helper()
-	var last string
-	for _, line := range strings.Split(d.log.String(), "\n") {
-		if strings.Contains(line, "\ttransaction applied\t") {
-			last = line
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	log, err := d.log.Wait(ctx, func(log string) bool { return strings.Count(log, transactionLine) > seen })
+	if err != nil {
+		d.t.Fatalf("no transaction line after the first %d in the log: %v\n%s", seen, err, log)
+	}
+	var line string
+	for l := range strings.SplitSeq(log, "\n") {
+		if strings.Contains(l, transactionLine) {
+			if seen == 0 {
+				line = l
+				break
+			}
+			seen--
 		}
 	}
-	i := strings.Index(last, "{")
-	if i < 0 {
-		d.t.Fatalf("no transaction line in the log:\n%s", d.log)
-	}
 	var fields map[string]any
-	if err := json.Unmarshal([]byte(last[i:]), &fields); err != nil {
-		d.t.Fatalf("parsing %q: %v", last, err)
+	if err := json.Unmarshal([]byte(line[strings.Index(line, "{"):]), &fields); err != nil {
+		d.t.Fatalf("parsing %q: %v", line, err)
 	}
 	out := map[string]float64{}
 	for _, k := range []string{"duration", "plan", "write", "verify"} {

@@ -4,6 +4,7 @@ package logbuf
 
 import (
 	"bytes"
+	"context"
 	"sync"
 )
 
@@ -11,11 +12,17 @@ import (
 type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
+	// written is closed, and replaced, by each Write: Wait's event.
+	written chan struct{}
 }
 
 func (w *Buffer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.written != nil {
+		close(w.written)
+		w.written = nil
+	}
 	return w.b.Write(p)
 }
 
@@ -24,4 +31,26 @@ func (w *Buffer) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// Wait returns what was written so far as soon as done holds for it,
+// looking again after each write, or ctx's error when ctx ends first.
+func (w *Buffer) Wait(ctx context.Context, done func(log string) bool) (string, error) {
+	for {
+		w.mu.Lock()
+		s := w.b.String()
+		if w.written == nil {
+			w.written = make(chan struct{})
+		}
+		written := w.written
+		w.mu.Unlock()
+		if done(s) {
+			return s, nil
+		}
+		select {
+		case <-written:
+		case <-ctx.Done():
+			return s, ctx.Err()
+		}
+	}
 }
