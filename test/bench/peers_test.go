@@ -407,10 +407,11 @@ func (b *bus) run(t *testing.T, ns *kernel.Namespace, args ...string) {
 	case err == nil:
 	case time.Since(start) >= peerLimit:
 		// The peer's command gave up after the time a phase is given
-		// (nmcli --wait, SYSTEMD_BUS_TIMEOUT): the phase, which waits
-		// for the end state until the same limit, reports the size
-		// unfinished rather than the peer failed (run Q's
-		// NetworkManager at 1000: "Timeout was reached" after 600 s).
+		// (nmcli --wait, SYSTEMD_BUS_TIMEOUT). Create and removal wait
+		// for their end state until the same limit, so they report the
+		// size unfinished rather than the peer failed (run Q's
+		// NetworkManager at 1000: "Timeout was reached" after 600 s);
+		// a no-op reload that gives up is timed at the limit.
 		t.Logf("after %s: %v", time.Since(start).Round(time.Second), err)
 	default:
 		t.Fatal(err)

@@ -12,7 +12,8 @@ import (
 type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
-	// written is closed, and replaced, by each Write: Wait's event.
+	// written is made by a Wait and closed by the next Write: the
+	// event Wait waits for.
 	written chan struct{}
 }
 
