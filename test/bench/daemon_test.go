@@ -316,8 +316,12 @@ func (d *daemon) transaction(seen int) map[string]float64 {
 			seen--
 		}
 	}
+	i := strings.Index(line, "{")
+	if i < 0 {
+		d.t.Fatalf("a transaction line without fields: %q", line)
+	}
 	var fields map[string]any
-	if err := json.Unmarshal([]byte(line[strings.Index(line, "{"):]), &fields); err != nil {
+	if err := json.Unmarshal([]byte(line[i:]), &fields); err != nil {
 		d.t.Fatalf("parsing %q: %v", line, err)
 	}
 	out := map[string]float64{}

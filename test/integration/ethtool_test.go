@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -286,10 +287,10 @@ func TestEthtoolOptsKilledAfterTheirWriteRollBackOnRestart(t *testing.T) {
 	go func() {
 		_, _ = d.post("/hosts/"+hostIDOf(t, dir)+"/setupnetworks", modified(ethtoolAttachment("storage", "eth0", "-K eth0 tso off gro on")))
 	}()
-	for deadline := time.Now().Add(eventWait); !strings.Contains(d.log.String(), `"step": 2`); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the transaction did not reach its third step:\n%s", d.log)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), eventWait)
+	defer cancel()
+	if log, err := d.log.Wait(ctx, func(log string) bool { return strings.Contains(log, `"step": 2`) }); err != nil {
+		t.Fatalf("the transaction did not reach its third step: %v\n%s", err, log)
 	}
 	d.kill()
 	wantOffloads(t, host, "eth0", map[string]string{"tso": "off", "gro": "on"}) // written, not rolled back yet

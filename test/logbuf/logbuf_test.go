@@ -9,23 +9,32 @@ import (
 
 func TestWaitReturnsOnTheWriteThatMakesItTrue(t *testing.T) {
 	var b Buffer
-	release := make(chan struct{})
-	go func() {
-		_, _ = b.Write([]byte("starting\n"))
-		<-release
-		_, _ = b.Write([]byte("ready\n"))
-	}()
+	_, _ = b.Write([]byte("starting\n"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// looked is closed when Wait has looked once and found no "ready":
+	// the write after it is the one Wait must wake on.
+	looked := make(chan struct{})
 	got := make(chan string, 1)
 	go func() {
-		log, err := b.Wait(ctx, func(log string) bool { return strings.Contains(log, "ready") })
+		log, err := b.Wait(ctx, func(log string) bool {
+			if strings.Contains(log, "ready") {
+				return true
+			}
+			select {
+			case <-looked:
+			default:
+				close(looked)
+			}
+			return false
+		})
 		if err != nil {
 			t.Error(err)
 		}
 		got <- log
 	}()
-	close(release)
+	<-looked
+	_, _ = b.Write([]byte("ready\n"))
 	if log := <-got; log != "starting\nready\n" {
 		t.Errorf("Wait returned %q", log)
 	}
