@@ -89,6 +89,8 @@ type Agent struct {
 	// access checks the requests of TCP listeners; metrics counts.
 	access  *access
 	metrics *metrics
+	// notifier tells systemd how the daemon is doing (notify.go).
+	notifier *notifier
 }
 
 // New prepares an agent and its engine: it creates the state and run
@@ -107,17 +109,18 @@ func New(log *zap.Logger, opts Options) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent.New: %w", err)
 	}
+	notifier := newNotifier(log)
 	eng, err := engine.New(log, engine.Options{
 		Namespace: opts.Namespace, StateDir: opts.StateDir, RunDir: opts.RunDir, Version: opts.Version,
 		WriteWait: opts.WriteWait, MaxConnectivityTimeout: opts.MaxConnectivityTimeout,
 		ConnectivityProbes: opts.ConnectivityProbes, ResolvConf: opts.ResolvConf, ShutdownGrace: opts.ShutdownGrace,
 		Kernel: opts.Kernel, StateHook: opts.StateHook, StateLock: opts.StateLock,
-		Notify: func(state string) { notify(log, state) },
+		Notify: notifier.notify,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent.New: %w", err)
 	}
-	a := &Agent{log: log, opts: opts, eng: eng, hostID: eng.HostID(), nicIDs: newNicIDs(eng.HostID()), access: acc}
+	a := &Agent{log: log, opts: opts, eng: eng, hostID: eng.HostID(), nicIDs: newNicIDs(eng.HostID()), access: acc, notifier: notifier}
 	a.bodies = newByteBudget(bodyBudgetBodies * opts.MaxBodyBytes)
 	a.metrics = newMetrics(log, eng.Registry())
 	a.routes()
@@ -195,7 +198,10 @@ func (a *Agent) Run(ctx context.Context, listeners ...net.Listener) error {
 func (a *Agent) Restored() <-chan struct{} { return a.eng.Restored() }
 
 // Close releases the agent. It is safe to call more than once.
-func (a *Agent) Close() error { return a.eng.Close() }
+func (a *Agent) Close() error {
+	a.notifier.close()
+	return a.eng.Close()
+}
 
 func (a *Agent) ctx() xmlapi.Context {
 	nets, running := a.eng.Snapshot()

@@ -1,9 +1,11 @@
 package agent
 
 import (
+	"errors"
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
@@ -11,24 +13,38 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// notify sends a state to systemd (sd_notify): READY=1, STATUS=…,
-// WATCHDOG=1, RELOADING=1, STOPPING=1. Without $NOTIFY_SOCKET (not run by systemd, or
-// not Type=notify) it does nothing. It never blocks a transaction for long:
-// a datagram socket whose reader lags has a full queue (ten datagrams by
-// default), and go-systemd's SdNotify would then wait for ever. A state
-// that cannot be queued in time is dropped, which costs a STATUS= line or
-// a watchdog beat; READY=1 is given longer.
-func (a *Agent) notify(state string) { notify(a.log, state) }
+// notifier sends states to systemd (sd_notify): READY=1, STATUS=…,
+// WATCHDOG=1, RELOADING=1, STOPPING=1. Without $NOTIFY_SOCKET (not run by
+// systemd, or not Type=notify) it does nothing.
+//
+// It keeps one socket connected to systemd's for the life of the process:
+// every transaction says what it does in STATUS= when it begins and ends,
+// and a socket dialled and closed for each (as go-systemd's SdNotify
+// does) was seven system calls each time, a tenth of a setupnetworks that
+// changes nothing under emulation. A send that fails for another reason
+// than time (systemd re-executed and made its socket anew) dials again
+// once.
+//
+// It never blocks a transaction for long: a datagram socket whose reader
+// lags has a full queue (ten datagrams by default), and a plain write
+// would then wait for ever. A state that cannot be queued in time is
+// dropped, which costs a STATUS= line or a watchdog beat; READY=1 is
+// given longer.
+type notifier struct {
+	log  *zap.Logger
+	addr *net.UnixAddr // nil: no $NOTIFY_SOCKET
 
-// notify is Agent.notify for the engine, which has no agent.
-func notify(log *zap.Logger, state string) {
-	wait := notifyWait
-	if strings.HasPrefix(state, "READY=1") {
-		wait = notifyReadyWait
+	mu   sync.Mutex
+	conn *net.UnixConn // connected to addr; nil until the first send
+}
+
+// newNotifier is a notifier for $NOTIFY_SOCKET as it is now.
+func newNotifier(log *zap.Logger) *notifier {
+	n := &notifier{log: log}
+	if path := os.Getenv("NOTIFY_SOCKET"); path != "" {
+		n.addr = &net.UnixAddr{Name: path, Net: "unixgram"}
 	}
-	if err := sdNotify(state, wait); err != nil {
-		log.Debug("sd_notify failed", zap.String("state", state), zap.Error(err))
-	}
+	return n
 }
 
 // How long a notification may wait for room in systemd's queue.
@@ -37,23 +53,63 @@ const (
 	notifyReadyWait = 10 * time.Second
 )
 
-// sdNotify is sd_notify(3) with a deadline.
-func sdNotify(state string, wait time.Duration) error {
-	path := os.Getenv("NOTIFY_SOCKET")
-	if path == "" {
-		return nil
+// notify sends state; a failure is logged at debug level and dropped.
+func (n *notifier) notify(state string) {
+	if n.addr == nil {
+		return
 	}
-	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
+	wait := notifyWait
+	if strings.HasPrefix(state, "READY=1") {
+		wait = notifyReadyWait
+	}
+	if err := n.send(state, wait); err != nil {
+		n.log.Debug("sd_notify failed", zap.String("state", state), zap.Error(err))
+	}
+}
+
+// send writes state as one datagram, within wait.
+func (n *notifier) send(state string, wait time.Duration) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	err := n.write(state, wait)
+	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
 		return err
 	}
-	defer conn.Close()
-	if err := conn.SetWriteDeadline(time.Now().Add(wait)); err != nil {
+	n.closeLocked()
+	return n.write(state, wait)
+}
+
+func (n *notifier) write(state string, wait time.Duration) error {
+	if n.conn == nil {
+		conn, err := net.DialUnix("unixgram", nil, n.addr)
+		if err != nil {
+			return err
+		}
+		n.conn = conn
+	}
+	if err := n.conn.SetWriteDeadline(time.Now().Add(wait)); err != nil {
 		return err
 	}
-	_, err = conn.Write([]byte(state))
+	_, err := n.conn.Write([]byte(state))
 	return err
 }
+
+func (n *notifier) closeLocked() {
+	if n.conn != nil {
+		_ = n.conn.Close()
+		n.conn = nil
+	}
+}
+
+// close releases the socket; a later notify dials again.
+func (n *notifier) close() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.closeLocked()
+}
+
+// notify is the agent's notifier's notify.
+func (a *Agent) notify(state string) { a.notifier.notify(state) }
 
 // notifyReady tells systemd that hostnetd is ready: restore at boot has
 // finished, so units ordered after it (network.target) find the host's
