@@ -575,11 +575,17 @@ func (m *merger) checkSlaveFree(bond, slave string) error {
 		}
 		return conflictErr(CodeSlaveHasNetwork, "%s carries network %s and cannot be a slave of %s", slave, m.network(a.NetworkID).Name, bond)
 	}
-	if m.managed == nil {
-		m.managed = BuildTarget(m.in.Running, m.in.Networks)
-	}
 	for _, k := range m.in.Kernel.Links {
-		if k.VLAN != nil && k.VLAN.Base == slave && m.managed.Device(k.Name) == nil {
+		if k.VLAN == nil || k.VLAN.Base != slave {
+			continue
+		}
+		// Built only for a slave that carries VLANs: every request that
+		// names a bond checks its slaves, and building the running
+		// configuration's devices for it was a tenth of a no-op.
+		if m.managed == nil {
+			m.managed = BuildTarget(m.in.Running, m.in.Networks)
+		}
+		if m.managed.Device(k.Name) == nil {
 			return ruleErr(CodeSlaveHasUnmanagedNetwork, "%s carries VLAN device %s and cannot be a slave of %s", slave, k.Name, bond)
 		}
 	}

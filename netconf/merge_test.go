@@ -3,6 +3,7 @@ package netconf
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -202,5 +203,29 @@ func TestMergeBondRulesAgainstARunningBond(t *testing.T) {
 	})
 	if err != nil || len(cfg.Bonds) != 0 || cfg.Attachments[0].Nic != "eth0" {
 		t.Errorf("break bond and move its network: %v, %+v", err, cfg)
+	}
+}
+
+// TestMergeRefusesASlaveCarryingAnUnmanagedVLAN: a NIC with a VLAN device
+// of its own that no network owns cannot become a slave; a VLAN on another
+// NIC does not stop it.
+func TestMergeRefusesASlaveCarryingAnUnmanagedVLAN(t *testing.T) {
+	kernel := twoNICHost()
+	// Links are kept sorted by name: eth2.300 goes between eth2 and eth3.
+	kernel.Links = slices.Insert(kernel.Links, 3, Link{Name: "eth2.300", Kind: KindVLAN, MTU: 1500, VLAN: &VLAN{ID: 300, Base: "eth2"}})
+	in := MergeInput{
+		Running: &Config{}, Networks: testNetworks(), Kernel: kernel,
+		NicName:                func(id string) (string, bool) { return "", false },
+		NewAttachmentID:        func(netID string) string { return "att-" + netID },
+		MaxConnectivityTimeout: 120,
+	}
+	in.Request = ChangeSet{ModifiedBonds: []BondChange{bond("bond1", "eth2", "eth3")}}
+	var re *RuleError
+	if _, err := Merge(in); !errors.As(err, &re) || re.Code != CodeSlaveHasUnmanagedNetwork {
+		t.Errorf("eth2 carries eth2.300: err = %v; want %s", err, CodeSlaveHasUnmanagedNetwork)
+	}
+	in.Request = ChangeSet{ModifiedBonds: []BondChange{bond("bond1", "eth0", "eth1")}}
+	if _, err := Merge(in); err != nil {
+		t.Errorf("eth0 and eth1 carry nothing: %v", err)
 	}
 }
