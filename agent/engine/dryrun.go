@@ -143,7 +143,7 @@ func (e *Engine) planOnly(ch Change) (DryRunPlan, error) {
 	for _, l := range leases {
 		view.ReleasedLeases = append(view.ReleasedLeases, Lease{Device: l.link, Address: l.addr})
 	}
-	e.log.Debug("dry run planned", zap.Int("steps", len(sp.Plan)), zap.String("plan", sp.Plan.String()))
+	e.log.Debug("dry run planned", zap.Int("steps", len(sp.Plan)), zap.Stringer("plan", sp.Plan))
 	return view, nil
 }
 

@@ -175,7 +175,7 @@ func (e *Engine) planApplyCommit(ctx context.Context, cur *netconf.State, cfg *n
 	}
 	notePhase(ctx, phasePlan, planning)
 	plan := sp.Plan
-	e.log.Debug("plan", zap.String("transaction", txID(ctx)), zap.String("plan", plan.String()))
+	e.log.Debug("plan", zap.String("transaction", txID(ctx)), zap.Stringer("plan", plan))
 	// The state to store is encoded before the first kernel write, so
 	// that the journal can name it: see recoverJournal.
 	commit, err := e.prepareCommit(cfg, nets, how.persist)
