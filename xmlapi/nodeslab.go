@@ -25,9 +25,9 @@ type nodeSlab struct {
 	// once written are not written again, and a full chunk is left to
 	// its strings, but for reuseStrings.
 	strs []byte
-	// size is how many Nodes a slab holds, strSize how many bytes of
-	// strings.
-	size, strSize int
+	// size is how many Nodes a slab holds, ptrSize how many child
+	// pointers (4 × size when 0), strSize how many bytes of strings.
+	size, ptrSize, strSize int
 	// reuseStrings has reset take the strings back too, writing the next
 	// item's strings over them. Only a Collection sets it: it writes each
 	// item whole before it renders the next, and its writers copy what
@@ -82,7 +82,11 @@ func (s *nodeSlab) children(capacity int) []*Node {
 		return make([]*Node, 0, capacity)
 	}
 	if len(s.ptrs) < capacity {
-		s.ptrsAll = make([]*Node, max(capacity, 4*s.size))
+		size := s.ptrSize
+		if size == 0 {
+			size = 4 * s.size
+		}
+		s.ptrsAll = make([]*Node, max(capacity, size))
 		s.ptrs = s.ptrsAll
 	}
 	c := s.ptrs[:0:capacity]

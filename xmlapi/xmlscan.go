@@ -46,8 +46,23 @@ type scanOpen struct {
 	first int
 }
 
+// maxScanSlab bounds the Nodes of one slab of the scanner.
+const maxScanSlab = 4096
+
 func newXMLScanner(body []byte) *xmlScanner {
-	return &xmlScanner{b: body, names: make(map[string]string, 64), slab: newNodeSlab(64)}
+	// Slabs sized for the tree: an element has a start tag, so there
+	// are no more elements than '<'s, and half as many when most have an
+	// end tag, as in a request; every element but the root is some
+	// element's child. Slabs of 64 Nodes were two hundred allocations
+	// for a thousand attachments, and the collections they brought on.
+	// A slab holds at most maxScanSlab Nodes (384 KB), so that a body of
+	// '<'s, refused at once, does not get tens of MB first. Texts stay
+	// strings of their own: the request's values go into the running
+	// configuration, which would otherwise pin a chunk of every request
+	// that left a value there.
+	elems := min(maxScanSlab, max(64, bytes.Count(body, []byte{'<'})/2+1))
+	slab := &nodeSlab{size: elems, ptrSize: elems}
+	return &xmlScanner{b: body, names: make(map[string]string, 64), slab: slab}
 }
 
 func (s *xmlScanner) parse() error {
@@ -127,7 +142,13 @@ func isNameByte(c byte) bool {
 // and unread how to refuse one that is not ASCII.
 func (s *xmlScanner) name(what string, unread func(name string) error) ([]byte, error) {
 	start := s.i
-	for s.i < len(s.b) && (isNameByte(s.b[s.i]) || s.b[s.i] >= utf8.RuneSelf) {
+	ascii := true
+	for s.i < len(s.b) {
+		if c := s.b[s.i]; c >= utf8.RuneSelf {
+			ascii = false
+		} else if !isNameByte(c) {
+			break
+		}
 		s.i++
 	}
 	raw := s.b[start:s.i]
@@ -137,39 +158,28 @@ func (s *xmlScanner) name(what string, unread func(name string) error) ([]byte, 
 			return nil, s.eof(what)
 		}
 		return nil, malformed("expected %s, found %s", what, quote(string(s.b[s.i:s.i+1])))
-	case !isASCIIName(raw):
+	case !ascii || !isNameStart(raw[0]):
 		return nil, unread(string(raw))
 	}
 	return raw, nil
 }
 
-// isASCIIName is XML's Name production restricted to ASCII.
-func isASCIIName(raw []byte) bool {
-	for i, c := range raw {
-		switch {
-		case c >= utf8.RuneSelf:
-			return false
-		case i == 0 && (c >= '0' && c <= '9' || c == '-' || c == '.'):
-			return false
-		}
-	}
-	return len(raw) > 0
-}
+// isNameStart says whether an ASCII name byte may begin a name.
+func isNameStart(c byte) bool { return !('0' <= c && c <= '9' || c == '-' || c == '.') }
 
 // splitName splits prefix:local as encoding/xml does: a name with one
 // colon between two non-empty parts has a prefix; any other is all local.
 func splitName(raw []byte) (prefix, local []byte, ok bool) {
-	switch bytes.Count(raw, []byte{':'}) {
-	case 0:
+	i := bytes.IndexByte(raw, ':')
+	switch {
+	case i < 0:
 		return nil, raw, true
-	case 1:
-		p, l, _ := bytes.Cut(raw, []byte{':'})
-		if len(p) == 0 || len(l) == 0 {
-			return nil, raw, true
-		}
-		return p, l, true
+	case bytes.IndexByte(raw[i+1:], ':') >= 0:
+		return nil, nil, false
+	case i == 0 || i == len(raw)-1:
+		return nil, raw, true
 	}
-	return nil, nil, false
+	return raw[:i], raw[i+1:], true
 }
 
 func (s *xmlScanner) intern(b []byte) string {
@@ -302,12 +312,9 @@ func (s *xmlScanner) open(n *Node, raw []byte) error {
 }
 
 func (s *xmlScanner) endTag() error {
-	raw, err := s.name("an element name after </", unreadElement)
+	raw, err := s.endName()
 	if err != nil {
 		return err
-	}
-	if _, _, ok := splitName(raw); !ok {
-		return malformed("element name %s has more than one colon", quote(string(raw)))
 	}
 	s.space()
 	if s.peek() != '>' {
@@ -318,6 +325,26 @@ func (s *xmlScanner) endTag() error {
 	}
 	s.i++
 	return s.close(raw)
+}
+
+// endName reads the name of an end tag. The usual one repeats its start
+// tag's, which was checked when it was read: it is taken as it is.
+func (s *xmlScanner) endName() ([]byte, error) {
+	if len(s.stack) > 0 {
+		open := s.stack[len(s.stack)-1].raw
+		if end := s.i + len(open); bytes.HasPrefix(s.b[s.i:], open) && (end == len(s.b) || !isNameByte(s.b[end]) && s.b[end] < utf8.RuneSelf) {
+			s.i = end
+			return open, nil
+		}
+	}
+	raw, err := s.name("an element name after </", unreadElement)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, ok := splitName(raw); !ok {
+		return nil, malformed("element name %s has more than one colon", quote(string(raw)))
+	}
+	return raw, nil
 }
 
 // close ends the innermost open element, whose tag must be raw.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -207,4 +208,21 @@ func scaleRequest(n int) []byte {
 	}
 	b.WriteString(`</modified_network_attachments><commit_on_success>true</commit_on_success></action>`)
 	return b.Bytes()
+}
+
+// TestParseXMLSlabIsBoundedForAHostileBody: the scanner sizes its slab
+// from the body's '<'s, but a body of them, refused at once, must not get
+// memory in proportion once its first element is read (a Node is 96
+// bytes: 48 MB for 1 MiB).
+func TestParseXMLSlabIsBoundedForAHostileBody(t *testing.T) {
+	body := append([]byte("<a>"), bytes.Repeat([]byte{'<'}, 1<<20)...)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := ParseXML(body); err == nil {
+		t.Fatal("a body of '<' parsed")
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 2<<20 {
+		t.Errorf("refusing a 1 MiB body of '<' allocated %d bytes; want at most 2 MiB", got)
+	}
 }
