@@ -26,7 +26,7 @@ type nodeSlab struct {
 	// its strings, but for reuseStrings.
 	strs []byte
 	// size is how many Nodes a slab holds, ptrSize how many child
-	// pointers (4 × size when 0), strSize how many bytes of strings.
+	// pointers, strSize how many bytes of strings.
 	size, ptrSize, strSize int
 	// reuseStrings has reset take the strings back too, writing the next
 	// item's strings over them. Only a Collection sets it: it writes each
@@ -43,7 +43,9 @@ type nodeSlab struct {
 // is made in one place whether it comes from a slab or not.
 var alone *nodeSlab
 
-func newNodeSlab(size int) *nodeSlab { return &nodeSlab{size: size, strSize: 64 * size} }
+func newNodeSlab(size int) *nodeSlab {
+	return &nodeSlab{size: size, ptrSize: 4 * size, strSize: 64 * size}
+}
 
 func (s *nodeSlab) node(n Node) *Node {
 	if s == nil {
@@ -82,11 +84,7 @@ func (s *nodeSlab) children(capacity int) []*Node {
 		return make([]*Node, 0, capacity)
 	}
 	if len(s.ptrs) < capacity {
-		size := s.ptrSize
-		if size == 0 {
-			size = 4 * s.size
-		}
-		s.ptrsAll = make([]*Node, max(capacity, size))
+		s.ptrsAll = make([]*Node, max(capacity, s.ptrSize))
 		s.ptrs = s.ptrsAll
 	}
 	c := s.ptrs[:0:capacity]
